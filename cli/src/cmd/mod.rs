@@ -1,0 +1,4 @@
+//! One module per subcommand.
+
+pub(crate) mod id;
+pub(crate) mod vectors;

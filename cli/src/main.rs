@@ -1,0 +1,39 @@
+//! `saltrelay`: the one command-line tool. Every subcommand is a thin call into a library crate.
+
+mod cmd;
+mod os_rng;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// saltrelay: a specified reference implementation of a Threema-class messaging protocol.
+#[derive(Debug, Parser)]
+#[command(name = "saltrelay", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create and inspect identity key files.
+    Id(cmd::id::Args),
+    /// Generate and verify the test vectors in vectors/saltrelay/.
+    Vectors(cmd::vectors::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Id(args) => cmd::id::run(args),
+        Command::Vectors(args) => cmd::vectors::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("saltrelay: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

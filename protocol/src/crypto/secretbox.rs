@@ -1,0 +1,210 @@
+//! XSalsa20-Poly1305 in NaCl's layout, tag first (PRIM-6, PRIM-7), and the purpose-typed keys
+//! that use it.
+
+use crypto_secretbox::aead::{AeadInPlace, KeyInit};
+use crypto_secretbox::{Tag, XSalsa20Poly1305};
+
+use super::{CryptoError, Nonce};
+
+/// Length of the Poly1305 tag that opens every box.
+pub const TAG_LEN: usize = 16;
+/// Length of a symmetric key.
+pub const SYMMETRIC_KEY_LEN: usize = 32;
+
+/// Seals `plaintext`: returns `tag (16) || ciphertext` (PRIM-6).
+pub(crate) fn seal(key: &[u8; SYMMETRIC_KEY_LEN], nonce: &Nonce, plaintext: &[u8]) -> Vec<u8> {
+    let mut sealed = Vec::with_capacity(plaintext.len().saturating_add(TAG_LEN));
+    sealed.extend_from_slice(&[0u8; TAG_LEN]);
+    sealed.extend_from_slice(plaintext);
+    seal_in_place(key, nonce, &mut sealed);
+    sealed
+}
+
+/// Seals in place: `buffer` holds `TAG_LEN` bytes of room followed by the plaintext; afterwards
+/// it holds `tag || ciphertext`. A buffer shorter than the room is left untouched.
+pub(crate) fn seal_in_place(key: &[u8; SYMMETRIC_KEY_LEN], nonce: &Nonce, buffer: &mut [u8]) {
+    let Some((tag_room, body)) = buffer.split_at_mut_checked(TAG_LEN) else {
+        return;
+    };
+    let cipher = XSalsa20Poly1305::new(key.into());
+    let tag = cipher
+        .encrypt_in_place_detached(nonce.as_bytes().into(), &[], body)
+        .expect("XSalsa20 encrypts any length below 2^70 bytes");
+    tag_room.copy_from_slice(&tag);
+}
+
+/// Opens `tag || ciphertext` and returns the plaintext (PRIM-7).
+pub(crate) fn open(
+    key: &[u8; SYMMETRIC_KEY_LEN],
+    nonce: &Nonce,
+    sealed: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let (tag, body) = sealed
+        .split_at_checked(TAG_LEN)
+        .ok_or(CryptoError::TruncatedBox { len: sealed.len() })?;
+    let mut plaintext = body.to_vec();
+    decrypt_detached(key, nonce, tag, &mut plaintext)?;
+    Ok(plaintext)
+}
+
+/// Opens `tag || ciphertext` in place; on success the plaintext is `buffer[TAG_LEN..]`.
+pub(crate) fn open_in_place<'a>(
+    key: &[u8; SYMMETRIC_KEY_LEN],
+    nonce: &Nonce,
+    buffer: &'a mut [u8],
+) -> Result<&'a mut [u8], CryptoError> {
+    let len = buffer.len();
+    let (tag, body) = buffer
+        .split_at_mut_checked(TAG_LEN)
+        .ok_or(CryptoError::TruncatedBox { len })?;
+    decrypt_detached(key, nonce, tag, body)?;
+    Ok(body)
+}
+
+/// Checks `tag` over `body`, then decrypts `body` in place. On failure `body` still holds
+/// ciphertext: no unauthenticated plaintext is released (PRIM-7).
+fn decrypt_detached(
+    key: &[u8; SYMMETRIC_KEY_LEN],
+    nonce: &Nonce,
+    tag: &[u8],
+    body: &mut [u8],
+) -> Result<(), CryptoError> {
+    let tag = Tag::clone_from_slice(tag);
+    let cipher = XSalsa20Poly1305::new(key.into());
+    // PRIM-14: the aead crate compares tags in constant time and decrypts only after that.
+    cipher
+        .decrypt_in_place_detached(nonce.as_bytes().into(), &[], body, &tag)
+        .map_err(|_| CryptoError::AuthFailed)
+}
+
+/// Declares a 32-byte symmetric key type for one purpose (STYLE: purpose types, never bare
+/// arrays). The type is wiped on drop, never printed, and seals and opens with XSalsa20-Poly1305.
+macro_rules! symmetric_key {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(zeroize::ZeroizeOnDrop)]
+        pub struct $name([u8; $crate::crypto::SYMMETRIC_KEY_LEN]);
+
+        impl $name {
+            /// Wraps raw key bytes.
+            #[must_use]
+            pub fn from_bytes(bytes: [u8; $crate::crypto::SYMMETRIC_KEY_LEN]) -> Self {
+                Self(bytes)
+            }
+
+            /// Takes a key from a byte slice (PRIM-1).
+            ///
+            /// # Errors
+            /// [`CryptoError::InvalidKeyLength`](crate::crypto::CryptoError::InvalidKeyLength)
+            /// unless `bytes` has 32 bytes.
+            pub fn from_slice(bytes: &[u8]) -> Result<Self, $crate::crypto::CryptoError> {
+                let array = bytes.try_into().map_err(|_| {
+                    $crate::crypto::CryptoError::InvalidKeyLength { len: bytes.len() }
+                })?;
+                Ok(Self(array))
+            }
+
+            /// Draws a fresh random key.
+            pub fn random(rng: &mut impl rand_core::CryptoRng) -> Self {
+                let mut bytes = [0u8; $crate::crypto::SYMMETRIC_KEY_LEN];
+                rng.fill_bytes(&mut bytes);
+                Self(bytes)
+            }
+
+            /// The raw key bytes; the only way they leave this type.
+            #[must_use]
+            pub fn expose_secret(&self) -> &[u8; $crate::crypto::SYMMETRIC_KEY_LEN] {
+                &self.0
+            }
+
+            /// Seals `plaintext` under this key: `tag (16) || ciphertext` (PRIM-6).
+            #[must_use]
+            pub fn seal(&self, nonce: &$crate::crypto::Nonce, plaintext: &[u8]) -> Vec<u8> {
+                $crate::crypto::secretbox::seal(&self.0, nonce, plaintext)
+            }
+
+            /// Seals in place: `buffer` is 16 bytes of room then the plaintext (PRIM-6).
+            pub fn seal_in_place(&self, nonce: &$crate::crypto::Nonce, buffer: &mut [u8]) {
+                $crate::crypto::secretbox::seal_in_place(&self.0, nonce, buffer);
+            }
+
+            /// Opens `tag || ciphertext` (PRIM-7).
+            ///
+            /// # Errors
+            /// [`CryptoError::TruncatedBox`](crate::crypto::CryptoError::TruncatedBox) below 16
+            /// bytes, [`CryptoError::AuthFailed`](crate::crypto::CryptoError::AuthFailed) when the
+            /// tag does not verify.
+            pub fn open(
+                &self,
+                nonce: &$crate::crypto::Nonce,
+                sealed: &[u8],
+            ) -> Result<Vec<u8>, $crate::crypto::CryptoError> {
+                $crate::crypto::secretbox::open(&self.0, nonce, sealed)
+            }
+
+            /// Opens in place and returns the plaintext part of `buffer` (PRIM-7).
+            ///
+            /// # Errors
+            /// As [`Self::open`].
+            pub fn open_in_place<'a>(
+                &self,
+                nonce: &$crate::crypto::Nonce,
+                buffer: &'a mut [u8],
+            ) -> Result<&'a mut [u8], $crate::crypto::CryptoError> {
+                $crate::crypto::secretbox::open_in_place(&self.0, nonce, buffer)
+            }
+        }
+
+        impl core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(concat!(stringify!($name), "(<redacted>)"))
+            }
+        }
+
+        #[cfg(any(test, feature = "test-support"))]
+        impl Clone for $name {
+            fn clone(&self) -> Self {
+                Self(self.0)
+            }
+        }
+    };
+}
+pub(crate) use symmetric_key;
+
+symmetric_key!(
+    /// A key for `crypto_secretbox` chosen at random for one purpose, such as a blob (PRIM-6).
+    SecretBoxKey
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_then_open_round_trips_and_layout_is_tag_first() {
+        let key = SecretBoxKey::from_bytes([7; 32]);
+        let nonce = Nonce::from_bytes([9; 24]);
+        let sealed = key.seal(&nonce, b"hello");
+        assert_eq!(sealed.len(), 5 + TAG_LEN);
+        assert_eq!(key.open(&nonce, &sealed).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn rejects_short_box_and_flipped_bit() {
+        let key = SecretBoxKey::from_bytes([7; 32]);
+        let nonce = Nonce::from_bytes([9; 24]);
+        assert_eq!(
+            key.open(&nonce, &[0; 15]),
+            Err(CryptoError::TruncatedBox { len: 15 })
+        );
+        let mut sealed = key.seal(&nonce, b"");
+        sealed[0] ^= 1;
+        assert_eq!(key.open(&nonce, &sealed), Err(CryptoError::AuthFailed));
+    }
+
+    #[test]
+    fn debug_does_not_show_key_bytes() {
+        let key = SecretBoxKey::from_bytes([0xab; 32]);
+        assert_eq!(format!("{key:?}"), "SecretBoxKey(<redacted>)");
+    }
+}

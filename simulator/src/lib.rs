@@ -1,0 +1,1 @@
+//! Placeholder: the discrete-event relay-load simulator lands with the simulator issue.

@@ -1,0 +1,21 @@
+//! One module per vector file: its generator (fixed seed) and its check.
+
+pub(crate) mod identity_fingerprint;
+pub(crate) mod identity_generate;
+pub(crate) mod identity_key_file;
+pub(crate) mod identity_parse;
+pub(crate) mod prim_blake2b;
+pub(crate) mod prim_box;
+pub(crate) mod prim_box_beforenm;
+pub(crate) mod prim_box_large;
+pub(crate) mod prim_kdf;
+pub(crate) mod prim_keygen;
+pub(crate) mod prim_secretbox;
+pub(crate) mod prim_x25519;
+
+mod builder;
+mod common;
+mod flags;
+mod low_order;
+
+pub(crate) use builder::FileBuilder;
