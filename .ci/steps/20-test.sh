@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# The README's test command.
+set -euo pipefail
+cargo test --workspace --locked
