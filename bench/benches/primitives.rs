@@ -1,1 +1,3 @@
+//! Primitive benchmarks: written by the benchmark issue.
+
 fn main() {}

@@ -16,7 +16,10 @@ pub struct SelfCheckError {
 }
 
 fn first_failure(failures: &[Failure]) -> String {
-    failures.first().map(ToString::to_string).unwrap_or_default()
+    failures
+        .first()
+        .map(ToString::to_string)
+        .unwrap_or_default()
 }
 
 /// Generates one file's canonical text and checks every case against our implementation.
@@ -112,7 +115,10 @@ pub fn check_all(dir: &Path) -> Result<Vec<Drift>, Box<dyn std::error::Error>> {
     }
     for entry in std::fs::read_dir(dir)? {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".json") && crate::registry::find(&name).is_none() {
+        let is_json = Path::new(&name)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        if is_json && crate::registry::find(&name).is_none() {
             drift.push(Drift::Unregistered(name));
         }
     }

@@ -13,7 +13,7 @@ mod x25519;
 
 pub use error::CryptoError;
 pub use kdf::{blake2b, derive_key};
-pub use nacl_box::BoxKey;
+pub use nacl_box::{BoxKey, hsalsa20};
 pub use nonce::{NONCE_LEN, Nonce};
 pub(crate) use secretbox::symmetric_key;
 pub use secretbox::{SYMMETRIC_KEY_LEN, SecretBoxKey, TAG_LEN};

@@ -4,6 +4,7 @@
 //! 0.9.1 reduces the secret scalar and disagrees with libsodium on twist points.
 
 use salsa20::cipher::consts::U10;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::{CryptoError, PublicKey, SecretKey, symmetric_key};
 
@@ -20,12 +21,20 @@ impl BoxKey {
     /// [`CryptoError::NonContributory`] for a small-order peer key (PRIM-5).
     pub fn derive(secret: &SecretKey, public: &PublicKey) -> Result<Self, CryptoError> {
         let shared = secret.diffie_hellman(public)?;
-        // PRIM-12: HSalsa20 with a zero 16-byte input, 20 rounds (U10 double rounds).
-        let mut key = salsa20::hsalsa::<U10>(shared.expose_secret().into(), &[0u8; 16].into());
-        let box_key = Self(key.into());
-        zeroize::Zeroize::zeroize(key.as_mut_slice());
-        Ok(box_key)
+        // PRIM-12: HSalsa20 with a zero 16-byte input.
+        Ok(Self(*hsalsa20(shared.expose_secret(), &[0u8; 16])))
     }
+}
+
+/// HSalsa20 (20 rounds) of a 32-byte key and a 16-byte input (PRIM-12). The output is key
+/// material and is wiped on drop.
+#[must_use]
+pub fn hsalsa20(key: &[u8; 32], input: &[u8; 16]) -> Zeroizing<[u8; 32]> {
+    // U10: ten double rounds.
+    let mut out = salsa20::hsalsa::<U10>(key.into(), input.into());
+    let result = Zeroizing::new(out.into());
+    out.zeroize();
+    result
 }
 
 #[cfg(test)]

@@ -34,9 +34,9 @@ fn compute(case: Case<'_>) -> Result<Computed, Malformed> {
 }
 
 /// A version-1 file with an arbitrary identity field and a correct checksum (ID-7).
-fn with_checksum(identity: &[u8; 8], secret: &[u8; 32]) -> Vec<u8> {
+fn with_checksum(identity: [u8; 8], secret: &[u8; 32]) -> Vec<u8> {
     let mut bytes = b"SALTRLID\x01".to_vec();
-    bytes.extend_from_slice(identity);
+    bytes.extend_from_slice(&identity);
     bytes.extend_from_slice(secret);
     let mut checksum = [0u8; 16];
     let label = labels::KEY_FILE_CHECKSUM;
@@ -52,6 +52,10 @@ fn with_checksum(identity: &[u8; 8], secret: &[u8; 32]) -> Vec<u8> {
     bytes
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the cases of one file read best as one table"
+)]
 fn generate() -> KatFile {
     let mut rng = seeded_rng(SEED);
     let mut file = FileBuilder::new(
@@ -85,18 +89,78 @@ fn generate() -> KatFile {
     trailing.push(0x0a);
     let secret = *keys.secret_key().expose_secret();
     let damaged: Vec<(&str, &[&str], Vec<u8>, &str)> = vec![
-        ("empty file", &["Truncated"], Vec::new(), "key_file_truncated"),
-        ("magic only", &["Truncated"], good[..8].to_vec(), "key_file_truncated"),
-        ("cut after the secret key", &["Truncated"], good[..49].to_vec(), "key_file_truncated"),
-        ("last checksum byte missing", &["Truncated"], good[..64].to_vec(), "key_file_truncated"),
-        ("one byte appended", &["TrailingBytes"], trailing, "key_file_trailing_bytes"),
-        ("not a key file (text)", &["BadMagic"], b"private:0123456789abcdef".to_vec(), "key_file_bad_magic"),
-        ("magic in lowercase", &["BadMagic"], [b"saltrlid".as_slice(), &good[8..]].concat(), "key_file_bad_magic"),
-        ("version 2", &["UnsupportedVersion"], version_two, "key_file_unsupported_version"),
-        ("a secret-key bit flipped", &["Corrupted"], flip_bit(&good, 30, 4), "key_file_checksum_mismatch"),
-        ("an identity bit flipped", &["Corrupted"], flip_bit(&good, 9, 0), "key_file_checksum_mismatch"),
-        ("a checksum bit flipped", &["Corrupted"], flip_bit(&good, 64, 7), "key_file_checksum_mismatch"),
-        ("lowercase identity with a correct checksum", &["InvalidIdentity"], with_checksum(b"echoecho", &secret), "key_file_invalid_identity"),
+        (
+            "empty file",
+            &["Truncated"],
+            Vec::new(),
+            "key_file_truncated",
+        ),
+        (
+            "magic only",
+            &["Truncated"],
+            good[..8].to_vec(),
+            "key_file_truncated",
+        ),
+        (
+            "cut after the secret key",
+            &["Truncated"],
+            good[..49].to_vec(),
+            "key_file_truncated",
+        ),
+        (
+            "last checksum byte missing",
+            &["Truncated"],
+            good[..64].to_vec(),
+            "key_file_truncated",
+        ),
+        (
+            "one byte appended",
+            &["TrailingBytes"],
+            trailing,
+            "key_file_trailing_bytes",
+        ),
+        (
+            "not a key file (text)",
+            &["BadMagic"],
+            b"private:0123456789abcdef".to_vec(),
+            "key_file_bad_magic",
+        ),
+        (
+            "magic in lowercase",
+            &["BadMagic"],
+            [b"saltrlid".as_slice(), &good[8..]].concat(),
+            "key_file_bad_magic",
+        ),
+        (
+            "version 2",
+            &["UnsupportedVersion"],
+            version_two,
+            "key_file_unsupported_version",
+        ),
+        (
+            "a secret-key bit flipped",
+            &["Corrupted"],
+            flip_bit(&good, 30, 4),
+            "key_file_checksum_mismatch",
+        ),
+        (
+            "an identity bit flipped",
+            &["Corrupted"],
+            flip_bit(&good, 9, 0),
+            "key_file_checksum_mismatch",
+        ),
+        (
+            "a checksum bit flipped",
+            &["Corrupted"],
+            flip_bit(&good, 64, 7),
+            "key_file_checksum_mismatch",
+        ),
+        (
+            "lowercase identity with a correct checksum",
+            &["InvalidIdentity"],
+            with_checksum(*b"echoecho", &secret),
+            "key_file_invalid_identity",
+        ),
     ];
     for (comment, flags, bytes, error) in damaged {
         file.push(

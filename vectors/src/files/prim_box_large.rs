@@ -1,4 +1,4 @@
-//! `prim_box_large.json`: `crypto_box` with a 1 MiB message (PRIM-13), kept apart so the
+//! `prim_box_large.json`: `crypto_box` with a 1-MiB message (PRIM-13), kept apart so the
 //! other files stay readable.
 
 use saltrelay_protocol::testing::seeded_rng;
