@@ -17,6 +17,7 @@ pub(crate) struct FileBuilder {
     algorithm: &'static str,
     seed: u64,
     encoding: String,
+    own_notes: Vec<(&'static str, &'static str)>,
     tests: Vec<Map<String, Value>>,
 }
 
@@ -27,6 +28,7 @@ impl FileBuilder {
             algorithm,
             seed,
             encoding: "byte strings are lowercase hex; integers are JSON numbers".into(),
+            own_notes: Vec::new(),
             tests: Vec::new(),
         }
     }
@@ -34,6 +36,12 @@ impl FileBuilder {
     /// Replaces the default encoding sentence.
     pub(crate) fn encoding(mut self, text: &str) -> Self {
         text.clone_into(&mut self.encoding);
+        self
+    }
+
+    /// Explains a flag only this file uses; shared flags are described in `flags.rs`.
+    pub(crate) fn note(mut self, flag: &'static str, text: &'static str) -> Self {
+        self.own_notes.push((flag, text));
         self
     }
 
@@ -50,7 +58,13 @@ impl FileBuilder {
         let used: BTreeSet<&str> = self.tests.iter().flat_map(|c| Case(c).flags()).collect();
         let notes = used
             .into_iter()
-            .map(|flag| (flag.to_owned(), Value::from(flags::describe(flag))))
+            .map(|flag| {
+                let own = self.own_notes.iter().find(|(f, _)| *f == flag).map(|(_, t)| *t);
+                let text = own.or_else(|| flags::describe(flag)).unwrap_or_else(|| {
+                    panic!("vector flag {flag:?} has no note: add it to flags.rs or FileBuilder::note")
+                });
+                (flag.to_owned(), Value::from(text))
+            })
             .collect();
         KatFile {
             schema: SCHEMA.into(),
