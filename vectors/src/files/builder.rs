@@ -59,9 +59,15 @@ impl FileBuilder {
         let notes = used
             .into_iter()
             .map(|flag| {
-                let own = self.own_notes.iter().find(|(f, _)| *f == flag).map(|(_, t)| *t);
+                let own = self
+                    .own_notes
+                    .iter()
+                    .find(|(f, _)| *f == flag)
+                    .map(|(_, t)| *t);
                 let text = own.or_else(|| flags::describe(flag)).unwrap_or_else(|| {
-                    panic!("vector flag {flag:?} has no note: add it to flags.rs or FileBuilder::note")
+                    panic!(
+                        "vector flag {flag:?} has no note: add it to flags.rs or FileBuilder::note"
+                    )
                 });
                 (flag.to_owned(), Value::from(text))
             })

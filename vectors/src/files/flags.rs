@@ -45,11 +45,6 @@ pub(crate) fn describe(flag: &str) -> Option<&'static str> {
         "InvalidCharacter" => "the identity has a byte outside its alphabet",
         "NonAscii" => "the input is not ASCII",
         "DiscardedBytes" => "the random stream holds bytes >= 252 that generation discards",
-        "BadMagic" => "the key file does not start with SALTRLID",
-        "UnsupportedVersion" => "the key file has a version byte other than 1",
-        "TrailingBytes" => "the key file has bytes after its checksum",
-        "Corrupted" => "a byte of the key file was changed after its checksum was computed",
-        "InvalidIdentity" => "the key file's checksum is right but its identity field is invalid",
         _ => return None,
     })
 }

@@ -61,6 +61,20 @@ fn generate() -> KatFile {
     let mut file = FileBuilder::new(
         "Identity key file v1: magic, version, identity, secret key, BLAKE2b-128 checksum",
         SEED,
+    )
+    .note("BadMagic", "the key file does not start with SALTRLID")
+    .note(
+        "UnsupportedVersion",
+        "the key file has a version byte other than 1",
+    )
+    .note("TrailingBytes", "the key file has bytes after its checksum")
+    .note(
+        "Corrupted",
+        "a byte of the key file was changed after its checksum was computed",
+    )
+    .note(
+        "InvalidIdentity",
+        "the key file's checksum is right but its identity field is invalid",
     );
     for identity in ["ECHOECHO", "*GATEWAY"] {
         let keys = IdentityKeys::from_parts(
