@@ -117,13 +117,16 @@ fn verify(
     };
     let passed: usize = reports.iter().map(|r| r.passed).sum();
     let failed: usize = reports.iter().map(|r| r.failed).sum();
+    let summary = format!("vectors: {passed} passed, {failed} failed");
     if json {
+        // stdout stays one JSON document; the summary line goes to stderr.
         let value = serde_json::json!({ "passed": passed, "failed": failed, "files": reports });
         println!("{}", serde_json::to_string_pretty(&value)?);
+        eprintln!("{summary}");
     } else {
         print_text(&reports);
+        println!("{summary}");
     }
-    println!("vectors: {passed} passed, {failed} failed");
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
