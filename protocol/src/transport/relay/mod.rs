@@ -511,6 +511,12 @@ impl RelayConnection {
             State::AwaitingKey(mut pending) | State::AwaitingDecision(mut pending) if due => {
                 self.fail_login(&mut pending, TransportError::HandshakeTimeout, now)
             }
+            // TR-26: once the login-data box has opened, the client can read a close-error.
+            State::AwaitingLogin(mut phase) if due && phase.data.is_some() => {
+                let error = TransportError::HandshakeTimeout;
+                self.send_all(login::close_login(&mut phase.keys, &error, now));
+                Err(error)
+            }
             _ if due => Err(TransportError::HandshakeTimeout),
             other => Ok(other),
         };
