@@ -487,6 +487,18 @@ fn relay_cases(g: &mut Gen, s: &Secrets) {
         None,
         &[input(1, &hello), Step::Timeout(T + 20_000)],
     );
+    g.relay(
+        "the extensions box never completes before the deadline",
+        &["Timeout"],
+        &["TR-26", "TR-27"],
+        s,
+        None,
+        &[
+            input(1, &hello),
+            input(2, &login[..150]),
+            Step::Timeout(T + 20_000),
+        ],
+    );
 
     let up = [input(1, &hello), input(2, &login)];
     let after = |steps: &[Step]| [up.to_vec(), steps.to_vec()].concat();
