@@ -8,7 +8,8 @@ use saltrelay_protocol::testing::{
 use saltrelay_protocol::time::Timestamp;
 use saltrelay_protocol::transport::payload::{BlobChunk, MessageAck};
 use saltrelay_protocol::transport::{
-    ClientConfig, CloseCause, Payload, RelayConfig, TransportError,
+    ClientConfig, ClientConnection, ClientOutput, CloseCause, LoginRequest, Payload, RelayConfig,
+    RelayConnection, RelayOutput, TransportError,
 };
 
 const START: Timestamp = Timestamp::from_secs(1_700_000_000);
@@ -408,4 +409,49 @@ fn lookups_and_blob_payloads_pass_through() {
     pair.relay_send(&response).unwrap();
     pair.run_for(100);
     assert_eq!(pair.client_received(), vec![&response]);
+}
+
+/// Runs a client against a relay by hand until the relay asks for a login decision.
+fn login_request(seed: u64) -> (RelayConnection, LoginRequest) {
+    let mut client = ClientConnection::start(client_config(seed), &mut seeded_rng(seed), START);
+    let mut relay = RelayConnection::start(
+        RelayConfig::new(relay_secret()),
+        &mut seeded_rng(seed + 1),
+        START,
+    );
+    loop {
+        let mut to_relay = Vec::new();
+        while let Some(output) = client.poll_output() {
+            if let ClientOutput::Send(bytes) = output {
+                to_relay.extend(bytes);
+            }
+        }
+        relay.handle_bytes(START, &to_relay).unwrap();
+        let mut to_client = Vec::new();
+        while let Some(output) = relay.poll_output() {
+            match output {
+                RelayOutput::Send(bytes) => to_client.extend(bytes),
+                RelayOutput::LoginRequest(request) => return (relay, request),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        client.handle_bytes(START, &to_client).unwrap();
+    }
+}
+
+#[test]
+fn a_login_token_only_works_on_its_own_connection() {
+    let (mut first, first_request) = login_request(30);
+    let (mut second, second_request) = login_request(40);
+    assert_eq!(
+        second.accept(first_request, START, 0).unwrap_err().code(),
+        "wrong_state"
+    );
+    assert!(!second.is_established() && second.error().is_none());
+    second.accept(second_request, START, 0).unwrap();
+    assert!(second.is_established());
+    assert_eq!(
+        first.close(CloseCause::Unavailable, START),
+        Err(TransportError::NotEstablished)
+    );
 }

@@ -166,10 +166,12 @@ fn window() -> usize {
 }
 
 /// Reassembles frames from a byte stream that arrives split or coalesced arbitrarily; holds
-/// at most one incomplete frame (TR-31).
+/// at most one incomplete frame beyond the current input (TR-31).
 #[derive(Debug, Default)]
 pub struct FrameDecoder {
     pending: Vec<u8>,
+    /// Bytes of `pending` already handed out; dropped on the next push.
+    consumed: usize,
 }
 
 impl FrameDecoder {
@@ -179,14 +181,10 @@ impl FrameDecoder {
         Self::default()
     }
 
-    /// Starts from bytes left over by the handshake.
-    #[must_use]
-    pub fn with_pending(pending: Vec<u8>) -> Self {
-        Self { pending }
-    }
-
     /// Appends input.
     pub fn push(&mut self, input: &[u8]) {
+        self.pending.drain(..self.consumed.min(self.pending.len()));
+        self.consumed = 0;
         self.pending.extend_from_slice(input);
     }
 
@@ -196,7 +194,7 @@ impl FrameDecoder {
     /// # Errors
     /// As [`check_frame_len`].
     pub fn next_box(&mut self) -> Result<Option<Vec<u8>>, TransportError> {
-        let mut reader = Reader::new(&self.pending);
+        let mut reader = Reader::new(self.pending.get(self.consumed..).unwrap_or_default());
         let Ok(len) = reader.u16_le() else {
             return Ok(None);
         };
@@ -206,18 +204,17 @@ impl FrameDecoder {
             return Ok(None);
         };
         let sealed = sealed.to_vec();
-        let consumed = reader.remaining();
-        let rest = self
-            .pending
-            .split_off(self.pending.len().saturating_sub(consumed));
-        self.pending = rest;
+        self.consumed = self
+            .consumed
+            .saturating_add(LENGTH_PREFIX_LEN)
+            .saturating_add(len);
         Ok(Some(sealed))
     }
 
     /// Whether part of a frame is buffered (TR-29).
     #[must_use]
     pub fn has_partial(&self) -> bool {
-        !self.pending.is_empty()
+        self.pending.len() > self.consumed
     }
 }
 

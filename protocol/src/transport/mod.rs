@@ -1,4 +1,4 @@
-//! The client–relay transport (spec/04-transport.md): Threema's Chat Server Protocol
+//! The client–relay transport (spec/04-transport.md, TR-1): Threema's Chat Server Protocol
 //! handshake and frames, plus our key-directory and blob extensions, as sans-IO machines.
 //!
 //! [`ClientConnection`] and [`RelayConnection`] take bytes, time and randomness and return
