@@ -20,6 +20,8 @@ mod builder;
 mod common;
 mod flags;
 mod low_order;
+mod transport_cases_client;
+mod transport_cases_relay;
 mod transport_common;
 mod transport_runner;
 

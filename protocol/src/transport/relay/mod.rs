@@ -2,136 +2,22 @@
 //! TR-15, TR-26 to TR-30).
 
 mod login;
+mod requests;
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 
 use rand_core::CryptoRng;
 
 use crate::crypto::{PublicKey, SecretKey, ct_eq};
-use crate::identity::Identity;
 use crate::time::Timestamp;
 
-use super::extensions::LoginExtensions;
-use super::frame::{COOKIE_LEN, Cookie};
+use super::TransportError;
+use super::frame::COOKIE_LEN;
 use super::handshake::{CLIENT_HELLO_LEN, LoginAck};
 use super::payload::{Payload, Role};
 use super::session::{Session, SessionEvent, Timers};
-use super::{DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_SECS, TransportError};
 use login::{AwaitingClientHello, AwaitingLogin, LoginProgress, PendingLogin};
-
-/// What a relay needs for each connection. Cheap to clone: the key is shared.
-#[derive(Debug, Clone)]
-pub struct RelayConfig {
-    /// The relay's permanent secret key `SK` (TR-4).
-    pub permanent_key: Arc<SecretKey>,
-    /// Handshake deadline in ms, including the caller's login decision (TR-27).
-    pub handshake_timeout_ms: u64,
-    /// Idle timeout until the client asks for another, in seconds (TR-28).
-    pub idle_timeout_secs: u16,
-}
-
-impl RelayConfig {
-    /// A 20 s handshake deadline and the 300 s default idle timeout.
-    #[must_use]
-    pub fn new(permanent_key: SecretKey) -> Self {
-        Self {
-            permanent_key: Arc::new(permanent_key),
-            handshake_timeout_ms: DEFAULT_HANDSHAKE_TIMEOUT_MS,
-            idle_timeout_secs: DEFAULT_IDLE_TIMEOUT_SECS,
-        }
-    }
-}
-
-/// Why the relay ends a login or a connection on its own account (TR-15).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CloseCause {
-    /// The identity is bound to another key (`identity_taken`).
-    IdentityTaken,
-    /// A newer connection of the same identity logged in (`replaced`).
-    Replaced,
-    /// The relay cannot serve now (`unavailable`).
-    Unavailable,
-}
-
-impl CloseCause {
-    fn error(self) -> TransportError {
-        match self {
-            Self::IdentityTaken => TransportError::IdentityTaken,
-            Self::Replaced => TransportError::Replaced,
-            Self::Unavailable => TransportError::Unavailable,
-        }
-    }
-}
-
-/// The login names no key: the caller looks the identity up in its directory and answers
-/// with [`RelayConnection::provide_key`] (TR-15). Only the machine builds one.
-#[derive(Debug)]
-pub struct KeyRequest {
-    identity: Identity,
-    ticket: Cookie,
-}
-
-impl KeyRequest {
-    /// The identity to look up.
-    #[must_use]
-    pub fn identity(&self) -> Identity {
-        self.identity
-    }
-}
-
-/// A login whose vouch verified against `public_key`: proof of possession of that key. The
-/// caller applies the binding rules and answers with [`RelayConnection::accept`] or
-/// [`RelayConnection::refuse`] (TR-15). Only the machine builds one.
-#[derive(Debug)]
-pub struct LoginRequest {
-    identity: Identity,
-    public_key: PublicKey,
-    key_offered: bool,
-    extensions: LoginExtensions,
-    ticket: Cookie,
-}
-
-impl LoginRequest {
-    /// The identity that logged in.
-    #[must_use]
-    pub fn identity(&self) -> Identity {
-        self.identity
-    }
-
-    /// The key the vouch proved.
-    #[must_use]
-    pub fn public_key(&self) -> PublicKey {
-        self.public_key
-    }
-
-    /// Whether the key came from the client-key extension (so it may be new), rather than
-    /// from the caller's directory.
-    #[must_use]
-    pub fn key_offered(&self) -> bool {
-        self.key_offered
-    }
-
-    /// The login extensions.
-    #[must_use]
-    pub fn extensions(&self) -> &LoginExtensions {
-        &self.extensions
-    }
-}
-
-/// What the relay machine asks its driver to do or tells it.
-#[derive(Debug)]
-pub enum RelayOutput {
-    /// Write these bytes to the connection, in order.
-    Send(Vec<u8>),
-    /// Look up the identity's bound key and call [`RelayConnection::provide_key`].
-    KeyRequest(KeyRequest),
-    /// Decide with [`RelayConnection::accept`] or [`RelayConnection::refuse`].
-    LoginRequest(LoginRequest),
-    /// A payload from the client. Echo-requests, push-token payloads and idle-timeout
-    /// requests are handled without showing up here (TR-19, TR-21).
-    Received(Payload),
-}
+pub use requests::{CloseCause, KeyRequest, LoginRequest, RelayConfig, RelayOutput};
 
 /// The relay's phases (TR-30).
 ///
