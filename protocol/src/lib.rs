@@ -25,3 +25,4 @@ pub mod identity;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod time;
+pub mod transport;

@@ -29,6 +29,9 @@ pub const FILES: &[VectorFile] = &[
     files::identity_generate::FILE,
     files::identity_fingerprint::FILE,
     files::identity_key_file::FILE,
+    files::transport_handshake::FILE,
+    files::transport_frames::FILE,
+    files::transport_transcripts::FILE,
 ];
 
 /// The registered file called `name`.

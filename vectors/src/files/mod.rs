@@ -12,10 +12,17 @@ pub(crate) mod prim_kdf;
 pub(crate) mod prim_keygen;
 pub(crate) mod prim_secretbox;
 pub(crate) mod prim_x25519;
+pub(crate) mod transport_frames;
+pub(crate) mod transport_handshake;
+pub(crate) mod transport_transcripts;
 
 mod builder;
 mod common;
 mod flags;
 mod low_order;
+mod transport_cases_client;
+mod transport_cases_relay;
+mod transport_common;
+mod transport_runner;
 
 pub(crate) use builder::FileBuilder;
