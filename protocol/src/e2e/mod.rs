@@ -30,6 +30,7 @@ mod file;
 mod group;
 mod json;
 mod json_form;
+mod json_payload;
 mod location;
 mod message;
 mod metadata;
@@ -59,6 +60,7 @@ pub use group::{
 };
 pub use json::to_canonical_json;
 pub use json_form::{message_from_json, message_to_json};
+pub use json_payload::{opened_to_json, received_to_json};
 pub use location::Location;
 pub use message::{Message, is_interpreted};
 pub use metadata::{
