@@ -1,5 +1,10 @@
 //! One module per vector file: its generator (fixed seed) and its check.
 
+pub(crate) mod e2e_blob;
+pub(crate) mod e2e_container;
+pub(crate) mod e2e_messages;
+pub(crate) mod e2e_open;
+pub(crate) mod e2e_payload;
 pub(crate) mod identity_fingerprint;
 pub(crate) mod identity_generate;
 pub(crate) mod identity_key_file;
@@ -15,6 +20,7 @@ pub(crate) mod prim_x25519;
 
 mod builder;
 mod common;
+mod e2e_common;
 mod flags;
 mod low_order;
 
