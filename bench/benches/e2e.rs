@@ -92,6 +92,7 @@ fn benches(c: &mut Criterion) {
             .collect();
         let message = text_message();
         group.throughput(Throughput::Bytes((TEXT_LEN * members) as u64));
+        // One nonce for every member keeps the run reproducible; real sends draw one each (E2E-5).
         group.bench_function(BenchmarkId::new("group_fanout", members), |b| {
             b.iter(|| {
                 keys.iter()
