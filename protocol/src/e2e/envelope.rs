@@ -29,7 +29,8 @@ pub struct OutgoingMessage {
     pub nickname: Option<String>,
     /// Payload version (E2E-24).
     pub version: PayloadVersion,
-    /// **Extension (saltrelay)**: disappear this many seconds after `created_at` (E2E-39).
+    /// **Extension (saltrelay)**: disappear this many seconds after `created_at` (E2E-39). It
+    /// travels inside the metadata box, so relays never see it and change nothing (E2E-41).
     pub expire_after_seconds: Option<u32>,
     /// The message.
     pub message: Message,

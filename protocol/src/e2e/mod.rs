@@ -1,6 +1,6 @@
 //! The end-to-end message layer (spec/03-e2e-messages.md), byte-compatible with Threema.
 //!
-//! Three nested layers, each sans-IO:
+//! Three nested layers, each sans-IO (E2E-1):
 //!
 //! 1. the **container** `type || body || padding` ([`encode_container`], [`decode_container`])
 //!    holding one [`Message`] (E2E-2 to E2E-22);
