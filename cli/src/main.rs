@@ -19,6 +19,8 @@ struct Cli {
 enum Command {
     /// Create and inspect identity key files.
     Id(cmd::id::Args),
+    /// Seal, open, encode and decode end-to-end messages (JSON on stdin and stdout).
+    Message(cmd::message::Args),
     /// Generate and verify the test vectors in vectors/saltrelay/.
     Vectors(cmd::vectors::Args),
 }
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Id(args) => cmd::id::run(args),
+        Command::Message(args) => cmd::message::run(&args),
         Command::Vectors(args) => cmd::vectors::run(args),
     };
     match result {

@@ -21,6 +21,7 @@
 
 pub mod bytes;
 pub mod crypto;
+pub mod e2e;
 pub mod identity;
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -32,6 +32,11 @@ pub const FILES: &[VectorFile] = &[
     files::transport_handshake::FILE,
     files::transport_frames::FILE,
     files::transport_transcripts::FILE,
+    files::e2e_container::FILE,
+    files::e2e_messages::FILE,
+    files::e2e_open::FILE,
+    files::e2e_payload::FILE,
+    files::e2e_blob::FILE,
 ];
 
 /// The registered file called `name`.

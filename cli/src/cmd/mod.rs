@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
 pub(crate) mod id;
+pub(crate) mod message;
 pub(crate) mod vectors;

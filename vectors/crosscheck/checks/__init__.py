@@ -1,6 +1,6 @@
 """Every vector file's independent checker, by file name."""
-from . import identity, prim, transport
+from . import e2e, identity, prim, transport
 
 CHECKERS = {}
-for module in (prim, identity, transport):
+for module in (prim, identity, transport, e2e):
     CHECKERS.update(module.CHECKERS)

@@ -1,5 +1,10 @@
 //! One module per vector file: its generator (fixed seed) and its check.
 
+pub(crate) mod e2e_blob;
+pub(crate) mod e2e_container;
+pub(crate) mod e2e_messages;
+pub(crate) mod e2e_open;
+pub(crate) mod e2e_payload;
 pub(crate) mod identity_fingerprint;
 pub(crate) mod identity_generate;
 pub(crate) mod identity_key_file;
@@ -18,6 +23,7 @@ pub(crate) mod transport_transcripts;
 
 mod builder;
 mod common;
+mod e2e_common;
 mod flags;
 mod low_order;
 mod transport_cases_client;
