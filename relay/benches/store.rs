@@ -1,0 +1,2 @@
+//! Store benchmarks (placeholder).
+fn main() {}

@@ -1,0 +1,192 @@
+//! Segment files of the log store: naming, the file header, positioned writes and flushes
+//! (spec/05-relay-storage.md, STORE-2, STORE-7).
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use crate::store::StoreError;
+
+/// The first bytes of every segment file: `"saltrelay-log"`, a zero byte and the format
+/// version 1 as `u16-le` (STORE-2).
+pub(crate) const SEGMENT_MAGIC: [u8; 16] = *b"saltrelay-log\x00\x01\x00";
+/// Length of the segment file header.
+pub(crate) const SEGMENT_HEADER_LEN: u64 = SEGMENT_MAGIC.len() as u64;
+
+const PREFIX: &str = "seg-";
+const SUFFIX: &str = ".log";
+
+/// One segment file and what the store knows about its contents.
+#[derive(Debug)]
+pub(crate) struct Segment {
+    pub(crate) seq: u64,
+    pub(crate) path: PathBuf,
+    pub(crate) file: File,
+    /// Bytes in the file, all of them valid records (after recovery).
+    pub(crate) len: u64,
+    /// Live message records in the file.
+    pub(crate) live: u64,
+    /// Bytes of those live records, headers included.
+    pub(crate) live_bytes: u64,
+}
+
+/// `seg-` and the sequence number as 16 lowercase hex digits, then `.log` (STORE-2).
+pub(crate) fn file_name(seq: u64) -> String {
+    format!("{PREFIX}{seq:016x}{SUFFIX}")
+}
+
+/// The sequence number of a segment file name, or `None` for any other file.
+pub(crate) fn parse_file_name(name: &str) -> Option<u64> {
+    let hex = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
+    if hex.len() != 16 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u64::from_str_radix(hex, 16).ok()
+}
+
+/// Segment sequence numbers present in `dir`, in increasing order.
+pub(crate) fn list(dir: &Path) -> Result<Vec<u64>, StoreError> {
+    let mut seqs = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| StoreError::io("open", e))? {
+        let entry = entry.map_err(|e| StoreError::io("open", e))?;
+        if let Some(seq) = entry.file_name().to_str().and_then(parse_file_name) {
+            seqs.push(seq);
+        }
+    }
+    seqs.sort_unstable();
+    Ok(seqs)
+}
+
+impl Segment {
+    /// Opens an existing segment for reading and positioned writes.
+    pub(crate) fn open(dir: &Path, seq: u64) -> Result<Self, StoreError> {
+        let path = dir.join(file_name(seq));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| StoreError::io("open", e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| StoreError::io("open", e))?
+            .len();
+        Ok(Self {
+            seq,
+            path,
+            file,
+            len,
+            live: 0,
+            live_bytes: 0,
+        })
+    }
+
+    /// Creates a new segment holding only its header, flushed, with its directory entry
+    /// flushed too (STORE-7). An existing file of that name is truncated: only an empty or
+    /// torn segment is ever recreated.
+    pub(crate) fn create(dir: &Path, seq: u64) -> Result<Self, StoreError> {
+        let path = dir.join(file_name(seq));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .map_err(|e| StoreError::io("open", e))?;
+        file.write_all_at(&SEGMENT_MAGIC, 0)
+            .map_err(|e| StoreError::io("write", e))?;
+        file.sync_data().map_err(|e| StoreError::io("sync", e))?;
+        sync_dir(dir)?;
+        Ok(Self {
+            seq,
+            path,
+            file,
+            len: SEGMENT_HEADER_LEN,
+            live: 0,
+            live_bytes: 0,
+        })
+    }
+
+    /// Writes `bytes` at `offset`.
+    pub(crate) fn write_at(&self, bytes: &[u8], offset: u64) -> Result<(), StoreError> {
+        self.file
+            .write_all_at(bytes, offset)
+            .map_err(|e| StoreError::io("write", e))
+    }
+
+    /// Reads exactly `buf.len()` bytes at `offset`.
+    pub(crate) fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<(), StoreError> {
+        self.file
+            .read_exact_at(buf, offset)
+            .map_err(|e| StoreError::io("read", e))
+    }
+
+    /// `fdatasync`: everything written so far, and the file length, is durable (STORE-7).
+    pub(crate) fn sync(&self) -> Result<(), StoreError> {
+        self.file.sync_data().map_err(|e| StoreError::io("sync", e))
+    }
+
+    /// Overwrites everything after `len` with zeros, then cuts the file to `len` bytes and
+    /// flushes (recovery dropping a torn tail, STORE-8): the freed blocks hold no copy.
+    pub(crate) fn zero_and_truncate(&mut self, len: u64) -> Result<(), StoreError> {
+        let zeros = [0u8; 4096];
+        let mut at = len;
+        while at < self.len {
+            let n = usize::try_from((self.len - at).min(zeros.len() as u64)).expect("at most 4096");
+            self.write_at(&zeros[..n], at)?;
+            at += n as u64;
+        }
+        self.file
+            .sync_data()
+            .map_err(|e| StoreError::io("sync", e))?;
+        self.file
+            .set_len(len)
+            .map_err(|e| StoreError::io("write", e))?;
+        self.file
+            .sync_all()
+            .map_err(|e| StoreError::io("sync", e))?;
+        self.len = len;
+        Ok(())
+    }
+
+    /// Bytes of the file that are not live records: deleted records, commit records and
+    /// the file header.
+    pub(crate) fn dead_bytes(&self) -> u64 {
+        self.len.saturating_sub(self.live_bytes)
+    }
+}
+
+/// Removes a segment file and flushes the directory entry (STORE-9).
+pub(crate) fn remove(dir: &Path, seq: u64) -> Result<(), StoreError> {
+    match fs::remove_file(dir.join(file_name(seq))) {
+        Ok(()) => sync_dir(dir),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(StoreError::io("remove", e)),
+    }
+}
+
+/// Flushes a directory, making file creations and removals in it durable (STORE-7).
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StoreError::io("sync", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_round_trip_and_reject_others() {
+        assert_eq!(file_name(0x2a), "seg-000000000000002a.log");
+        assert_eq!(parse_file_name("seg-000000000000002a.log"), Some(0x2a));
+        for other in [
+            "seg-2a.log",
+            "seg-000000000000002a.tmp",
+            "relay.key",
+            "seg-00000000000000zz.log",
+        ] {
+            assert_eq!(parse_file_name(other), None, "{other}");
+        }
+    }
+}
