@@ -124,10 +124,15 @@ impl LogStore {
             let created = Segment::create(&self.dir, seq)?;
             self.segments.insert(seq, created);
         }
-        let active = self.active();
+        let buf = std::mem::take(&mut self.buf);
+        let active = self.active_mut();
         let (seq, start) = (active.seq, active.len);
-        active.write_at(&self.buf, start)?;
-        active.sync()?; // STORE-7: one fdatasync per commit.
+        let written = active
+            .reserve(start + batch_len)
+            .and_then(|()| active.write_at(&buf, start))
+            .and_then(|()| active.sync()); // STORE-7: one fdatasync per commit.
+        self.buf = buf;
+        written?;
         self.active_mut().len = start + batch_len;
         Ok((seq, start))
     }

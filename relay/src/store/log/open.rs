@@ -89,8 +89,7 @@ impl LogStore {
         }
         if scan.valid_len < segment.len {
             // STORE-8: a commit that never completed; its records were never acknowledged.
-            self.recovery.torn_tail_bytes += segment.len - scan.valid_len;
-            segment.zero_and_truncate(scan.valid_len)?;
+            self.recovery.torn_tail_bytes += segment.zero_and_truncate(scan.valid_len)?;
         }
         let repairs: Vec<Repair> = scan
             .repairs

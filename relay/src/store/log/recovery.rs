@@ -85,6 +85,9 @@ pub(crate) fn scan(segment: &Segment, sealed: bool) -> Result<SegmentScan, Store
         if got < HEADER_LEN {
             break; // clean end, or a torn header at the tail
         }
+        if header == [0; HEADER_LEN] {
+            break; // STORE-2: preallocated space, the end of the records
+        }
         let Ok(parsed) = parse_header(&header) else {
             if sealed {
                 return Err(corrupt(offset, "invalid record header"));
