@@ -125,10 +125,11 @@ impl LogStore {
             self.segments.insert(seq, created);
         }
         let buf = std::mem::take(&mut self.buf);
+        let segment_bytes = self.config.segment_bytes;
         let active = self.active_mut();
         let (seq, start) = (active.seq, active.len);
         let written = active
-            .reserve(start + batch_len)
+            .reserve(start + batch_len, segment_bytes)
             .and_then(|()| active.write_at(&buf, start))
             .and_then(|()| active.sync()); // STORE-7: one fdatasync per commit.
         self.buf = buf;

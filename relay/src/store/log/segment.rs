@@ -136,9 +136,10 @@ impl Segment {
     /// Makes the file at least `end` bytes long, in steps of [`PREALLOCATE`] (STORE-7): a
     /// flush after an append within the file's size does not also have to record a new
     /// size, which on ext4 here costs a second device flush now and then.
-    pub(crate) fn reserve(&mut self, end: u64) -> Result<(), StoreError> {
+    /// The file never grows past `limit` this way (beyond `end` itself).
+    pub(crate) fn reserve(&mut self, end: u64, limit: u64) -> Result<(), StoreError> {
         if end > self.allocated {
-            let size = end + PREALLOCATE;
+            let size = (end + PREALLOCATE).min(limit).max(end);
             self.file
                 .set_len(size)
                 .map_err(|e| StoreError::io("write", e))?;
