@@ -3,7 +3,7 @@
 //! latency at several batch sizes, what remains on disk after delete, and reopen time.
 //!
 //! Usage: `cargo run --release -- [--dir DIR] [--seconds S] [--runs R] [--engines a,b]
-//! [--batches 1,64,256,1024] [--residue] [--recovery N] [--out FILE]`
+//! [--batches 1,64,256,1024] [--residue] [--recovery N] [--recovery-engines a,b] [--out FILE]`
 
 mod engines;
 
@@ -23,6 +23,7 @@ struct Args {
     batches: Vec<usize>,
     residue: bool,
     recovery: u64,
+    recovery_engines: Option<Vec<String>>,
     out: Option<PathBuf>,
 }
 
@@ -35,6 +36,7 @@ fn parse_args() -> Args {
         batches: vec![1, 64, 256, 1024],
         residue: false,
         recovery: 0,
+        recovery_engines: None,
         out: None,
     };
     let mut it = std::env::args().skip(1);
@@ -53,6 +55,9 @@ fn parse_args() -> Args {
             }
             "--residue" => args.residue = true,
             "--recovery" => args.recovery = value().parse().expect("records"),
+            "--recovery-engines" => {
+                args.recovery_engines = Some(value().split(',').map(str::to_string).collect());
+            }
             "--out" => args.out = Some(value().into()),
             other => panic!("unknown flag {other}"),
         }
@@ -312,7 +317,7 @@ fn main() {
             "\n| engine | fill {} records, s | reopen and read all, s | disk MiB |\n| --- | ---: | ---: | ---: |",
             args.recovery
         ));
-        for name in &args.engines {
+        for name in args.recovery_engines.as_ref().unwrap_or(&args.engines) {
             let (fill, reopen, size) = recovery(name, &args.dir, args.recovery);
             line(format!("| {name} | {fill:.1} | {reopen:.2} | {:.0} |", size as f64 / f64::from(1 << 20)));
         }
