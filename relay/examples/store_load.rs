@@ -22,8 +22,7 @@ use std::time::{Duration, Instant};
 use saltrelay_protocol::identity::Identity;
 use saltrelay_protocol::time::Timestamp;
 use saltrelay_relay::store::{
-    BufferedMessage, CommitHandle, Committer, CommitterConfig, LogStore, LogStoreConfig,
-    StoreError,
+    BufferedMessage, CommitHandle, Committer, CommitterConfig, LogStore, LogStoreConfig, StoreError,
 };
 
 struct Args {
@@ -130,7 +129,9 @@ fn run(args: &Args, clients: usize, wait: Duration, rate: u64) -> Outcome {
             }
             tick += Duration::from_millis(1);
         }
-        let timeout = tick.saturating_duration_since(Instant::now()).max(Duration::from_micros(50));
+        let timeout = tick
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_micros(50));
         while let Ok((slot, sent, result)) = completions.recv_timeout(timeout) {
             result.expect("append");
             outstanding -= 1;
@@ -186,8 +187,16 @@ fn main() {
                 let mut outcome = run(&args, clients, Duration::from_micros(wait_us), rate);
                 outcome.latencies_ms.sort_by(f64::total_cmp);
                 let l = &outcome.latencies_ms;
-                let offered = if rate == 0 { "closed".to_string() } else { rate.to_string() };
-                let senders = if rate == 0 { clients.to_string() } else { "-".to_string() };
+                let offered = if rate == 0 {
+                    "closed".to_string()
+                } else {
+                    rate.to_string()
+                };
+                let senders = if rate == 0 {
+                    clients.to_string()
+                } else {
+                    "-".to_string()
+                };
                 let row = format!(
                     "| {senders} | {offered} | {wait_us} | {:.0} | {:.0} | {:.1} | {:.2} | {:.2} | {:.2} |\n",
                     outcome.per_sec,

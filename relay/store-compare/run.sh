@@ -32,7 +32,7 @@ relay/store-compare/target/release/saltrelay-store-compare \
   --out "$out/engines.md"
 
 echo "== redis"
-rdir="$data/redis"; rm -rf "$rdir"; mkdir -p "$rdir"
+rdir="$data/redis"; rm -rf "$rdir"; mkdir -p "$rdir"; rdir="$(cd "$rdir" && pwd)"
 redis-server --bind 127.0.0.1 --port 6391 --dir "$rdir" --appendonly yes \
   --appendfsync always --save '' --daemonize no --logfile "$rdir/redis.log" &
 redis_pid=$!

@@ -270,7 +270,10 @@ fn main() {
             eprintln!("run {run} flush {label}: {:.0}/s p50 {:.2} ms p99 {:.2} ms", r.per_sec, r.p50, r.p99);
             flush[i].push(r);
         }
-        for (e, name) in args.engines.iter().enumerate() {
+        // Each run starts with a different engine, so none is always measured first.
+        let n = args.engines.len();
+        for e in (0..n).map(|i| (i + run) % n) {
+            let name = &args.engines[e];
             for (b, &batch) in args.batches.iter().enumerate() {
                 let r = throughput(name, &args.dir, batch, args.seconds);
                 eprintln!("run {run} {name} batch {batch}: {:.0} rec/s p50 {:.2} ms p99 {:.2} ms", r.per_sec, r.p50, r.p99);

@@ -14,9 +14,6 @@ pub(crate) const SEGMENT_MAGIC: [u8; 16] = *b"saltrelay-log\x00\x01\x00";
 /// Length of the segment file header.
 pub(crate) const SEGMENT_HEADER_LEN: u64 = SEGMENT_MAGIC.len() as u64;
 
-/// Preallocation step of the active segment.
-const PREALLOCATE: u64 = 8 << 20;
-
 const PREFIX: &str = "seg-";
 const SUFFIX: &str = ".log";
 
@@ -133,13 +130,13 @@ impl Segment {
         self.file.sync_data().map_err(|e| StoreError::io("sync", e))
     }
 
-    /// Makes the file at least `end` bytes long, in steps of [`PREALLOCATE`] (STORE-7): a
-    /// flush after an append within the file's size does not also have to record a new
-    /// size, which on ext4 here costs a second device flush now and then.
-    /// The file never grows past `limit` this way (beyond `end` itself).
+    /// Makes the file at least `end` bytes long, growing it straight to `limit` (the
+    /// segment size) when it must grow (STORE-2): a flush after an append within the file's
+    /// size does not also have to record a new size, which on ext4 here costs a second
+    /// device flush now and then. The space is sparse until written.
     pub(crate) fn reserve(&mut self, end: u64, limit: u64) -> Result<(), StoreError> {
         if end > self.allocated {
-            let size = (end + PREALLOCATE).min(limit).max(end);
+            let size = limit.max(end);
             self.file
                 .set_len(size)
                 .map_err(|e| StoreError::io("write", e))?;
@@ -152,7 +149,8 @@ impl Segment {
     /// are not already zero are overwritten with zeros and flushed first, so the freed blocks
     /// hold no copy; then the file is cut to `len`. Returns how many bytes were not zero.
     pub(crate) fn zero_and_truncate(&mut self, len: u64) -> Result<u64, StoreError> {
-        let mut chunk = vec![0u8; 64 << 10];
+        let zeros = vec![0u8; 1 << 20];
+        let mut chunk = vec![0u8; zeros.len()];
         let mut at = len;
         let mut dirty = 0;
         while at < self.allocated {
@@ -160,7 +158,10 @@ impl Segment {
                 .expect("at most one chunk");
             let part = &mut chunk[..n];
             self.read_at(part, at)?;
-            if let Some(last) = part.iter().rposition(|&b| b != 0) {
+            // Slice comparison is a memcmp: fast over the (usually all-zero) preallocation.
+            if part != &zeros[..n]
+                && let Some(last) = part.iter().rposition(|&b| b != 0)
+            {
                 dirty = at + last as u64 + 1 - len;
                 part.fill(0);
                 self.write_at(part, at)?;
