@@ -1,13 +1,13 @@
 //! Group commit: one thread owns the store and turns concurrent appends and deletes into
 //! one durable commit per batch (spec/05-relay-storage.md, STORE-11).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use super::{BufferedMessage, MessageStore, RecordId, StoreError};
+use super::{BufferedMessage, MessageStore, PendingFlush, RecordId, StoreError};
 
 /// Bounds of one group commit (STORE-11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +20,10 @@ pub struct CommitterConfig {
     /// waits for none: requests that arrive during a flush form the next batch, so batches
     /// grow with load by themselves.
     pub max_wait: Duration,
+    /// How many batches may be written and awaiting their flush at once, each flushed on a
+    /// thread of its own. One gives strict one-flush-at-a-time group commit; more lets a
+    /// batch start its flush while earlier ones are still in flight (STORE-11).
+    pub max_flushes_in_flight: usize,
 }
 
 impl Default for CommitterConfig {
@@ -28,6 +32,7 @@ impl Default for CommitterConfig {
             max_batch_messages: 1024,
             max_batch_bytes: 4 << 20,
             max_wait: Duration::ZERO,
+            max_flushes_in_flight: 4,
         }
     }
 }
@@ -222,27 +227,111 @@ impl CommitHandle {
     }
 }
 
-/// The committer thread: take a batch, commit it once, complete every request in it.
+/// A written batch awaiting its flush, with the requests to complete when it is durable.
+struct Job {
+    flush: Box<dyn PendingFlush>,
+    completions: Vec<Completion>,
+}
+
+enum Completion {
+    Append(Vec<RecordId>, Done<Vec<RecordId>>),
+    Delete(Done<()>),
+}
+
+impl Completion {
+    fn complete(self, result: Result<(), &StoreError>) {
+        match (self, result) {
+            (Self::Append(ids, done), Ok(())) => done(Ok(ids)),
+            (Self::Delete(done), Ok(())) => done(Ok(())),
+            (Self::Append(_, done), Err(e)) => done(Err(e.clone())),
+            (Self::Delete(done), Err(e)) => done(Err(e.clone())),
+        }
+    }
+}
+
+/// The committer thread: take a batch once a flush slot is free, write it, hand its flush
+/// to a flush thread; run other requests in between. Returns the store once every flush
+/// has finished.
 fn run<S: MessageStore>(
     mut store: S,
     receiver: &Receiver<Request>,
     config: CommitterConfig,
-    counters: &Counters,
+    counters: &Arc<Counters>,
 ) -> S {
+    let slots = config.max_flushes_in_flight.max(1);
+    let (jobs, job_receiver) = mpsc::channel::<Job>();
+    let job_receiver = Arc::new(Mutex::new(job_receiver));
+    let (free, free_receiver) = mpsc::sync_channel::<()>(slots);
+    let mut flushers = Vec::with_capacity(slots);
+    for _ in 0..slots {
+        let _ = free.send(());
+        let job_receiver = Arc::clone(&job_receiver);
+        let free = free.clone();
+        let spawned = thread::Builder::new()
+            .name("store-flush".into())
+            .spawn(move || flush_jobs(&job_receiver, &free));
+        match spawned {
+            Ok(handle) => flushers.push(handle),
+            Err(_) => break, // fewer flush threads; at least one is needed below
+        }
+    }
     let mut held: Option<Request> = None;
-    loop {
+    while !flushers.is_empty() {
         let Some(first) = held.take().or_else(|| receiver.recv().ok()) else {
-            return store; // every handle is gone
+            break; // every handle is gone
         };
         match first {
-            Request::Shutdown => return store,
+            Request::Shutdown => break,
             Request::Call(f) => f(&mut store),
             Request::Write(write) => {
+                // Wait for a slot before filling, so what arrives meanwhile joins this batch.
+                if free_receiver.recv().is_err() {
+                    write.fail(&StoreError::Closed);
+                    break;
+                }
                 let mut batch = vec![write];
                 held = fill(&mut batch, receiver, config);
-                commit(&mut store, batch, counters);
+                match write_batch(&mut store, batch, counters) {
+                    Ok(job) => {
+                        if let Err(mpsc::SendError(job)) = jobs.send(job) {
+                            fail_job(job, &StoreError::Closed);
+                        }
+                    }
+                    Err(()) => {
+                        let _ = free.send(());
+                    }
+                }
             }
         }
+    }
+    drop(jobs); // flush threads finish the queued jobs, then stop
+    for flusher in flushers {
+        let _ = flusher.join();
+    }
+    store
+}
+
+/// A flush thread: flush each job, then complete its requests and free its slot.
+fn flush_jobs(jobs: &Mutex<Receiver<Job>>, free: &mpsc::SyncSender<()>) {
+    loop {
+        let job = match jobs.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else {
+            return;
+        };
+        let result = job.flush.wait_durable();
+        for completion in job.completions {
+            completion.complete(result.as_ref().copied());
+        }
+        let _ = free.send(());
+    }
+}
+
+fn fail_job(job: Job, error: &StoreError) {
+    for completion in job.completions {
+        completion.complete(Err(error));
     }
 }
 
@@ -287,19 +376,21 @@ fn fill(
     None
 }
 
-/// Commits a batch once and completes each of its requests (STORE-11).
-fn commit<S: MessageStore>(store: &mut S, batch: Vec<Write>, counters: &Counters) {
-    enum Completion {
-        Append(usize, Done<Vec<RecordId>>),
-        Delete(Done<()>),
-    }
+/// Writes a batch as one commit (STORE-11). On success returns the job that completes its
+/// requests once flushed; on failure completes them with the error at once.
+fn write_batch<S: MessageStore>(
+    store: &mut S,
+    batch: Vec<Write>,
+    counters: &Counters,
+) -> Result<Job, ()> {
     let mut appends = Vec::new();
     let mut deletes = Vec::new();
+    // Each request's completion, holding for an append how many IDs are its own.
     let mut completions = Vec::with_capacity(batch.len());
     for write in batch {
         match write {
             Write::Append(messages, done) => {
-                completions.push(Completion::Append(messages.len(), done));
+                completions.push(Completion::Append(vec![RecordId(0); messages.len()], done));
                 appends.extend(messages);
             }
             Write::Delete(ids, done) => {
@@ -308,7 +399,7 @@ fn commit<S: MessageStore>(store: &mut S, batch: Vec<Write>, counters: &Counters
             }
         }
     }
-    let result = store.commit(&appends, &deletes);
+    let result = store.write_commit(&appends, &deletes);
     counters.commits.fetch_add(1, Ordering::Relaxed);
     counters
         .requests
@@ -316,13 +407,22 @@ fn commit<S: MessageStore>(store: &mut S, batch: Vec<Write>, counters: &Counters
     counters
         .messages
         .fetch_add(appends.len() as u64, Ordering::Relaxed);
-    let mut ids = result.as_ref().map(|c| c.ids.iter().copied());
-    for completion in completions {
-        match (completion, &mut ids) {
-            (Completion::Append(n, done), Ok(ids)) => done(Ok(ids.by_ref().take(n).collect())),
-            (Completion::Delete(done), Ok(_)) => done(Ok(())),
-            (Completion::Append(_, done), Err(e)) => done(Err((*e).clone())),
-            (Completion::Delete(done), Err(e)) => done(Err((*e).clone())),
+    let (committed, flush) = match result {
+        Ok(written) => written,
+        Err(error) => {
+            for completion in completions {
+                completion.complete(Err(&error));
+            }
+            return Err(());
+        }
+    };
+    let mut ids = committed.ids.into_iter();
+    for completion in &mut completions {
+        if let Completion::Append(own, _) = completion {
+            for (slot, id) in own.iter_mut().zip(ids.by_ref()) {
+                *slot = id;
+            }
         }
     }
+    Ok(Job { flush, completions })
 }

@@ -145,6 +145,23 @@ pub trait MessageStore: Send {
     /// What the store holds.
     fn stats(&self) -> StoreStats;
 
+    /// Writes a commit like [`MessageStore::commit`] but returns before it is durable, with
+    /// a [`PendingFlush`] that makes it durable and may run on another thread, so that
+    /// several flushes can be in flight at once (STORE-11). Until the flush returns, the
+    /// commit's records may already be read but MUST NOT be acknowledged. The default
+    /// commits durably and returns a flush with nothing left to do.
+    ///
+    /// # Errors
+    /// As [`MessageStore::commit`].
+    fn write_commit(
+        &mut self,
+        appends: &[BufferedMessage],
+        deletes: &[RecordId],
+    ) -> Result<(Committed, Box<dyn PendingFlush>), StoreError> {
+        let committed = self.commit(appends, deletes)?;
+        Ok((committed, Box::new(AlreadyDurable)))
+    }
+
     /// Appends messages as one commit: [`MessageStore::commit`] without deletes.
     ///
     /// # Errors
@@ -159,6 +176,25 @@ pub trait MessageStore: Send {
     /// As [`MessageStore::commit`].
     fn delete(&mut self, ids: &[RecordId]) -> Result<usize, StoreError> {
         self.commit(&[], ids).map(|c| c.deleted)
+    }
+}
+
+/// The second half of [`MessageStore::write_commit`]: makes a written commit durable.
+pub trait PendingFlush: Send {
+    /// Returns once the commit is durable (STORE-7).
+    ///
+    /// # Errors
+    /// The flush failed; the store is poisoned.
+    fn wait_durable(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// A commit that was durable when it was written.
+#[derive(Debug, Clone, Copy)]
+pub struct AlreadyDurable;
+
+impl PendingFlush for AlreadyDurable {
+    fn wait_durable(self: Box<Self>) -> Result<(), StoreError> {
+        Ok(())
     }
 }
 

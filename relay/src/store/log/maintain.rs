@@ -88,6 +88,7 @@ impl LogStore {
         }
         encode_commit(RecordId(self.next_id - 1), &mut self.buf);
         let (seq, start) = self.write_batch()?;
+        self.segments[&seq].sync()?;
         let mut touched = BTreeSet::new();
         for (&(id, old), offset) in moving[..taken].iter().zip(offsets) {
             let size = record_len(old.body_len);

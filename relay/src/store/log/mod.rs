@@ -8,7 +8,10 @@ mod recovery;
 mod segment;
 
 use std::collections::{BTreeMap, BTreeSet, btree_map};
+use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use saltrelay_protocol::identity::Identity;
 use saltrelay_protocol::time::Timestamp;
@@ -19,8 +22,8 @@ use super::record::{
     self, HEADER_LEN, Record, RecordId, StoredMessage, dead_record, encode_commit, record_len,
 };
 use super::{
-    BufferedMessage, Committed, Expired, MessageStore, QueueStats, StoreError, StoreStats,
-    check_payloads,
+    BufferedMessage, Committed, Expired, MessageStore, PendingFlush, QueueStats, StoreError,
+    StoreStats, check_payloads,
 };
 
 pub use open::RecoveryReport;
@@ -62,7 +65,8 @@ pub struct LogStore {
     next_id: u64,
     /// Encoding buffer, reused between commits.
     buf: Vec<u8>,
-    poisoned: bool,
+    /// Set by a failed write or flush, here or on a flush thread (STORE-7).
+    poisoned: Arc<AtomicBool>,
     recovery: RecoveryReport,
 }
 
@@ -94,7 +98,7 @@ impl LogStore {
     }
 
     fn check_usable(&self) -> Result<(), StoreError> {
-        if self.poisoned {
+        if self.poisoned.load(Ordering::Acquire) {
             Err(StoreError::Poisoned)
         } else {
             Ok(())
@@ -105,13 +109,13 @@ impl LogStore {
     /// flush the page cache and the disk may disagree, so nothing more is written.
     fn poison_on_error<T>(&mut self, result: Result<T, StoreError>) -> Result<T, StoreError> {
         if result.is_err() {
-            self.poisoned = true;
+            self.poisoned.store(true, Ordering::Release);
         }
         result
     }
 
     /// Writes `self.buf` (whole records ending in a commit record) at the end of the active
-    /// segment, starting a new one first if it would grow past the limit, and flushes it.
+    /// segment, starting a new one first if it would grow past the limit. The caller flushes.
     /// Returns the active segment's sequence number and where the bytes start.
     fn write_batch(&mut self) -> Result<(u64, u64), StoreError> {
         let batch_len = self.buf.len() as u64;
@@ -119,7 +123,9 @@ impl LogStore {
         if active.len > segment::SEGMENT_HEADER_LEN
             && active.len + batch_len > self.config.segment_bytes
         {
-            // STORE-2: the previous segment is sealed; it was flushed by its last commit.
+            // STORE-2: the previous segment is sealed, flushed completely before its successor
+            // exists (a flush of its last commit may still be running on another thread).
+            active.sync()?;
             let seq = active.seq + 1;
             let created = Segment::create(&self.dir, seq)?;
             self.segments.insert(seq, created);
@@ -130,8 +136,7 @@ impl LogStore {
         let (seq, start) = (active.seq, active.len);
         let written = active
             .reserve(start + batch_len, segment_bytes)
-            .and_then(|()| active.write_at(&buf, start))
-            .and_then(|()| active.sync()); // STORE-7: one fdatasync per commit.
+            .and_then(|()| active.write_at(&buf, start));
         self.buf = buf;
         written?;
         self.active_mut().len = start + batch_len;
@@ -151,11 +156,13 @@ impl LogStore {
         Ok(())
     }
 
-    fn commit_inner(
+    /// Writes a commit without flushing; returns it and the segments it wrote to.
+    fn write_inner(
         &mut self,
         appends: &[BufferedMessage],
         deletes: &[RecordId],
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<(Committed, BTreeSet<u64>), StoreError> {
+        let mut touched = BTreeSet::new();
         let mut ids = Vec::with_capacity(appends.len());
         if !appends.is_empty() {
             self.buf.clear();
@@ -171,6 +178,7 @@ impl LogStore {
             // STORE-8: the commit record makes the batch durable as a whole.
             encode_commit(RecordId(self.next_id - 1), &mut self.buf);
             let (seq, start) = self.write_batch()?;
+            touched.insert(seq);
             let segment = self.segments.get_mut(&seq).expect("just written");
             for ((id, message), offset) in ids.iter().zip(appends).zip(offsets) {
                 let body_len = u32::try_from(record::MESSAGE_FIXED_LEN + message.payload.len())
@@ -185,7 +193,6 @@ impl LogStore {
                 self.index.insert(*id, entry_for(message, value));
             }
         }
-        let mut touched = BTreeSet::new();
         let mut erased = 0;
         for &id in deletes {
             if let Some(entry) = self.index.remove(id) {
@@ -194,13 +201,19 @@ impl LogStore {
                 erased += 1;
             }
         }
-        for seq in touched {
-            self.segments[&seq].sync()?; // STORE-6: erasures durable before we return.
-        }
-        Ok(Committed {
+        let committed = Committed {
             ids,
             deleted: erased,
-        })
+        };
+        Ok((committed, touched))
+    }
+
+    /// The files a written commit must flush.
+    fn files(&self, touched: &BTreeSet<u64>) -> Vec<Arc<File>> {
+        touched
+            .iter()
+            .map(|seq| Arc::clone(&self.segments[seq].file))
+            .collect()
     }
 
     /// Reads and checks one live record.
@@ -219,6 +232,26 @@ impl LogStore {
     }
 }
 
+/// The flush of a written commit: `fdatasync` of the active segment and of every segment
+/// with an erasure (STORE-6, STORE-7). Several may run at once on different threads; each
+/// covers everything written to its files before it started.
+struct LogFlush {
+    files: Vec<Arc<File>>,
+    poisoned: Arc<AtomicBool>,
+}
+
+impl PendingFlush for LogFlush {
+    fn wait_durable(self: Box<Self>) -> Result<(), StoreError> {
+        for file in &self.files {
+            if let Err(e) = file.sync_data() {
+                self.poisoned.store(true, Ordering::Release);
+                return Err(StoreError::io("sync", e));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn entry_for(message: &BufferedMessage, value: Location) -> Entry<Location> {
     Entry {
         recipient: message.recipient,
@@ -234,10 +267,25 @@ impl MessageStore for LogStore {
         appends: &[BufferedMessage],
         deletes: &[RecordId],
     ) -> Result<Committed, StoreError> {
+        let (committed, flush) = self.write_commit(appends, deletes)?;
+        flush.wait_durable()?;
+        Ok(committed)
+    }
+
+    fn write_commit(
+        &mut self,
+        appends: &[BufferedMessage],
+        deletes: &[RecordId],
+    ) -> Result<(Committed, Box<dyn PendingFlush>), StoreError> {
         self.check_usable()?;
         check_payloads(appends)?;
-        let result = self.commit_inner(appends, deletes);
-        self.poison_on_error(result)
+        let result = self.write_inner(appends, deletes);
+        let (committed, touched) = self.poison_on_error(result)?;
+        let flush = LogFlush {
+            files: self.files(&touched),
+            poisoned: Arc::clone(&self.poisoned),
+        };
+        Ok((committed, Box::new(flush)))
     }
 
     fn load_queue(&self, recipient: &Identity) -> Result<Vec<StoredMessage>, StoreError> {

@@ -51,7 +51,7 @@ impl LogStore {
             index: Index::default(),
             next_id: 1,
             buf: Vec::new(),
-            poisoned: false,
+            poisoned: std::sync::Arc::default(),
             recovery: RecoveryReport::default(),
         };
         let mut dirty = BTreeSet::new();

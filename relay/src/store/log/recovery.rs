@@ -57,7 +57,7 @@ pub(crate) fn scan(segment: &Segment, sealed: bool) -> Result<SegmentScan, Store
         offset,
         what,
     };
-    let mut reader = BufReader::with_capacity(1 << 20, &segment.file);
+    let mut reader = BufReader::with_capacity(1 << 20, &*segment.file);
     let mut scan = SegmentScan {
         valid_len: SEGMENT_HEADER_LEN,
         ..SegmentScan::default()

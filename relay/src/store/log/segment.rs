@@ -5,6 +5,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::store::StoreError;
 
@@ -22,7 +23,8 @@ const SUFFIX: &str = ".log";
 pub(crate) struct Segment {
     pub(crate) seq: u64,
     pub(crate) path: PathBuf,
-    pub(crate) file: File,
+    /// Shared so that a flush can run on another thread (STORE-11).
+    pub(crate) file: Arc<File>,
     /// End of the written records: the next commit goes here.
     pub(crate) len: u64,
     /// Size of the file, at least `len`: the zeros after `len` are preallocated space.
@@ -76,7 +78,7 @@ impl Segment {
         Ok(Self {
             seq,
             path,
-            file,
+            file: Arc::new(file),
             len,
             allocated: len,
             live: 0,
@@ -103,7 +105,7 @@ impl Segment {
         Ok(Self {
             seq,
             path,
-            file,
+            file: Arc::new(file),
             len: SEGMENT_HEADER_LEN,
             allocated: SEGMENT_HEADER_LEN,
             live: 0,
