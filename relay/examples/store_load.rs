@@ -3,7 +3,8 @@
 //! of concurrent senders, batch waits and offered rates. Prints a Markdown table.
 //!
 //! `cargo run --release -p saltrelay-relay --example store_load -- [--dir DIR] [--seconds S]
-//! [--clients 1,64,1000] [--wait-us 0,500,2000] [--rate 0,30000] [--out FILE]`
+//! [--clients 1,64,1000] [--wait-us 0,500,2000] [--rate 0,30000] [--flushes 1,4]
+//! [--repeat N] [--out FILE]`
 //!
 //! With `--rate 0` each of the N senders waits for its ack before sending again (closed
 //! loop: the store's capacity). With a rate, messages are offered at that many per second
@@ -31,6 +32,8 @@ struct Args {
     clients: Vec<usize>,
     waits_us: Vec<u64>,
     rates: Vec<u64>,
+    flushes: Vec<usize>,
+    repeat: usize,
     out: Option<PathBuf>,
 }
 
@@ -47,6 +50,8 @@ fn parse_args() -> Args {
         clients: vec![1, 64, 1000],
         waits_us: vec![0, 500, 2000],
         rates: vec![0],
+        flushes: vec![4],
+        repeat: 1,
         out: None,
     };
     let mut it = std::env::args().skip(1);
@@ -58,6 +63,8 @@ fn parse_args() -> Args {
             "--clients" => args.clients = list(&value),
             "--wait-us" => args.waits_us = list(&value),
             "--rate" => args.rates = list(&value),
+            "--flushes" => args.flushes = list(&value),
+            "--repeat" => args.repeat = value.parse().expect("repeat"),
             "--out" => args.out = Some(value.into()),
             other => panic!("unknown flag {other}"),
         }
@@ -95,11 +102,12 @@ struct Outcome {
 }
 
 /// Runs one cell: `clients` senders (closed loop) or `rate` messages per second (open loop).
-fn run(args: &Args, clients: usize, wait: Duration, rate: u64) -> Outcome {
+fn run(args: &Args, clients: usize, wait: Duration, rate: u64, flushes: usize) -> Outcome {
     let _ = std::fs::remove_dir_all(&args.dir);
     let store = LogStore::open(&args.dir, LogStoreConfig::default()).expect("opens");
     let config = CommitterConfig {
         max_wait: wait,
+        max_flushes_in_flight: flushes,
         ..CommitterConfig::default()
     };
     let committer = Committer::spawn(store, config).expect("spawns");
@@ -177,41 +185,40 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn main() {
     let args = parse_args();
     let mut out = String::from(
-        "| senders | offered msg/s | max wait µs | acked msg/s | commits/s | mean batch | p50 ms | p99 ms | p99.9 ms |\n\
-         | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+        "| senders | offered msg/s | max wait µs | flushes in flight | acked msg/s | commits/s | mean batch | p50 ms | p99 ms | p99.9 ms |\n\
+         | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
     );
     print!("{out}");
+    let mut cells = Vec::new();
     for &rate in &args.rates {
-        for &clients in &args.clients {
+        // In open loop the offered rate replaces the senders.
+        let senders: &[usize] = if rate == 0 { &args.clients } else { &[0] };
+        for &clients in senders {
             for &wait_us in &args.waits_us {
-                let mut outcome = run(&args, clients, Duration::from_micros(wait_us), rate);
-                outcome.latencies_ms.sort_by(f64::total_cmp);
-                let l = &outcome.latencies_ms;
-                let offered = if rate == 0 {
-                    "closed".to_string()
-                } else {
-                    rate.to_string()
-                };
-                let senders = if rate == 0 {
-                    clients.to_string()
-                } else {
-                    "-".to_string()
-                };
-                let row = format!(
-                    "| {senders} | {offered} | {wait_us} | {:.0} | {:.0} | {:.1} | {:.2} | {:.2} | {:.2} |\n",
-                    outcome.per_sec,
-                    outcome.commits_per_sec,
-                    outcome.per_sec / outcome.commits_per_sec.max(f64::MIN_POSITIVE),
-                    percentile(l, 0.5),
-                    percentile(l, 0.99),
-                    percentile(l, 0.999),
-                );
-                print!("{row}");
-                let _ = write!(out, "{row}");
-                if rate > 0 {
-                    break; // the sender count means nothing in open loop
+                for &flushes in &args.flushes {
+                    cells.push((rate, clients, wait_us, flushes));
                 }
             }
+        }
+    }
+    for _ in 0..args.repeat {
+        for &(rate, clients, wait_us, flushes) in &cells {
+            let mut outcome = run(&args, clients, Duration::from_micros(wait_us), rate, flushes);
+            outcome.latencies_ms.sort_by(f64::total_cmp);
+            let l = &outcome.latencies_ms;
+            let offered = if rate == 0 { "closed".to_string() } else { rate.to_string() };
+            let senders = if rate == 0 { clients.to_string() } else { "-".to_string() };
+            let row = format!(
+                "| {senders} | {offered} | {wait_us} | {flushes} | {:.0} | {:.0} | {:.1} | {:.2} | {:.2} | {:.2} |\n",
+                outcome.per_sec,
+                outcome.commits_per_sec,
+                outcome.per_sec / outcome.commits_per_sec.max(f64::MIN_POSITIVE),
+                percentile(l, 0.5),
+                percentile(l, 0.99),
+                percentile(l, 0.999),
+            );
+            print!("{row}");
+            let _ = write!(out, "{row}");
         }
     }
     if let Some(path) = args.out {

@@ -51,8 +51,8 @@ trap - EXIT
 
 echo "== group commit"
 target/release/examples/store_load --dir "$data/load" --seconds 3 \
-  --clients 1,64,1000 --wait-us 0,500,2000 --out "$out/group_commit_closed.md"
-target/release/examples/store_load --dir "$data/load" --seconds 3 \
-  --rate 10000,30000,45000 --wait-us 0 --out "$out/group_commit_open.md"
+  --clients 1,64,1000 --wait-us 0,500,2000 --flushes 1,4 --out "$out/group_commit_closed.md"
+target/release/examples/store_load --dir "$data/load" --seconds 3 --repeat 3 \
+  --rate 10000,30000,45000,60000 --wait-us 0 --flushes 1,4 --out "$out/group_commit_open.md"
 rm -rf "$data"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/machine.txt"
