@@ -203,11 +203,25 @@ fn main() {
     }
     for _ in 0..args.repeat {
         for &(rate, clients, wait_us, flushes) in &cells {
-            let mut outcome = run(&args, clients, Duration::from_micros(wait_us), rate, flushes);
+            let mut outcome = run(
+                &args,
+                clients,
+                Duration::from_micros(wait_us),
+                rate,
+                flushes,
+            );
             outcome.latencies_ms.sort_by(f64::total_cmp);
             let l = &outcome.latencies_ms;
-            let offered = if rate == 0 { "closed".to_string() } else { rate.to_string() };
-            let senders = if rate == 0 { clients.to_string() } else { "-".to_string() };
+            let offered = if rate == 0 {
+                "closed".to_string()
+            } else {
+                rate.to_string()
+            };
+            let senders = if rate == 0 {
+                clients.to_string()
+            } else {
+                "-".to_string()
+            };
             let row = format!(
                 "| {senders} | {offered} | {wait_us} | {flushes} | {:.0} | {:.0} | {:.1} | {:.2} | {:.2} | {:.2} |\n",
                 outcome.per_sec,
