@@ -10,7 +10,7 @@ use super::segment::{self, Segment};
 use super::{Location, LogStore, LogStoreConfig};
 use crate::store::StoreError;
 use crate::store::index::{Entry, Index};
-use crate::store::record::{RecordId, dead_record, record_len};
+use crate::store::record::{dead_record, record_len};
 
 /// What recovery found and did when a [`LogStore`] was opened (STORE-8).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -124,7 +124,7 @@ impl LogStore {
                 // STORE-9: a compaction copied this record and stopped before removing the
                 // original. Keep the later copy; erase the earlier one.
                 self.recovery.duplicates_erased += 1;
-                self.erase(RecordId(record.id.0), old.value)?;
+                self.erase(record.id, old.value)?;
                 dirty.insert(old.value.segment);
             }
         }
