@@ -101,7 +101,10 @@ pub struct Committer<S> {
 }
 
 /// A cloneable way to send requests to a [`Committer`]. Every method returns at once; the
-/// completion closure receives the result, on the committer thread, once it is durable.
+/// completion closure receives the result once it is durable, on a committer or flush
+/// thread, so it should only hand the result on (a tokio oneshot `send`, say). If the
+/// committer has stopped, the completion receives [`StoreError::Closed`] or, in a narrow
+/// race with shutdown, is dropped uncalled: treat a dropped completion as `Closed`.
 #[derive(Debug, Clone)]
 pub struct CommitHandle {
     requests: Sender<Request>,
@@ -307,6 +310,14 @@ fn run<S: MessageStore>(
     drop(jobs); // flush threads finish the queued jobs, then stop
     for flusher in flushers {
         let _ = flusher.join();
+    }
+    // Writes sent after the shutdown are refused rather than dropped unanswered. (One sent
+    // after this drain is dropped with the channel: its completion is dropped uncalled,
+    // which callers treat as `Closed`.)
+    while let Ok(request) = receiver.try_recv() {
+        if let Request::Write(write) = request {
+            write.fail(&StoreError::Closed);
+        }
     }
     store
 }
