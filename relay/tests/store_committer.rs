@@ -109,7 +109,12 @@ impl MessageStore for Failing {
     fn commit(&mut self, _: &[BufferedMessage], _: &[RecordId]) -> Result<Committed, StoreError> {
         Err(StoreError::Poisoned)
     }
-    fn load_queue(&self, _: &Identity) -> Result<Vec<StoredMessage>, StoreError> {
+    fn load_queue_page(
+        &self,
+        _: &Identity,
+        _: Option<RecordId>,
+        _: usize,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
         Ok(Vec::new())
     }
     fn recipients(&self) -> Vec<Identity> {

@@ -45,6 +45,18 @@ fn queues_come_back_in_append_order_after_reopen() {
     }
     let expected: Vec<u64> = (0..200).filter(|t| t % 5 == 2).collect();
     assert_eq!(tags(&store, 2), expected);
+    // Page by page gives the same queue.
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .load_queue_page(&identity('R', 2), after, 7)
+            .expect("loads a page");
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        paged.extend(page.iter().map(|m| tag_of(&m.message)));
+    }
+    assert_eq!(paged, expected);
     drop(store);
     let store = LogStore::open(dir.path(), small()).expect("reopens");
     assert_eq!(tags(&store, 2), expected);

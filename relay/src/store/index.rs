@@ -2,6 +2,7 @@
 //! order (STORE-5, STORE-10).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
 use saltrelay_protocol::identity::Identity;
 use saltrelay_protocol::time::Timestamp;
@@ -75,12 +76,17 @@ impl<V> Index<V> {
         self.by_id.get_mut(&id)
     }
 
-    /// A recipient's record IDs, oldest first.
-    pub(crate) fn queue(&self, recipient: &Identity) -> impl Iterator<Item = RecordId> + '_ {
+    /// A recipient's record IDs after `after` (all when `None`), oldest first.
+    pub(crate) fn queue(
+        &self,
+        recipient: &Identity,
+        after: Option<RecordId>,
+    ) -> impl Iterator<Item = RecordId> + '_ {
+        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
         self.queues
             .get(recipient)
             .into_iter()
-            .flat_map(|(queue, _)| queue.iter().copied())
+            .flat_map(move |(queue, _)| queue.range((start, Bound::Unbounded)).copied())
     }
 
     pub(crate) fn queue_stats(&self, recipient: Identity) -> QueueStats {

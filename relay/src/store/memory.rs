@@ -59,10 +59,16 @@ impl MessageStore for MemoryStore {
         })
     }
 
-    fn load_queue(&self, recipient: &Identity) -> Result<Vec<StoredMessage>, StoreError> {
+    fn load_queue_page(
+        &self,
+        recipient: &Identity,
+        after: Option<RecordId>,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
         Ok(self
             .index
-            .queue(recipient)
+            .queue(recipient, after)
+            .take(limit)
             .filter_map(|id| {
                 self.index.get(id).map(|entry| StoredMessage {
                     id,

@@ -118,11 +118,26 @@ pub trait MessageStore: Send {
         deletes: &[RecordId],
     ) -> Result<Committed, StoreError>;
 
-    /// One recipient's buffered messages, oldest first.
+    /// Up to `limit` of one recipient's buffered messages, oldest first, starting after
+    /// record `after` (from the start when `None`): a relay delivers a long queue page by
+    /// page instead of holding it all in memory (STORE-5).
     ///
     /// # Errors
     /// A read failure, or [`StoreError::Corrupt`] if a record no longer passes its checksum.
-    fn load_queue(&self, recipient: &Identity) -> Result<Vec<StoredMessage>, StoreError>;
+    fn load_queue_page(
+        &self,
+        recipient: &Identity,
+        after: Option<RecordId>,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, StoreError>;
+
+    /// One recipient's whole queue, oldest first.
+    ///
+    /// # Errors
+    /// As [`MessageStore::load_queue_page`].
+    fn load_queue(&self, recipient: &Identity) -> Result<Vec<StoredMessage>, StoreError> {
+        self.load_queue_page(recipient, None, usize::MAX)
+    }
 
     /// Every recipient with at least one buffered message, in identity order.
     fn recipients(&self) -> Vec<Identity>;

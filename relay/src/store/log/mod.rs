@@ -288,9 +288,15 @@ impl MessageStore for LogStore {
         Ok((committed, Box::new(flush)))
     }
 
-    fn load_queue(&self, recipient: &Identity) -> Result<Vec<StoredMessage>, StoreError> {
+    fn load_queue_page(
+        &self,
+        recipient: &Identity,
+        after: Option<RecordId>,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
         self.index
-            .queue(recipient)
+            .queue(recipient, after)
+            .take(limit)
             .map(|id| {
                 let at = self.index.get(id).expect("queued IDs are indexed").value;
                 self.read(id, at)
