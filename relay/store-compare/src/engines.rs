@@ -145,7 +145,9 @@ impl Engine for Fjall {
     fn maintain(&mut self) {
         self.keyspace.rotate_memtable_and_wait().expect("flush");
         self.keyspace.major_compact().expect("compact");
-        self.db.persist(fjall::PersistMode::SyncAll).expect("persist");
+        self.db
+            .persist(fjall::PersistMode::SyncAll)
+            .expect("persist");
     }
 
     fn count(&mut self) -> u64 {
@@ -218,10 +220,16 @@ struct Sqlite {
 impl Sqlite {
     fn open(dir: &Path, secure_delete: bool) -> Self {
         let conn = rusqlite::Connection::open(dir.join("store.sqlite")).expect("open sqlite");
-        conn.pragma_update(None, "journal_mode", "WAL").expect("wal");
-        conn.pragma_update(None, "synchronous", "FULL").expect("sync");
-        conn.pragma_update(None, "secure_delete", if secure_delete { "ON" } else { "OFF" })
-            .expect("secure_delete");
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .expect("wal");
+        conn.pragma_update(None, "synchronous", "FULL")
+            .expect("sync");
+        conn.pragma_update(
+            None,
+            "secure_delete",
+            if secure_delete { "ON" } else { "OFF" },
+        )
+        .expect("secure_delete");
         conn.execute(
             "CREATE TABLE IF NOT EXISTS messages (k INTEGER PRIMARY KEY, v BLOB NOT NULL)",
             [],

@@ -199,13 +199,23 @@ fn residue(name: &str, dir: &Path) -> (u64, u64) {
         let items: Vec<engines::Item> = (0..100u64)
             .map(|i| {
                 let key = chunk * 100 + i;
-                (key, if key % 2 == 0 { marked.clone() } else { bytes.value() })
+                (
+                    key,
+                    if key % 2 == 0 {
+                        marked.clone()
+                    } else {
+                        bytes.value()
+                    },
+                )
             })
             .collect();
         engine.commit(&items);
     }
     for chunk in 0..20u64 {
-        let keys: Vec<u64> = (0..100u64).map(|i| chunk * 100 + i).filter(|k| k % 2 == 0).collect();
+        let keys: Vec<u64> = (0..100u64)
+            .map(|i| chunk * 100 + i)
+            .filter(|k| k % 2 == 0)
+            .collect();
         engine.delete(&keys);
     }
     let after_delete = marker_count(&dir) / (VALUE_LEN / MARKER.len()) as u64;
@@ -261,13 +271,21 @@ fn main() {
         args.seconds
     ));
     // Flush rate: measured in every run, beside the engines.
-    let flush_cases = [("fdatasync, 64 B append", 64, false), ("fdatasync, 256 KiB append", 256 << 10, false), ("fsync, 64 B append", 64, true)];
+    let flush_cases = [
+        ("fdatasync, 64 B append", 64, false),
+        ("fdatasync, 256 KiB append", 256 << 10, false),
+        ("fsync, 64 B append", 64, true),
+    ];
     let mut flush: Vec<Vec<Rate>> = vec![Vec::new(); flush_cases.len()];
-    let mut cells: Vec<Vec<Vec<Rate>>> = vec![vec![Vec::new(); args.batches.len()]; args.engines.len()];
+    let mut cells: Vec<Vec<Vec<Rate>>> =
+        vec![vec![Vec::new(); args.batches.len()]; args.engines.len()];
     for run in 0..runs {
         for (i, &(label, size, all)) in flush_cases.iter().enumerate() {
             let r = flush_rate(&args.dir, size, all, args.seconds);
-            eprintln!("run {run} flush {label}: {:.0}/s p50 {:.2} ms p99 {:.2} ms", r.per_sec, r.p50, r.p99);
+            eprintln!(
+                "run {run} flush {label}: {:.0}/s p50 {:.2} ms p99 {:.2} ms",
+                r.per_sec, r.p50, r.p99
+            );
             flush[i].push(r);
         }
         // Each run starts with a different engine, so none is always measured first.
@@ -276,7 +294,10 @@ fn main() {
             let name = &args.engines[e];
             for (b, &batch) in args.batches.iter().enumerate() {
                 let r = throughput(name, &args.dir, batch, args.seconds);
-                eprintln!("run {run} {name} batch {batch}: {:.0} rec/s p50 {:.2} ms p99 {:.2} ms", r.per_sec, r.p50, r.p99);
+                eprintln!(
+                    "run {run} {name} batch {batch}: {:.0} rec/s p50 {:.2} ms p99 {:.2} ms",
+                    r.per_sec, r.p50, r.p99
+                );
                 cells[e][b].push(r);
             }
         }
@@ -289,7 +310,10 @@ fn main() {
     line("| disk flush | flushes/s | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: |".into());
     for (i, &(label, _, _)) in flush_cases.iter().enumerate() {
         let r = med(&flush[i]);
-        line(format!("| {label} | {:.0} | {:.2} | {:.2} |", r.per_sec, r.p50, r.p99));
+        line(format!(
+            "| {label} | {:.0} | {:.2} | {:.2} |",
+            r.per_sec, r.p50, r.p99
+        ));
     }
     line(String::new());
     let header: Vec<String> = args.batches.iter().map(|b| format!("batch {b}")).collect();
@@ -312,7 +336,9 @@ fn main() {
         line("\n| engine | deleted records still on disk after delete | after maintenance and close |\n| --- | ---: | ---: |".into());
         for name in &args.engines {
             let (after_delete, after_maintenance) = residue(name, &args.dir);
-            line(format!("| {name} | {after_delete} of 1000 | {after_maintenance} of 1000 |"));
+            line(format!(
+                "| {name} | {after_delete} of 1000 | {after_maintenance} of 1000 |"
+            ));
         }
     }
     if args.recovery > 0 {
@@ -322,7 +348,10 @@ fn main() {
         ));
         for name in args.recovery_engines.as_ref().unwrap_or(&args.engines) {
             let (fill, reopen, size) = recovery(name, &args.dir, args.recovery);
-            line(format!("| {name} | {fill:.1} | {reopen:.2} | {:.0} |", size as f64 / f64::from(1 << 20)));
+            line(format!(
+                "| {name} | {fill:.1} | {reopen:.2} | {:.0} |",
+                size as f64 / f64::from(1 << 20)
+            ));
         }
     }
     let _ = fs::remove_dir_all(&args.dir);
