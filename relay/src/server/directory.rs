@@ -1,0 +1,282 @@
+//! The key directory: identity → public key, bound at the first login that proves the key
+//! and kept durably (TR-15, RELAY-15).
+//!
+//! One file, `directory.log`: a 16-byte header, then 44-byte records `identity 8 || key 32 ||
+//! CRC-32C u32-le of the first 40`. Records are only appended; a torn last record (a crash
+//! mid-write) is cut off at start. A writer thread appends new bindings in groups with one
+//! `fdatasync` per group; a login is accepted only once its binding is durable.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+use saltrelay_protocol::crypto::{KEY_LEN, PublicKey};
+use saltrelay_protocol::identity::{IDENTITY_LEN, Identity};
+use tokio::sync::oneshot;
+
+use super::ServerError;
+
+/// File name of the directory in the data directory.
+pub const DIRECTORY_FILE_NAME: &str = "directory.log";
+/// The file's first 16 bytes: magic and format version 1.
+pub const DIRECTORY_MAGIC: &[u8; 16] = b"saltrelay-dir\0\x01\0";
+/// Length of one record.
+pub const RECORD_LEN: usize = IDENTITY_LEN + KEY_LEN + 4;
+
+/// The outcome of [`Directory::bind`].
+#[derive(Debug)]
+pub enum Binding {
+    /// The identity is bound to this key already: accept.
+    Bound,
+    /// The identity is bound to another key: refuse with `identity_taken`.
+    Taken,
+    /// The binding is new; accept once this reports it durable.
+    New(oneshot::Receiver<Result<(), ServerError>>),
+}
+
+struct Request {
+    identity: Identity,
+    record: [u8; RECORD_LEN],
+    done: oneshot::Sender<Result<(), ServerError>>,
+}
+
+/// The directory, shared by every connection. Lookups and binds are one atomic step per
+/// identity (TR-15).
+#[derive(Debug)]
+pub struct Directory {
+    keys: Arc<RwLock<HashMap<Identity, PublicKey>>>,
+    writer: Mutex<Option<mpsc::Sender<Request>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    path: PathBuf,
+}
+
+impl Directory {
+    /// Opens (or creates) the directory file in `dir` and starts its writer thread.
+    ///
+    /// # Errors
+    /// [`ServerError::Directory`] if the file cannot be read or written, or has no magic.
+    pub fn open(dir: &Path) -> Result<Self, ServerError> {
+        let path = dir.join(DIRECTORY_FILE_NAME);
+        let io = |op: &str| {
+            let path = path.clone();
+            let op = op.to_owned();
+            move |e: std::io::Error| ServerError::directory(&path, &op, &e)
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(io("open"))?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io("read"))?;
+        if bytes.len() < DIRECTORY_MAGIC.len() {
+            // New file, or a crash while writing its header.
+            file.set_len(0).map_err(io("truncate"))?;
+            file.write_all(DIRECTORY_MAGIC).map_err(io("write"))?;
+            file.sync_all().map_err(io("sync"))?;
+            super::sync_dir(dir).map_err(io("sync directory"))?;
+            bytes = DIRECTORY_MAGIC.to_vec();
+        }
+        if !bytes.starts_with(DIRECTORY_MAGIC) {
+            return Err(ServerError::Directory {
+                path,
+                reason: "not a saltrelay key directory".into(),
+            });
+        }
+        let (keys, valid_len) = parse(&bytes[DIRECTORY_MAGIC.len()..]);
+        let valid_len = (DIRECTORY_MAGIC.len() + valid_len) as u64;
+        if valid_len < bytes.len() as u64 {
+            file.set_len(valid_len).map_err(io("truncate torn record"))?;
+            file.sync_all().map_err(io("sync"))?;
+        }
+        let keys = Arc::new(RwLock::new(keys));
+        let (sender, receiver) = mpsc::channel();
+        let thread_keys = Arc::clone(&keys);
+        let thread_path = path.clone();
+        let thread = std::thread::Builder::new()
+            .name("key-directory".into())
+            .spawn(move || write_loop(file, &receiver, &thread_keys, &thread_path))
+            .map_err(io("start writer"))?;
+        Ok(Self {
+            keys,
+            writer: Mutex::new(Some(sender)),
+            thread: Mutex::new(Some(thread)),
+            path,
+        })
+    }
+
+    /// The key bound to `identity`, if any (TR-23).
+    #[must_use]
+    pub fn lookup(&self, identity: &Identity) -> Option<PublicKey> {
+        self.keys
+            .read()
+            .expect("no panic under the directory lock")
+            .get(identity)
+            .copied()
+    }
+
+    /// Number of bound identities.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.keys.read().expect("no panic under the directory lock").len()
+    }
+
+    /// Whether no identity is bound.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Applies the binding rules of TR-15 for a login whose vouch proved `key`: first come,
+    /// first served. A new binding is visible to lookups at once and written durably; if the
+    /// write fails, it is withdrawn.
+    pub fn bind(&self, identity: Identity, key: PublicKey) -> Binding {
+        let mut keys = self.keys.write().expect("no panic under the directory lock");
+        match keys.get(&identity) {
+            Some(bound) if bound.ct_eq(&key) => return Binding::Bound,
+            Some(_) => return Binding::Taken,
+            None => {}
+        }
+        let (done, receiver) = oneshot::channel();
+        let writer = self.writer.lock().expect("no panic under the writer lock");
+        let Some(writer) = writer.as_ref() else {
+            let _ = done.send(Err(closed(&self.path)));
+            return Binding::New(receiver);
+        };
+        keys.insert(identity, key);
+        let request = Request {
+            identity,
+            record: encode(&identity, &key),
+            done,
+        };
+        if let Err(mpsc::SendError(request)) = writer.send(request) {
+            keys.remove(&identity);
+            let _ = request.done.send(Err(closed(&self.path)));
+        }
+        Binding::New(receiver)
+    }
+
+    /// Stops the writer after it wrote every binding requested so far.
+    pub fn shutdown(&self) {
+        self.writer.lock().expect("no panic under the writer lock").take();
+        if let Some(thread) = self.thread.lock().expect("no panic").take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn closed(path: &Path) -> ServerError {
+    ServerError::Directory {
+        path: path.to_owned(),
+        reason: "the directory writer has stopped".into(),
+    }
+}
+
+/// One record (RELAY-15).
+fn encode(identity: &Identity, key: &PublicKey) -> [u8; RECORD_LEN] {
+    let mut record = [0u8; RECORD_LEN];
+    record[..IDENTITY_LEN].copy_from_slice(identity.as_bytes());
+    record[IDENTITY_LEN..IDENTITY_LEN + KEY_LEN].copy_from_slice(key.as_bytes());
+    let crc = crc32c::crc32c(&record[..IDENTITY_LEN + KEY_LEN]);
+    record[IDENTITY_LEN + KEY_LEN..].copy_from_slice(&crc.to_le_bytes());
+    record
+}
+
+/// Every intact record up to the first one that is not, and the length they take.
+fn parse(bytes: &[u8]) -> (HashMap<Identity, PublicKey>, usize) {
+    let mut keys = HashMap::new();
+    let mut valid = 0;
+    for record in bytes.chunks_exact(RECORD_LEN) {
+        let (body, crc) = record.split_at(IDENTITY_LEN + KEY_LEN);
+        let intact = crc32c::crc32c(body).to_le_bytes() == crc;
+        let identity = Identity::from_bytes(&body[..IDENTITY_LEN]).ok();
+        let key = PublicKey::from_slice(&body[IDENTITY_LEN..]).ok();
+        let (true, Some(identity), Some(key)) = (intact, identity, key) else {
+            break;
+        };
+        // TR-15: the first binding of an identity is the one that counts.
+        keys.entry(identity).or_insert(key);
+        valid += RECORD_LEN;
+    }
+    (keys, valid)
+}
+
+/// The writer thread: one write and one flush per group of bindings.
+fn write_loop(
+    mut file: File,
+    requests: &mpsc::Receiver<Request>,
+    keys: &RwLock<HashMap<Identity, PublicKey>>,
+    path: &Path,
+) {
+    let mut failed = false;
+    while let Ok(first) = requests.recv() {
+        let mut group = vec![first];
+        group.extend(requests.try_iter());
+        let mut bytes = Vec::with_capacity(group.len() * RECORD_LEN);
+        for request in &group {
+            bytes.extend_from_slice(&request.record);
+        }
+        let result = if failed {
+            Err(std::io::Error::other("an earlier write failed"))
+        } else {
+            file.write_all(&bytes).and_then(|()| file.sync_data())
+        };
+        if let Err(error) = &result {
+            // After a failed write or flush the file cannot be trusted (as STORE-7).
+            failed = true;
+            let mut keys = keys.write().expect("no panic under the directory lock");
+            for request in &group {
+                keys.remove(&request.identity);
+            }
+            drop(keys);
+            for request in group {
+                let _ = request
+                    .done
+                    .send(Err(ServerError::directory(path, "write", error)));
+            }
+            continue;
+        }
+        for request in group {
+            let _ = request.done.send(Ok(()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(byte: u8) -> PublicKey {
+        saltrelay_protocol::crypto::SecretKey::from_bytes([byte; 32]).public_key()
+    }
+
+    #[tokio::test]
+    async fn binds_first_come_first_served_and_survives_reopen() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let alice: Identity = "ALICE123".parse().expect("identity");
+        let directory = Directory::open(dir.path()).expect("open");
+        let Binding::New(done) = directory.bind(alice, key(1)) else {
+            panic!("a new binding");
+        };
+        done.await.expect("answered").expect("durable");
+        assert!(matches!(directory.bind(alice, key(1)), Binding::Bound));
+        assert!(matches!(directory.bind(alice, key(2)), Binding::Taken));
+        directory.shutdown();
+        // A torn record after the good one is cut off at the next open.
+        let path = dir.path().join(DIRECTORY_FILE_NAME);
+        let mut file = OpenOptions::new().append(true).open(&path).expect("open");
+        file.write_all(&[0xab; 10]).expect("append garbage");
+        drop(file);
+        let reopened = Directory::open(dir.path()).expect("reopen");
+        assert_eq!(reopened.lookup(&alice), Some(key(1)));
+        assert_eq!(reopened.len(), 1);
+        let len = std::fs::metadata(&path).expect("stat").len();
+        assert_eq!(len, (DIRECTORY_MAGIC.len() + RECORD_LEN) as u64);
+        reopened.shutdown();
+    }
+}

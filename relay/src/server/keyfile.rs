@@ -1,0 +1,140 @@
+//! The relay's permanent key `SK` in its data directory (RELAY-14): created on first start,
+//! mode 0600, never rewritten.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use saltrelay_protocol::crypto::{KEY_LEN, SecretKey};
+use zeroize::Zeroizing;
+
+use super::ServerError;
+
+/// File name of the key in the data directory.
+pub const KEY_FILE_NAME: &str = "relay.key";
+/// The key file's first bytes: magic and format version 1 (RELAY-14).
+pub const KEY_FILE_MAGIC: &[u8; 16] = b"saltrelay-sk\0\0\x01\0";
+/// Length of the key file: magic and the 32-byte secret.
+pub const KEY_FILE_LEN: usize = KEY_FILE_MAGIC.len() + KEY_LEN;
+
+/// Where the key lives in `dir`.
+#[must_use]
+pub fn key_path(dir: &Path) -> PathBuf {
+    dir.join(KEY_FILE_NAME)
+}
+
+/// Loads the relay key from `dir`, creating the directory and a new random key (mode 0600)
+/// if there is none. Returns the key and whether it was created now.
+///
+/// # Errors
+/// [`ServerError::KeyFile`] if the file cannot be read or written, has the wrong length or
+/// magic, or (on Unix) can be read by others than its owner.
+pub fn load_or_create(dir: &Path) -> Result<(SecretKey, bool), ServerError> {
+    fs::create_dir_all(dir).map_err(|e| ServerError::key_file(dir, "create directory", &e))?;
+    let path = key_path(dir);
+    match fs::read(&path) {
+        Ok(bytes) => {
+            let bytes = Zeroizing::new(bytes);
+            check_mode(&path)?;
+            decode(&bytes)
+                .map(|key| (key, false))
+                .ok_or_else(|| ServerError::KeyFile {
+                    path: path.clone(),
+                    reason: "not a saltrelay relay key file".into(),
+                })
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let mut rng = crate::client::os_rng();
+            let key = SecretKey::generate(&mut rng);
+            write_new(&path, &key)?;
+            Ok((key, true))
+        }
+        Err(error) => Err(ServerError::key_file(&path, "read", &error)),
+    }
+}
+
+fn decode(bytes: &[u8]) -> Option<SecretKey> {
+    let secret = bytes.strip_prefix(KEY_FILE_MAGIC.as_slice())?;
+    (bytes.len() == KEY_FILE_LEN)
+        .then(|| SecretKey::from_slice(secret).ok())
+        .flatten()
+}
+
+/// Writes a new key file: create-new with mode 0600, flushed with its directory.
+fn write_new(path: &Path, key: &SecretKey) -> Result<(), ServerError> {
+    let mut bytes = Zeroizing::new(Vec::with_capacity(KEY_FILE_LEN));
+    bytes.extend_from_slice(KEY_FILE_MAGIC);
+    bytes.extend_from_slice(key.expose_secret());
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .map_err(|e| ServerError::key_file(path, "create", &e))?;
+    file.write_all(&bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| ServerError::key_file(path, "write", &e))?;
+    if let Some(parent) = path.parent() {
+        super::sync_dir(parent).map_err(|e| ServerError::key_file(parent, "sync", &e))?;
+    }
+    Ok(())
+}
+
+/// RELAY-14: a key others can read is refused rather than used.
+fn check_mode(path: &Path) -> Result<(), ServerError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = fs::metadata(path)
+            .map_err(|e| ServerError::key_file(path, "stat", &e))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(ServerError::KeyFile {
+                path: path.to_owned(),
+                reason: format!("mode {:o} lets others read it; chmod 600 it", mode & 0o777),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_once_then_loads_the_same_key() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        let (first, created) = load_or_create(&data).expect("create");
+        assert!(created);
+        let (second, created) = load_or_create(&data).expect("load");
+        assert!(!created);
+        assert_eq!(first.public_key(), second.public_key());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = fs::metadata(key_path(&data)).expect("stat").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn refuses_a_damaged_or_readable_key_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (_, _) = load_or_create(dir.path()).expect("create");
+        let path = key_path(dir.path());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod");
+            let error = load_or_create(dir.path()).expect_err("readable by others");
+            assert_eq!(error.code(), "key_file");
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
+        fs::write(&path, b"short").expect("overwrite");
+        assert!(load_or_create(dir.path()).is_err());
+    }
+}
