@@ -1,4 +1,6 @@
-//! Placeholder: the reference relay (routing, mailboxes, TTL in a sync `core`; the tokio server
-//! and client) lands with the relay issue.
+//! The saltrelay reference relay (spec/05-relay.md, spec/05-relay-storage.md).
+//!
+//! [`store`] is the durable embedded buffer behind a small trait; the sync routing policy
+//! (`core`) and the tokio server and client land with the relay issue.
 
 pub mod store;
