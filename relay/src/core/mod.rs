@@ -22,10 +22,12 @@ mod mailbox;
 mod routing;
 #[cfg(test)]
 mod tests;
+mod types;
 
 pub use error::CoreError;
-pub use mailbox::{Delivery, MailboxId, Mailboxes, Totals};
+pub use mailbox::Mailboxes;
 pub use routing::home_relay;
+pub use types::{Delivery, EntryId, MailboxId, Totals};
 
 use saltrelay_protocol::time::Timestamp;
 
@@ -92,7 +94,7 @@ pub struct Policy {
     pub short_lived_ttl_ms: u64,
     /// Most messages one mailbox holds (RELAY-11; default 10,000).
     pub max_messages: u32,
-    /// Most bytes one mailbox holds (RELAY-11; default 64 MiB).
+    /// Most bytes one mailbox holds (RELAY-11; default 64 `MiB`).
     pub max_bytes: u32,
 }
 

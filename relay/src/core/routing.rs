@@ -3,7 +3,7 @@
 /// The home relay of `identity` among `relay_count` relays, in `0..relay_count` (RELAY-2).
 ///
 /// Jump consistent hashing (Lamping and Veach, 2014) of the identity's bytes read as `u64-le`
-/// and mixed with the SplitMix64 finaliser: uniform over relays, and growing the cluster from
+/// and mixed with the `SplitMix64` finaliser: uniform over relays, and growing the cluster from
 /// `n` to `n + 1` relays moves only about `1 / (n + 1)` of the clients. A `relay_count` of 0 is
 /// treated as 1.
 #[must_use]
@@ -31,7 +31,7 @@ pub fn home_relay(identity: &[u8; 8], relay_count: u32) -> u32 {
     u32::try_from(chosen).expect("the loop ran at least once, so 0 <= chosen < relay_count")
 }
 
-/// The SplitMix64 finaliser: a bijective mix so that similar identities spread out.
+/// The `SplitMix64` finaliser: a bijective mix so that similar identities spread out.
 const fn mix64(mut x: u64) -> u64 {
     x ^= x >> 30;
     x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
