@@ -1,1 +1,7 @@
-//! Placeholder: the discrete-event relay-load simulator lands with the simulator issue.
+//! The saltrelay relay-load simulator (simulator/MODEL.md).
+mod error;
+pub mod queue;
+pub mod rng;
+pub mod scenario;
+
+pub use error::SimError;

@@ -11,6 +11,28 @@ pub struct EntryId {
     pub(super) generation: u32,
 }
 
+impl EntryId {
+    /// The id as one `u64`, for callers that keep it outside the core (timers, events).
+    #[must_use]
+    pub const fn to_bits(self) -> u64 {
+        (self.generation as u64) << 32 | self.index as u64
+    }
+
+    /// Back from [`EntryId::to_bits`]. A forged value names no entry and acks fail with
+    /// [`CoreError::UnknownEntry`](super::CoreError::UnknownEntry).
+    #[must_use]
+    pub const fn from_bits(bits: u64) -> Self {
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "splitting a u64 into its halves"
+        )]
+        Self {
+            index: bits as u32,
+            generation: (bits >> 32) as u32,
+        }
+    }
+}
+
 /// A message to transmit now, from [`Mailboxes::poll_send`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delivery<T> {
