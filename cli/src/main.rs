@@ -21,6 +21,8 @@ enum Command {
     Id(cmd::id::Args),
     /// Generate and verify the test vectors in vectors/saltrelay/.
     Vectors(cmd::vectors::Args),
+    /// Simulate relay load for a scenario and write a report.
+    Simulate(cmd::simulate::Args),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Id(args) => cmd::id::run(args),
         Command::Vectors(args) => cmd::vectors::run(args),
+        Command::Simulate(args) => cmd::simulate::run(args),
     };
     match result {
         Ok(code) => code,

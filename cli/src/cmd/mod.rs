@@ -2,3 +2,4 @@
 
 pub(crate) mod id;
 pub(crate) mod vectors;
+pub(crate) mod simulate;

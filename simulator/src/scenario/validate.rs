@@ -65,7 +65,7 @@ pub fn validate(s: &Scenario) -> Result<(), SimError> {
         ));
     }
     let t = &s.traffic;
-    float("traffic.messages_per_day", t.messages_per_day, 0.0, 1e6)?;
+    float("traffic.messages_per_day", t.messages_per_day, 0.0, 1e9)?;
     one_of(
         "traffic.activity",
         &t.activity,

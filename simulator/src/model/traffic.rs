@@ -1,0 +1,216 @@
+//! Messages: sends, fan-out, the two relay hops, delivery, acks, receipts (MODEL.md, "Traffic").
+
+use saltrelay_protocol::time::Timestamp;
+use saltrelay_relay::core::{CoreError, EntryId, Flags};
+
+use super::clients::{ONLINE, to_micros};
+use super::item::{SimItem, Transit, msg};
+use super::{Sim, kind};
+use crate::queue::Event;
+
+/// Ack frame on the wire: length 2 + container 4 + sender 8 + message id 8 + tag 16.
+const ACK_FRAME_LEN: u32 = 38;
+
+impl Sim<'_> {
+    /// Schedules client `c`'s next send after an exponential gap, counted from `from`.
+    pub(super) fn schedule_send(&mut self, c: u32, session: u32, from: u64) {
+        let rate = f64::from(self.clients.weight[c as usize]) * self.base_rate;
+        if rate <= 0.0 {
+            return;
+        }
+        let gap = to_micros(self.client_rng(c).exponential(1.0 / rate));
+        self.at(from + gap, kind::SEND, c, session);
+    }
+
+    /// SEND: the user sends a text, a file or a typing indicator, 1:1 or to a group.
+    pub(super) fn on_send(&mut self, c: u32, session: u32) {
+        if self.clients.session[c as usize] != session || self.clients.conn(c) != ONLINE {
+            return;
+        }
+        self.schedule_send(c, session, self.now);
+        let t = &self.scenario.traffic;
+        let clients = self.scenario.clients;
+        let (text_w, file_w, typing_w) = (t.text_weight, t.file_weight, t.typing_weight);
+        let mut rng = self.client_rng(c);
+        let pick = rng.uniform() * (text_w + file_w + typing_w);
+        let is_typing = pick >= text_w + file_w;
+        let is_file = !is_typing && pick >= text_w;
+        let group = !is_typing && rng.chance(t.group_fraction);
+        let copies = if group { group_size(&mut rng, t.group_size_mean, t.group_size_max) - 1 } else { 1 };
+        let (kind_, size, mut flags) = if is_typing {
+            (msg::TYPING, t.typing_size, Flags::NO_QUEUE.union(Flags::NO_ACK))
+        } else if is_file {
+            (if group { msg::GROUP_FILE } else { msg::FILE }, t.file_message_size, Flags::NONE)
+        } else {
+            let size = if t.text_size_dist == "exponential" {
+                rng.exponential(t.text_size_mean).ceil()
+            } else {
+                rng.lognormal_mean(t.text_size_mean, t.text_size_sigma).round()
+            };
+            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "clamped")]
+            let size = size.clamp(1.0, f64::from(t.text_size_max)) as u32;
+            (if group { msg::GROUP_TEXT } else { msg::TEXT }, size, Flags::NONE)
+        };
+        if kind_ == msg::TEXT || kind_ == msg::GROUP_TEXT {
+            if rng.chance(t.short_lived_fraction) {
+                flags = flags.union(Flags::SHORT_LIVED);
+            }
+            if rng.chance(t.no_ack_fraction) {
+                flags = flags.union(Flags::NO_ACK);
+            }
+        }
+        let blob = if is_file { rng.lognormal_median(t.blob_size_median, t.blob_size_sigma) } else { 0.0 };
+        let mut recipients = [0_u32; 64];
+        let mut remaining = copies;
+        let owd = u64::from(self.clients.owd[c as usize]);
+        self.stats.blob_bytes(blob, copies);
+        while remaining > 0 {
+            let batch = remaining.min(64);
+            let mut rng = self.client_rng(c);
+            for slot in recipients.iter_mut().take(batch as usize) {
+                let r = rng.below(clients - 1);
+                *slot = if r >= c { r + 1 } else { r };
+            }
+            for &to in recipients.iter().take(batch as usize) {
+                self.emit(c, to, size, kind_, flags, owd);
+            }
+            remaining -= batch;
+        }
+    }
+
+    /// Client `from` puts one message on the wire to its relay, arriving `owd` µs later.
+    fn emit(&mut self, from: u32, to: u32, size: u32, kind_: u8, flags: Flags, owd: u64) {
+        let item = SimItem::new(self.now, from, size, kind_);
+        let slot = self.park(Transit { item, recipient: to, flags, attempt: 0, awaits_ack: false, entry: 0 });
+        self.stats.created(kind_);
+        self.stats.in_transit += 1;
+        self.at(self.now + owd, kind::INGRESS, slot, 0);
+    }
+
+    /// INGRESS: the sender's relay opens the frame, acks it to the sender unless no-ack, and
+    /// forwards it to the recipient's relay (RELAY-1).
+    pub(super) fn on_ingress(&mut self, slot: u32) {
+        let m = self.transit[slot as usize];
+        let relay = self.clients.relay[m.item.sender as usize] as usize;
+        if !self.relays[relay].up {
+            // MODEL.md: the client resends after it reconnects; approximated by the restart.
+            self.at(self.relays[relay].up_at, kind::INGRESS, slot, 0);
+            return;
+        }
+        let mut cost = self.costs.open(m.item.size());
+        if !m.flags.contains(Flags::NO_ACK) {
+            cost += self.costs.seal(ACK_FRAME_LEN);
+        }
+        let done = self.cpu(relay, self.now * 1000, cost).div_ceil(1000);
+        let home = self.clients.relay[m.recipient as usize] as usize;
+        let link = if home == relay { 0 } else { self.scenario.network.relay_link.micros() };
+        self.at(done + link, kind::ARRIVE, slot, 0);
+    }
+
+    /// ARRIVE: the recipient's relay applies the policy core (RELAY-3 to RELAY-11).
+    pub(super) fn on_arrive(&mut self, slot: u32) {
+        let m = self.transit[slot as usize];
+        let relay = self.clients.relay[m.recipient as usize] as usize;
+        if !self.relays[relay].up {
+            self.at(self.relays[relay].up_at, kind::ARRIVE, slot, 0);
+            return;
+        }
+        self.unpark(slot);
+        self.stats.in_transit -= 1;
+        let mailbox = self.clients.mailbox_id(m.recipient);
+        match self.cores[relay].push(now_ms(self.now), mailbox, m.flags, m.item) {
+            Ok(_) => {
+                if !m.flags.contains(Flags::NO_QUEUE) {
+                    self.add_records(relay, 1);
+                }
+                if self.clients.conn(m.recipient) == ONLINE {
+                    self.pump(relay, m.recipient, self.now * 1000);
+                }
+            }
+            Err(CoreError::RecipientOffline | CoreError::MailboxFull { .. }) => {}
+            Err(other) => unreachable!("mailboxes exist and the arena has room: {other}"),
+        }
+    }
+
+    /// Transmits everything the core hands out for `c`, each frame sealed on the relay's CPU
+    /// from `at_ns` on. Returns how many frames.
+    pub(super) fn pump(&mut self, relay: usize, c: u32, at_ns: u64) -> u32 {
+        let mailbox = self.clients.mailbox_id(c);
+        let owd = u64::from(self.clients.owd[c as usize]);
+        let session = self.clients.session[c as usize];
+        let mut sent = 0;
+        while let Some(d) = self.cores[relay].poll_send(now_ms(self.now), mailbox).expect("mailbox made at setup") {
+            let done = self.cpu(relay, at_ns, self.costs.seal(d.item.size())).div_ceil(1000);
+            let transit = Transit {
+                item: d.item,
+                recipient: c,
+                flags: Flags::NONE,
+                attempt: d.attempt,
+                awaits_ack: d.awaits_ack,
+                entry: d.id.to_bits(),
+            };
+            let slot = self.park(transit);
+            self.at(done + owd, kind::DELIVER, slot, session);
+            sent += 1;
+        }
+        sent
+    }
+
+    /// DELIVER: the recipient gets the message, acks it and may send a delivery receipt.
+    pub(super) fn on_deliver(&mut self, slot: u32, session: u32) {
+        let d = self.unpark(slot);
+        let c = d.recipient;
+        if self.clients.session[c as usize] != session {
+            if !d.awaits_ack {
+                self.stats.count.lost_in_flight += 1;
+            }
+            return;
+        }
+        let kind_ = d.item.kind();
+        self.stats.received(kind_, d.attempt, d.item.sent_at, self.now);
+        let owd = u64::from(self.clients.owd[c as usize]);
+        if d.awaits_ack {
+            #[expect(clippy::cast_possible_truncation, reason = "splitting the entry id into halves")]
+            let (low, high) = (d.entry as u32, (d.entry >> 32) as u32);
+            self.queue.push(Event { time: self.now + owd, kind: kind::ACK, who: c, a: session, b: low, c: high });
+        }
+        if (kind_ == msg::TEXT || kind_ == msg::FILE) && self.scenario.traffic.delivery_receipts {
+            let size = self.scenario.traffic.receipt_size;
+            self.emit(c, d.item.sender, size, msg::RECEIPT, Flags::NONE, owd);
+        }
+    }
+
+    /// ACK: the recipient's relay opens the ack and deletes the message (RELAY-9).
+    pub(super) fn on_ack(&mut self, c: u32, session: u32, entry: u64) {
+        let relay = self.clients.relay[c as usize] as usize;
+        if self.clients.session[c as usize] != session || !self.relays[relay].up {
+            return;
+        }
+        self.cpu(relay, self.now * 1000, self.costs.open(ACK_FRAME_LEN));
+        let mailbox = self.clients.mailbox_id(c);
+        match self.cores[relay].ack(mailbox, EntryId::from_bits(entry)) {
+            // Every acked message was stored (only typing indicators skip the store, and they
+            // are never acked), so its deletion is a store record.
+            Ok(_) => self.add_records(relay, 1),
+            Err(_) => self.stats.count.stale_acks += 1,
+        }
+    }
+}
+
+/// Group size: 3 plus a geometric number of further members, mean `mean`, at most `max`.
+fn group_size(rng: &mut crate::rng::Stream<'_>, mean: f64, max: u32) -> u32 {
+    let extra_mean = mean - 3.0;
+    if extra_mean <= 0.0 {
+        return 3;
+    }
+    let p = 1.0 / (extra_mean + 1.0);
+    let extra = (rng.open_uniform().ln() / (1.0 - p).ln()).floor();
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "clamped")]
+    let extra = extra.clamp(0.0, f64::from(max - 3)) as u32;
+    3 + extra
+}
+
+/// Simulated µs to the core's millisecond timestamps.
+pub(crate) fn now_ms(now_us: u64) -> Timestamp {
+    Timestamp::from_millis(now_us / 1000)
+}
