@@ -194,13 +194,15 @@ impl EventQueue {
                 self.place(entry.event);
             }
         }
+        // A coarse slot comes round again only after 38 h: free its memory rather than keep
+        // the capacity (kept, the capacities would add up to every event of the run; a pool
+        // of emptied buffers measured no faster and 60 % larger).
         let index = slot(window, COARSE_SLOT_BITS);
-        let mut events = std::mem::take(&mut self.coarse[index]);
+        let events = std::mem::take(&mut self.coarse[index]);
         self.coarse_len -= events.len();
-        for event in events.drain(..) {
+        for event in events {
             self.place(event);
         }
-        self.coarse[index] = events;
     }
 
     fn drain_fine_slot(&mut self) {

@@ -330,23 +330,29 @@ impl<T: Queued> Mailboxes<T> {
     /// Deletes every message whose expiry is at or before `now`, sent or not (RELAY-10).
     /// Returns how many. Cost: proportional to the messages expired, not to those queued.
     pub fn expire(&mut self, now: Timestamp) -> u64 {
+        self.expire_with(now, |_, _| {})
+    }
+
+    /// Like [`Mailboxes::expire`], handing each expired message and its mailbox to `expired`.
+    pub fn expire_with(&mut self, now: Timestamp, mut expired: impl FnMut(MailboxId, T)) -> u64 {
         let now = self.advance(now);
-        let mut expired = 0;
+        let mut count = 0;
         for class in 0..2 {
             while let Some(front) = self.expiry[class].front() {
                 if !is_live(&self.nodes, front) {
                     self.expiry[class].pop_front();
                 } else if self.nodes[front.index as usize].expires <= now {
                     self.expiry[class].pop_front();
-                    self.remove(front.index);
-                    expired += 1;
+                    let mailbox = MailboxId(self.nodes[front.index as usize].mailbox);
+                    expired(mailbox, self.remove(front.index));
+                    count += 1;
                 } else {
                     break;
                 }
             }
         }
-        self.totals.expired += expired;
-        expired
+        self.totals.expired += count;
+        count
     }
 
     /// References the expiry queues hold, stale ones included (for memory accounting).

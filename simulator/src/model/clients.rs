@@ -15,62 +15,68 @@ const WANT: u8 = 0b100;
 /// Bits 4-7: failed attempts in a row (saturating at 15).
 const ATTEMPT_SHIFT: u8 = 4;
 
-/// Per-client state, one entry per client in each array (about 27 bytes per client here, 24
-/// more in the relay core's mailbox).
+/// One client's state: 20 bytes (the relay core adds 24 for its mailbox, whose id is the
+/// client's index).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Client {
+    /// Activity weight (mean 1); the send rate is this times the scenario's base rate.
+    pub(crate) weight: f32,
+    /// One-way delay to the relay, µs.
+    pub(crate) owd: u32,
+    /// Bumped whenever a connection ends or a new connection chain starts; events carry it.
+    pub(crate) session: u32,
+    /// Draw counter of the client's random stream.
+    pub(crate) draws: u32,
+    /// Connection state, wish to be online, failed attempts.
+    pub(crate) state: u8,
+}
+
+/// All clients, in one flat array.
 #[derive(Debug, Default)]
 pub(crate) struct Clients {
-    /// Activity weight (mean 1); the send rate is this times the scenario's base rate.
-    pub(crate) weight: Vec<f32>,
-    /// One-way delay to the relay, µs.
-    pub(crate) owd: Vec<u32>,
-    /// Bumped whenever a connection ends or a new connection chain starts; events carry it.
-    pub(crate) session: Vec<u32>,
-    pub(crate) state: Vec<u8>,
-    /// Draw counters of the clients' random streams.
-    pub(crate) draws: Vec<u32>,
-    /// Home relay.
+    pub(crate) all: Vec<Client>,
+    /// Home relay of each client, apart from the records: 2 bytes each, so the whole array
+    /// stays in cache when messages look up their recipient's relay.
     pub(crate) relay: Vec<u16>,
-    /// Mailbox in the home relay's core.
-    pub(crate) mailbox: Vec<u32>,
 }
 
 impl Clients {
     pub(crate) fn conn(&self, c: u32) -> u8 {
-        self.state[c as usize] & CONN_MASK
+        self.all[c as usize].state & CONN_MASK
     }
 
     pub(crate) fn wants_online(&self, c: u32) -> bool {
-        self.state[c as usize] & WANT != 0
+        self.all[c as usize].state & WANT != 0
     }
 
     fn set_conn(&mut self, c: u32, conn: u8) {
-        let s = &mut self.state[c as usize];
+        let s = &mut self.all[c as usize].state;
         *s = (*s & !CONN_MASK) | conn;
     }
 
     fn set_want(&mut self, c: u32, want: bool) {
-        let s = &mut self.state[c as usize];
+        let s = &mut self.all[c as usize].state;
         *s = if want { *s | WANT } else { *s & !WANT };
     }
 
     fn attempts(&self, c: u32) -> u8 {
-        self.state[c as usize] >> ATTEMPT_SHIFT
+        self.all[c as usize].state >> ATTEMPT_SHIFT
     }
 
     fn set_attempts(&mut self, c: u32, n: u8) {
-        let s = &mut self.state[c as usize];
+        let s = &mut self.all[c as usize].state;
         *s = (*s & 0x0f) | (n.min(15) << ATTEMPT_SHIFT);
     }
 
     pub(crate) fn mailbox_id(&self, c: u32) -> MailboxId {
-        MailboxId(self.mailbox[c as usize])
+        MailboxId(c)
     }
 }
 
 impl Sim<'_> {
     /// The random stream of client `c`.
     pub(crate) fn client_rng(&mut self, c: u32) -> Stream<'_> {
-        Stream::new(self.scenario.seed, u64::from(c), &mut self.clients.draws[c as usize])
+        Stream::new(self.scenario.seed, u64::from(c), &mut self.clients.all[c as usize].draws)
     }
 
     /// TOGGLE: the user comes online or goes offline.
@@ -97,10 +103,10 @@ impl Sim<'_> {
 
     /// Starts a new connection chain after `delay` µs.
     pub(crate) fn begin_connect(&mut self, c: u32, delay: u64) {
-        self.clients.session[c as usize] = self.clients.session[c as usize].wrapping_add(1);
+        self.clients.all[c as usize].session = self.clients.all[c as usize].session.wrapping_add(1);
         self.clients.set_conn(c, CONNECTING);
         self.clients.set_attempts(c, 0);
-        let session = self.clients.session[c as usize];
+        let session = self.clients.all[c as usize].session;
         self.at(self.now + delay, kind::CONNECT, c, session);
     }
 
@@ -109,16 +115,16 @@ impl Sim<'_> {
         if self.clients.conn(c) == ONLINE {
             let relay = self.clients.relay[c as usize] as usize;
             let mailbox = self.clients.mailbox_id(c);
-            self.cores[relay].disconnect(mailbox).expect("mailbox made at setup");
+            self.core.disconnect(mailbox).expect("mailbox made at setup");
             self.relays[relay].connected -= 1;
         }
-        self.clients.session[c as usize] = self.clients.session[c as usize].wrapping_add(1);
+        self.clients.all[c as usize].session = self.clients.all[c as usize].session.wrapping_add(1);
         self.clients.set_conn(c, OFFLINE);
     }
 
     /// CONNECT: TCP and client-hello go out; the login reaches the relay 1.5 RTT later.
     pub(super) fn on_connect(&mut self, c: u32, session: u32) {
-        if self.clients.session[c as usize] != session {
+        if self.clients.all[c as usize].session != session {
             return;
         }
         let relay = self.clients.relay[c as usize] as usize;
@@ -126,13 +132,13 @@ impl Sim<'_> {
             self.retry_connect(c, session, 0);
             return;
         }
-        let owd = u64::from(self.clients.owd[c as usize]);
+        let owd = u64::from(self.clients.all[c as usize].owd);
         self.at(self.now + 3 * owd, kind::LOGIN, c, session);
     }
 
     /// LOGIN: the relay runs the handshake; a login that waited past the timeout fails.
     pub(super) fn on_login(&mut self, c: u32, session: u32) {
-        if self.clients.session[c as usize] != session {
+        if self.clients.all[c as usize].session != session {
             return;
         }
         let relay = self.clients.relay[c as usize] as usize;
@@ -152,12 +158,12 @@ impl Sim<'_> {
         self.clients.set_attempts(c, 0);
         self.relays[relay].connected += 1;
         let mailbox = self.clients.mailbox_id(c);
-        self.cores[relay].connect(mailbox).expect("mailbox made at setup");
+        self.core.connect(mailbox).expect("mailbox made at setup");
         let drained = self.pump(relay, c, done_ns);
         // RELAY-3: queue-send-complete after the queue has been transmitted once.
         let qsc_ns = self.cpu(relay, done_ns, self.costs.seal(QUEUE_SEND_COMPLETE_LEN));
         let _ = drained;
-        let owd = u64::from(self.clients.owd[c as usize]);
+        let owd = u64::from(self.clients.all[c as usize].owd);
         self.schedule_send(c, session, qsc_ns.div_ceil(1000) + owd);
     }
 

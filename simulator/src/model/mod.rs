@@ -39,14 +39,10 @@ mod kind {
     pub(super) const LOGIN: u8 = 3;
     /// A message reaches the sender's relay: `who` transit slot.
     pub(super) const INGRESS: u8 = 4;
-    /// A message reaches the recipient's relay: `who` transit slot.
+    /// A message held back by an outage reaches the recipient's relay: `who` transit slot.
     pub(super) const ARRIVE: u8 = 5;
     /// A message reaches its recipient: `who` transit slot, `a` recipient's session.
     pub(super) const DELIVER: u8 = 6;
-    /// A recipient's ack reaches its relay: `who` client, `a` session, `b`/`c` entry id.
-    pub(super) const ACK: u8 = 7;
-    /// A relay's group commit: `who` relay.
-    pub(super) const COMMIT: u8 = 8;
     /// A relay's expiry sweep: `who` relay.
     pub(super) const EXPIRE: u8 = 9;
     /// A time-series sample.
@@ -67,7 +63,9 @@ pub(crate) struct Sim<'a> {
     pub(crate) queue: EventQueue,
     pub(crate) clients: Clients,
     pub(crate) relays: Vec<Relay>,
-    pub(crate) cores: Vec<Mailboxes<SimItem>>,
+    /// The mailboxes of every relay in one policy core, indexed by client (the policy is per
+    /// mailbox, so one core for the cluster behaves as one per relay).
+    pub(crate) core: Mailboxes<SimItem>,
     pub(crate) transit: Vec<Transit>,
     pub(crate) transit_free: Vec<u32>,
     pub(crate) stats: Stats,

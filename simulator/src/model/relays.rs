@@ -15,7 +15,8 @@ pub(crate) struct Relay {
     pub(crate) connected: u32,
     /// Store records waiting for the next group commit.
     pub(crate) records: u32,
-    pub(crate) commit_scheduled: bool,
+    /// End of the commit interval the pending records belong to, µs.
+    pub(crate) commit_at: u64,
     /// CPU busy time per sample interval (by job start), ns.
     pub(crate) busy_ns: Vec<f64>,
     /// Jobs, their summed wait before service and summed service, since the warm-up.
@@ -32,7 +33,7 @@ impl Relay {
             up_at: 0,
             connected: 0,
             records: 0,
-            commit_scheduled: false,
+            commit_at: 0,
             busy_ns: vec![0.0; samples + 1],
             jobs: 0,
             wait_ns: 0.0,
@@ -78,39 +79,46 @@ impl Sim<'_> {
         done
     }
 
-    /// Adds store records to relay `r`'s next group commit.
+    /// Adds store records to relay `r`'s current group commit. Commits happen at the end of
+    /// each commit interval that has records; the commit job is submitted when the relay next
+    /// touches its store (or at the next sample) with its true arrival time, which needs no
+    /// event per commit (MODEL.md, "Relays").
     pub(crate) fn add_records(&mut self, r: usize, n: u32) {
-        let interval = self.scenario.relays.store_commit_interval.micros();
+        self.flush_commit(r, self.now);
         let relay = &mut self.relays[r];
-        relay.records += n;
-        if !relay.commit_scheduled {
-            relay.commit_scheduled = true;
-            let at = (self.now / interval + 1) * interval;
-            #[expect(clippy::cast_possible_truncation, reason = "relay indices fit u32")]
-            self.at(at, kind::COMMIT, r as u32, 0);
+        if relay.records == 0 {
+            let interval = self.scenario.relays.store_commit_interval.micros();
+            relay.commit_at = (self.now / interval + 1) * interval;
         }
+        relay.records += n;
     }
 
-    /// COMMIT: one group commit with fsync for everything stored or deleted since the last.
-    pub(super) fn on_commit(&mut self, r: usize) {
-        let records = self.relays[r].records;
-        self.relays[r].records = 0;
-        self.relays[r].commit_scheduled = false;
-        if !self.relays[r].up {
+    /// Runs relay `r`'s pending group commit if its interval ended by `now`.
+    pub(crate) fn flush_commit(&mut self, r: usize, now: u64) {
+        let relay = &self.relays[r];
+        if relay.records == 0 || relay.commit_at > now {
             return;
         }
-        self.stats.count.commits += 1;
-        self.cpu(r, self.now * 1000, self.costs.commit(records));
+        let (records, at) = (relay.records, relay.commit_at);
+        self.relays[r].records = 0;
+        if self.relays[r].up {
+            self.stats.count.commits += 1;
+            self.cpu(r, at * 1000, self.costs.commit(records));
+        }
     }
 
-    /// EXPIRE: the relay deletes expired messages (RELAY-10); each deletion is a record.
-    pub(super) fn on_expire(&mut self, r: usize) {
-        let expired = self.cores[r].expire(now_ms(self.now));
-        if expired > 0 {
-            self.add_records(r, u32::try_from(expired).unwrap_or(u32::MAX));
+    /// EXPIRE: the relays delete expired messages (RELAY-10); each deletion is a store record
+    /// of the recipient's relay.
+    pub(super) fn on_expire(&mut self) {
+        let mut per_relay = vec![0_u32; self.relays.len()];
+        let relay_of = &self.clients.relay;
+        self.core.expire_with(now_ms(self.now), |mailbox, _| per_relay[relay_of[mailbox.0 as usize] as usize] += 1);
+        for (r, n) in per_relay.into_iter().enumerate() {
+            if n > 0 {
+                self.add_records(r, n);
+            }
         }
-        #[expect(clippy::cast_possible_truncation, reason = "relay indices fit u32")]
-        self.at(self.now + self.scenario.relays.expiry_sweep.micros(), kind::EXPIRE, r as u32, 0);
+        self.at(self.now + self.scenario.relays.expiry_sweep.micros(), kind::EXPIRE, 0, 0);
     }
 
     /// OUTAGE_START: the relay stops; its clients lose their connections and retry with

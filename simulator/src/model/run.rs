@@ -3,7 +3,7 @@
 use saltrelay_protocol::time::Timestamp;
 use saltrelay_relay::core::{Mailboxes, Policy, home_relay};
 
-use super::clients::{Clients, ONLINE};
+use super::clients::{Client, Clients, ONLINE};
 use super::relays::Relay;
 use super::{Sim, kind};
 use crate::SimError;
@@ -50,9 +50,7 @@ pub fn run(scenario: &Scenario, costs: &Costs, progress: &dyn Progress) -> Resul
             kind::INGRESS => sim.on_ingress(who),
             kind::ARRIVE => sim.on_arrive(who),
             kind::DELIVER => sim.on_deliver(who, a),
-            kind::ACK => sim.on_ack(who, a, u64::from(event.c) << 32 | u64::from(event.b)),
-            kind::COMMIT => sim.on_commit(who as usize),
-            kind::EXPIRE => sim.on_expire(who as usize),
+            kind::EXPIRE => sim.on_expire(),
             kind::SAMPLE => sim.on_sample(),
             kind::OUTAGE_START => sim.on_outage_start(who as usize),
             kind::OUTAGE_END => sim.on_outage_end(who as usize),
@@ -90,7 +88,7 @@ impl<'a> Sim<'a> {
             queue: EventQueue::new(),
             clients: Clients::default(),
             relays: (0..relays.count).map(|_| Relay::new(relays.cores, samples)).collect(),
-            cores: (0..relays.count).map(|_| Mailboxes::new(policy)).collect(),
+            core: Mailboxes::new(policy),
             transit: Vec::new(),
             transit_free: Vec::new(),
             stats: Stats::new(scenario.warmup.micros()),
@@ -102,21 +100,15 @@ impl<'a> Sim<'a> {
     fn start(&mut self, trace: &[(u32, u64, u64)]) {
         let s = self.scenario;
         let n = s.clients as usize;
-        let c = &mut self.clients;
-        c.weight.reserve_exact(n);
-        c.owd.reserve_exact(n);
-        c.session = vec![0; n];
-        c.state = vec![0; n];
-        c.draws = vec![0; n];
-        c.relay.reserve_exact(n);
-        c.mailbox.reserve_exact(n);
+        self.clients.all = vec![Client::default(); n];
+        self.clients.relay = Vec::with_capacity(n);
         let churn = &s.churn;
         let online_fraction =
             churn.online_mean.as_secs_f64() / (churn.online_mean.as_secs_f64() + churn.offline_mean.as_secs_f64());
         for client in 0..s.clients {
             let relay = home_relay(&u64::from(client).to_le_bytes(), s.relays.count);
-            let mailbox = self.cores[relay as usize].add_mailbox().expect("fewer than 2^32 mailboxes");
-            let mut rng = Stream::new(s.seed, u64::from(client), &mut self.clients.draws[client as usize]);
+            self.core.add_mailbox().expect("fewer than 2^32 mailboxes");
+            let mut rng = Stream::new(s.seed, u64::from(client), &mut self.clients.all[client as usize].draws);
             let weight = match s.traffic.activity.as_str() {
                 "pareto" => rng.pareto_unit_mean(s.traffic.activity_shape),
                 "lognormal" => rng.lognormal_mean(1.0, s.traffic.activity_shape),
@@ -128,13 +120,13 @@ impl<'a> Sim<'a> {
                 "trace" => false,
                 _ => rng.chance(online_fraction),
             };
+            let record = &mut self.clients.all[client as usize];
             #[expect(clippy::cast_possible_truncation, reason = "weights and delays are small")]
             {
-                self.clients.weight.push(weight as f32);
-                self.clients.owd.push(super::clients::to_micros(rtt / 2.0).min(u64::from(u32::MAX)) as u32);
+                record.weight = weight as f32;
+                record.owd = super::clients::to_micros(rtt / 2.0).min(u64::from(u32::MAX)) as u32;
                 self.clients.relay.push(relay as u16);
             }
-            self.clients.mailbox.push(mailbox.0);
             if online {
                 self.on_toggle_initial(client);
             } else if churn.model != "trace" {
@@ -146,9 +138,7 @@ impl<'a> Sim<'a> {
             self.at(from, kind::TOGGLE, client, 1);
             self.at(to, kind::TOGGLE, client, 0);
         }
-        for r in 0..s.relays.count {
-            self.at(s.relays.expiry_sweep.micros(), kind::EXPIRE, r, 0);
-        }
+        self.at(s.relays.expiry_sweep.micros(), kind::EXPIRE, 0, 0);
         self.at(s.sample_interval.micros(), kind::SAMPLE, 0, 0);
         for (i, outage) in s.outages.iter().enumerate() {
             self.at(outage.at.micros(), kind::OUTAGE_START, u32::try_from(i).expect("few outages"), 0);
@@ -158,9 +148,9 @@ impl<'a> Sim<'a> {
 
     /// A client online at time 0: already logged in (no handshake storm at the start).
     fn on_toggle_initial(&mut self, client: u32) {
-        self.clients.state[client as usize] = ONLINE | 0b100;
+        self.clients.all[client as usize].state = ONLINE | 0b100;
         let relay = self.clients.relay[client as usize] as usize;
-        self.cores[relay].connect(self.clients.mailbox_id(client)).expect("mailbox made above");
+        self.core.connect(self.clients.mailbox_id(client)).expect("mailbox made above");
         self.relays[relay].connected += 1;
         self.schedule_send(client, 0, 0);
         if self.scenario.churn.model != "always" {
@@ -170,11 +160,14 @@ impl<'a> Sim<'a> {
     }
 
     fn on_warmup(&mut self) {
-        let totals = sum_totals(self.cores.iter().map(Mailboxes::totals));
+        let totals = self.core.totals();
         self.stats.at_warmup = Some((self.stats.count, totals));
     }
 
     fn on_sample(&mut self) {
+        for r in 0..self.relays.len() {
+            self.flush_commit(r, self.now);
+        }
         let interval = self.scenario.sample_interval.micros();
         let bucket = usize::try_from(self.now / interval - 1).expect("sample index fits usize");
         let busy: Vec<f64> = self
@@ -186,7 +179,7 @@ impl<'a> Sim<'a> {
                 r.busy_ns.get(bucket).copied().unwrap_or(0.0) / capacity
             })
             .collect();
-        let totals = sum_totals(self.cores.iter().map(Mailboxes::totals));
+        let totals = self.core.totals();
         let connected = self.relays.iter().map(|r| u64::from(r.connected)).sum();
         let interval_s = self.scenario.sample_interval.as_secs_f64();
         self.stats.sample(self.now, interval_s, totals, connected, &busy);
@@ -194,11 +187,12 @@ impl<'a> Sim<'a> {
     }
 
     fn finish(mut self, events: u64) -> Result<RunResult, SimError> {
-        // Expire what is due at the end so "queued" holds only live messages.
-        for core in &mut self.cores {
-            core.expire(Timestamp::from_millis(self.now / 1000));
+        for r in 0..self.relays.len() {
+            self.flush_commit(r, u64::MAX);
         }
-        let totals = sum_totals(self.cores.iter().map(Mailboxes::totals));
+        // Expire what is due at the end so "queued" holds only live messages.
+        self.core.expire(Timestamp::from_millis(self.now / 1000));
+        let totals = self.core.totals();
         let count = self.stats.count;
         let conservation = Conservation {
             sent: count.created.iter().sum(),

@@ -6,7 +6,6 @@ use saltrelay_relay::core::{CoreError, EntryId, Flags};
 use super::clients::{ONLINE, to_micros};
 use super::item::{SimItem, Transit, msg};
 use super::{Sim, kind};
-use crate::queue::Event;
 
 /// Ack frame on the wire: length 2 + container 4 + sender 8 + message id 8 + tag 16.
 const ACK_FRAME_LEN: u32 = 38;
@@ -14,7 +13,7 @@ const ACK_FRAME_LEN: u32 = 38;
 impl Sim<'_> {
     /// Schedules client `c`'s next send after an exponential gap, counted from `from`.
     pub(super) fn schedule_send(&mut self, c: u32, session: u32, from: u64) {
-        let rate = f64::from(self.clients.weight[c as usize]) * self.base_rate;
+        let rate = f64::from(self.clients.all[c as usize].weight) * self.base_rate;
         if rate <= 0.0 {
             return;
         }
@@ -24,7 +23,7 @@ impl Sim<'_> {
 
     /// SEND: the user sends a text, a file or a typing indicator, 1:1 or to a group.
     pub(super) fn on_send(&mut self, c: u32, session: u32) {
-        if self.clients.session[c as usize] != session || self.clients.conn(c) != ONLINE {
+        if self.clients.all[c as usize].session != session || self.clients.conn(c) != ONLINE {
             return;
         }
         self.schedule_send(c, session, self.now);
@@ -62,7 +61,7 @@ impl Sim<'_> {
         let blob = if is_file { rng.lognormal_median(t.blob_size_median, t.blob_size_sigma) } else { 0.0 };
         let mut recipients = [0_u32; 64];
         let mut remaining = copies;
-        let owd = u64::from(self.clients.owd[c as usize]);
+        let owd = u64::from(self.clients.all[c as usize].owd);
         self.stats.blob_bytes(blob, copies);
         while remaining > 0 {
             let batch = remaining.min(64);
@@ -88,7 +87,9 @@ impl Sim<'_> {
     }
 
     /// INGRESS: the sender's relay opens the frame, acks it to the sender unless no-ack, and
-    /// forwards it to the recipient's relay (RELAY-1).
+    /// forwards it to the recipient's relay (RELAY-1), where it arrives after the relay link.
+    /// The arrival is handled right here with its own (later) time, which saves an event per
+    /// message (MODEL.md, "Engine").
     pub(super) fn on_ingress(&mut self, slot: u32) {
         let m = self.transit[slot as usize];
         let relay = self.clients.relay[m.item.sender as usize] as usize;
@@ -101,30 +102,41 @@ impl Sim<'_> {
         if !m.flags.contains(Flags::NO_ACK) {
             cost += self.costs.seal(ACK_FRAME_LEN);
         }
-        let done = self.cpu(relay, self.now * 1000, cost).div_ceil(1000);
+        let done = self.cpu(relay, self.now * 1000, cost);
         let home = self.clients.relay[m.recipient as usize] as usize;
         let link = if home == relay { 0 } else { self.scenario.network.relay_link.micros() };
-        self.at(done + link, kind::ARRIVE, slot, 0);
+        let arrival = done + link * 1000;
+        if self.relays[home].up {
+            self.arrive(slot, home, arrival);
+        } else {
+            self.at(self.relays[home].up_at, kind::ARRIVE, slot, 0);
+        }
     }
 
-    /// ARRIVE: the recipient's relay applies the policy core (RELAY-3 to RELAY-11).
+    /// ARRIVE: a message held back by an outage of the recipient's relay arrives.
     pub(super) fn on_arrive(&mut self, slot: u32) {
         let m = self.transit[slot as usize];
-        let relay = self.clients.relay[m.recipient as usize] as usize;
-        if !self.relays[relay].up {
-            self.at(self.relays[relay].up_at, kind::ARRIVE, slot, 0);
-            return;
+        let home = self.clients.relay[m.recipient as usize] as usize;
+        if self.relays[home].up {
+            self.arrive(slot, home, self.now * 1000);
+        } else {
+            self.at(self.relays[home].up_at, kind::ARRIVE, slot, 0);
         }
-        self.unpark(slot);
+    }
+
+    /// The recipient's relay applies the policy core (RELAY-3 to RELAY-11) at `at_ns`.
+    fn arrive(&mut self, slot: u32, relay: usize, at_ns: u64) {
+        let m = self.unpark(slot);
         self.stats.in_transit -= 1;
         let mailbox = self.clients.mailbox_id(m.recipient);
-        match self.cores[relay].push(now_ms(self.now), mailbox, m.flags, m.item) {
+        match self.core.push(now_ms(at_ns / 1000), mailbox, m.flags, m.item) {
             Ok(_) => {
                 if !m.flags.contains(Flags::NO_QUEUE) {
                     self.add_records(relay, 1);
                 }
-                if self.clients.conn(m.recipient) == ONLINE {
-                    self.pump(relay, m.recipient, self.now * 1000);
+                // The core knows who is connected; asking it saves loading the client record.
+                if self.core.is_online(mailbox).expect("mailbox made at setup") {
+                    self.pump(relay, m.recipient, at_ns);
                 }
             }
             Err(CoreError::RecipientOffline | CoreError::MailboxFull { .. }) => {}
@@ -136,10 +148,10 @@ impl Sim<'_> {
     /// from `at_ns` on. Returns how many frames.
     pub(super) fn pump(&mut self, relay: usize, c: u32, at_ns: u64) -> u32 {
         let mailbox = self.clients.mailbox_id(c);
-        let owd = u64::from(self.clients.owd[c as usize]);
-        let session = self.clients.session[c as usize];
+        let owd = u64::from(self.clients.all[c as usize].owd);
+        let session = self.clients.all[c as usize].session;
         let mut sent = 0;
-        while let Some(d) = self.cores[relay].poll_send(now_ms(self.now), mailbox).expect("mailbox made at setup") {
+        while let Some(d) = self.core.poll_send(now_ms(self.now), mailbox).expect("mailbox made at setup") {
             let done = self.cpu(relay, at_ns, self.costs.seal(d.item.size())).div_ceil(1000);
             let transit = Transit {
                 item: d.item,
@@ -156,11 +168,14 @@ impl Sim<'_> {
         sent
     }
 
-    /// DELIVER: the recipient gets the message, acks it and may send a delivery receipt.
+    /// DELIVER: the recipient gets the message, acks it and may send a delivery receipt. The
+    /// ack reaches the relay one one-way delay later; the relay's work on it is submitted now
+    /// with that arrival time, which saves an event per message (MODEL.md, "Engine").
     pub(super) fn on_deliver(&mut self, slot: u32, session: u32) {
         let d = self.unpark(slot);
         let c = d.recipient;
-        if self.clients.session[c as usize] != session {
+        let client = self.clients.all[c as usize];
+        if client.session != session {
             if !d.awaits_ack {
                 self.stats.count.lost_in_flight += 1;
             }
@@ -168,31 +183,21 @@ impl Sim<'_> {
         }
         let kind_ = d.item.kind();
         self.stats.received(kind_, d.attempt, d.item.sent_at, self.now);
-        let owd = u64::from(self.clients.owd[c as usize]);
-        if d.awaits_ack {
-            #[expect(clippy::cast_possible_truncation, reason = "splitting the entry id into halves")]
-            let (low, high) = (d.entry as u32, (d.entry >> 32) as u32);
-            self.queue.push(Event { time: self.now + owd, kind: kind::ACK, who: c, a: session, b: low, c: high });
+        let owd = u64::from(client.owd);
+        let relay = self.clients.relay[c as usize] as usize;
+        if d.awaits_ack && self.relays[relay].up {
+            // RELAY-9: the relay opens the ack and deletes the message.
+            self.cpu(relay, (self.now + owd) * 1000, self.costs.open(ACK_FRAME_LEN));
+            match self.core.ack(self.clients.mailbox_id(c), EntryId::from_bits(d.entry)) {
+                // Every acked message was stored (only typing indicators skip the store, and
+                // they are never acked), so its deletion is a store record.
+                Ok(_) => self.add_records(relay, 1),
+                Err(_) => self.stats.count.stale_acks += 1,
+            }
         }
         if (kind_ == msg::TEXT || kind_ == msg::FILE) && self.scenario.traffic.delivery_receipts {
             let size = self.scenario.traffic.receipt_size;
             self.emit(c, d.item.sender, size, msg::RECEIPT, Flags::NONE, owd);
-        }
-    }
-
-    /// ACK: the recipient's relay opens the ack and deletes the message (RELAY-9).
-    pub(super) fn on_ack(&mut self, c: u32, session: u32, entry: u64) {
-        let relay = self.clients.relay[c as usize] as usize;
-        if self.clients.session[c as usize] != session || !self.relays[relay].up {
-            return;
-        }
-        self.cpu(relay, self.now * 1000, self.costs.open(ACK_FRAME_LEN));
-        let mailbox = self.clients.mailbox_id(c);
-        match self.cores[relay].ack(mailbox, EntryId::from_bits(entry)) {
-            // Every acked message was stored (only typing indicators skip the store, and they
-            // are never acked), so its deletion is a store record.
-            Ok(_) => self.add_records(relay, 1),
-            Err(_) => self.stats.count.stale_acks += 1,
         }
     }
 }
