@@ -97,10 +97,16 @@ impl CostFile {
     /// # Errors
     /// [`SimError::Costs`] for malformed JSON, a wrong schema, or a negative or non-finite cost.
     pub fn parse(text: &str, origin: &str) -> Result<Self, SimError> {
-        let bad = |message: String| SimError::Costs { path: origin.to_owned(), message };
+        let bad = |message: String| SimError::Costs {
+            path: origin.to_owned(),
+            message,
+        };
         let file: Self = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
         if file.schema != SCHEMA {
-            return Err(bad(format!("schema {:?}, expected {SCHEMA:?}", file.schema)));
+            return Err(bad(format!(
+                "schema {:?}, expected {SCHEMA:?}",
+                file.schema
+            )));
         }
         let c = &file.costs;
         for (name, value) in [
@@ -114,7 +120,9 @@ impl CostFile {
             ("fsync_ns.value", c.fsync_ns.value),
         ] {
             if !(value.is_finite() && value >= 0.0) {
-                return Err(bad(format!("{name} = {value}: costs must be finite and at least 0")));
+                return Err(bad(format!(
+                    "{name} = {value}: costs must be finite and at least 0"
+                )));
             }
         }
         Ok(file)
@@ -132,7 +140,8 @@ impl CostFile {
     /// The shipped default.
     #[must_use]
     pub fn shipped_default() -> Self {
-        Self::parse(DEFAULT_COSTS_JSON, "simulator/costs/default.json").expect("the shipped cost file is valid")
+        Self::parse(DEFAULT_COSTS_JSON, "simulator/costs/default.json")
+            .expect("the shipped cost file is valid")
     }
 }
 
@@ -152,7 +161,9 @@ impl Costs {
     /// CPU time of one group commit of `records` records, fsync included, ns.
     #[must_use]
     pub fn commit(&self, records: u32) -> f64 {
-        self.store_commit_ns.base + self.store_commit_ns.per_record * f64::from(records) + self.fsync_ns.value
+        self.store_commit_ns.base
+            + self.store_commit_ns.per_record * f64::from(records)
+            + self.fsync_ns.value
     }
 }
 
@@ -166,7 +177,12 @@ mod tests {
         assert!(file.costs.relay_handshake_ns.value > 0.0);
         assert!(file.costs.seal(1000) > file.costs.seal(10));
         let wrong = DEFAULT_COSTS_JSON.replace("saltrelay_costs_v1", "other");
-        assert!(CostFile::parse(&wrong, "x").unwrap_err().to_string().contains("schema"));
+        assert!(
+            CostFile::parse(&wrong, "x")
+                .unwrap_err()
+                .to_string()
+                .contains("schema")
+        );
         assert!(CostFile::parse("{}", "x").is_err());
     }
 }

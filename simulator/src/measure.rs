@@ -24,6 +24,10 @@ const LARGE: usize = 4096;
 ///
 /// # Errors
 /// [`SimError::Io`] if the scratch files cannot be written.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one straight list of measurements, each with its provenance text"
+)]
 pub fn measure(scratch: &Path, source: CostSource) -> Result<CostFile, SimError> {
     let key = SecretBoxKey::from_bytes([7; 32]);
     let nonce = Nonce::from_bytes([9; 24]);
@@ -36,15 +40,24 @@ pub fn measure(scratch: &Path, source: CostSource) -> Result<CostFile, SimError>
     let open = |len: usize| {
         let sealed = key.seal(&nonce, &vec![0x5a_u8; len]);
         median_ns(15, 2_000, || {
-            black_box(key.open(&nonce, black_box(&sealed)).expect("sealed under this key"));
+            black_box(
+                key.open(&nonce, black_box(&sealed))
+                    .expect("sealed under this key"),
+            );
         })
     };
     let (seal_small, seal_large) = (seal(SMALL), seal(LARGE));
     let (open_small, open_large) = (open(SMALL), open(LARGE));
     let secret = SecretKey::from_slice(&[3; 32]).expect("32 bytes");
-    let peer: PublicKey = SecretKey::from_slice(&[5; 32]).expect("32 bytes").public_key();
+    let peer: PublicKey = SecretKey::from_slice(&[5; 32])
+        .expect("32 bytes")
+        .public_key();
     let dh = median_ns(15, 200, || {
-        black_box(secret.diffie_hellman(black_box(&peer)).expect("contributory key"));
+        black_box(
+            secret
+                .diffie_hellman(black_box(&peer))
+                .expect("contributory key"),
+        );
     });
     let handshake = 5.0 * dh + 2.0 * seal(80) + 2.0 * open(144);
 
@@ -74,8 +87,13 @@ pub fn measure(scratch: &Path, source: CostSource) -> Result<CostFile, SimError>
     drop(file);
     std::fs::remove_file(&path).map_err(|e| SimError::io(&path, e))?;
 
-    let per_byte = |small: f64, large: f64| ((large - small) / (LARGE - SMALL) as f64).max(0.0);
-    let base = |small: f64, slope: f64| (small - slope * SMALL as f64).max(0.0);
+    let per_byte = |small: f64, large: f64| {
+        ((large - small) / f64::from(u32::try_from(LARGE - SMALL).expect("small constant")))
+            .max(0.0)
+    };
+    let base = |small: f64, slope: f64| {
+        (small - slope * f64::from(u32::try_from(SMALL).expect("small constant"))).max(0.0)
+    };
     let seal_slope = per_byte(seal_small, seal_large);
     let open_slope = per_byte(open_small, open_large);
     let record_slope = ((many - one) / 63.0).max(0.0);
@@ -90,24 +108,36 @@ pub fn measure(scratch: &Path, source: CostSource) -> Result<CostFile, SimError>
         frame_open_ns: PerByte {
             base: round(base(open_small, open_slope)),
             per_byte: round3(open_slope),
-            from: format!("protocol::crypto::SecretBoxKey::open, linear fit through {SMALL} B ({open_small:.0} ns) and {LARGE} B ({open_large:.0} ns)"),
+            from: format!(
+                "protocol::crypto::SecretBoxKey::open, linear fit through {SMALL} B ({open_small:.0} ns) and {LARGE} B ({open_large:.0} ns)"
+            ),
         },
         frame_seal_ns: PerByte {
             base: round(base(seal_small, seal_slope)),
             per_byte: round3(seal_slope),
-            from: format!("protocol::crypto::SecretBoxKey::seal, linear fit through {SMALL} B ({seal_small:.0} ns) and {LARGE} B ({seal_large:.0} ns)"),
+            from: format!(
+                "protocol::crypto::SecretBoxKey::seal, linear fit through {SMALL} B ({seal_small:.0} ns) and {LARGE} B ({seal_large:.0} ns)"
+            ),
         },
         store_commit_ns: PerRecord {
             base: round(base_records(one, record_slope)),
             per_record: round(record_slope),
-            from: format!("write(2) of 300-byte records to a file in {scratch_name}, fit through batches of 1 ({one:.0} ns) and 64 ({many:.0} ns); stands in until the relay store exists"),
+            from: format!(
+                "write(2) of 300-byte records to a file in {scratch_name}, fit through batches of 1 ({one:.0} ns) and 64 ({many:.0} ns); stands in until the relay store exists"
+            ),
         },
         fsync_ns: Fixed {
             value: round(fsync),
-            from: format!("File::sync_all after a 300-byte write in {scratch_name}, median of 9 batches of 5"),
+            from: format!(
+                "File::sync_all after a 300-byte write in {scratch_name}, median of 9 batches of 5"
+            ),
         },
     };
-    Ok(CostFile { schema: SCHEMA.to_owned(), source, costs })
+    Ok(CostFile {
+        schema: SCHEMA.to_owned(),
+        source,
+        costs,
+    })
 }
 
 fn base_records(one: f64, slope: f64) -> f64 {

@@ -1,11 +1,11 @@
 //! Counter-based random streams, one per entity (MODEL.md, "Randomness").
 //!
-//! Draw `k` of entity `e` under seed `s` is `mix64(key(s, e) + k * GAMMA)`: the SplitMix64
+//! Draw `k` of entity `e` under seed `s` is `mix64(key(s, e) + k * GAMMA)`: the `SplitMix64`
 //! generator with a per-entity starting point. An entity stores only its draw counter (4
 //! bytes), and what it draws depends on nothing but its own history, never on how the events
 //! of other entities interleave.
 
-/// The SplitMix64 increment (odd, close to 2^64 / golden ratio).
+/// The `SplitMix64` increment (odd, close to 2^64 / golden ratio).
 const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// The `SplitMix64` finaliser.
@@ -41,10 +41,6 @@ impl<'a> Stream<'a> {
     }
 
     /// Uniform in `[0, 1)` with 53 random bits.
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "53 bits fit an f64 mantissa exactly"
-    )]
     pub fn uniform(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1_u64 << 53) as f64)
     }
@@ -55,12 +51,8 @@ impl<'a> Stream<'a> {
     }
 
     /// Uniform integer in `0..n` (Lemire's multiply-shift; bias below 2^-32 for n < 2^32).
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "the high half of a u64 * u32 product is below n"
-    )]
     pub fn below(&mut self, n: u32) -> u32 {
-        ((self.next_u64() >> 32) * u64::from(n) >> 32) as u32
+        (((self.next_u64() >> 32) * u64::from(n)) >> 32) as u32
     }
 
     /// Exponential with the given mean.

@@ -78,7 +78,8 @@ pub(crate) struct Stats {
 
 impl Stats {
     pub(crate) fn new(warmup_us: u64) -> Self {
-        let histogram = || Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds");
+        let histogram =
+            || Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds");
         Self {
             count: Counters::default(),
             in_transit: 0,
@@ -122,18 +123,28 @@ impl Stats {
 
     /// Appends one sample. `totals` sums the relay cores; `busy` is each relay's CPU busy
     /// time in the interval just ended as a share of its cores.
-    pub(crate) fn sample(&mut self, now_us: u64, interval_s: f64, totals: Totals, connected: u64, busy: &[f64]) {
+    pub(crate) fn sample(
+        &mut self,
+        now_us: u64,
+        interval_s: f64,
+        totals: Totals,
+        connected: u64,
+        busy: &[f64],
+    ) {
         let last = self.last_totals;
         let arrived = |t: &Totals| t.accepted + t.refused_full + t.refused_offline;
         let delivered = |t: &Totals| t.acked + t.sent_without_ack;
         let dropped = |t: &Totals| t.refused_full + t.refused_offline + t.dropped_on_disconnect;
         let s = &mut self.series;
-        #[expect(clippy::cast_precision_loss, reason = "counts below 2^53")]
+
         {
             s.hours.push(now_us as f64 / 3.6e9);
-            s.relay_in_per_s.push((arrived(&totals) - arrived(&last)) as f64 / interval_s);
-            s.relay_out_per_s.push((delivered(&totals) - delivered(&last)) as f64 / interval_s);
-            s.cpu_mean.push(busy.iter().sum::<f64>() / busy.len() as f64);
+            s.relay_in_per_s
+                .push((arrived(&totals) - arrived(&last)) as f64 / interval_s);
+            s.relay_out_per_s
+                .push((delivered(&totals) - delivered(&last)) as f64 / interval_s);
+            s.cpu_mean
+                .push(busy.iter().sum::<f64>() / busy.len() as f64);
         }
         s.queued.push(totals.queued);
         s.queued_bytes.push(totals.queued_bytes);
@@ -149,19 +160,4 @@ impl Stats {
         s.dropped.push(dropped(&totals) - dropped(&last));
         self.last_totals = totals;
     }
-}
-
-/// Sums the totals of several relay cores.
-pub(crate) fn sum_totals(all: impl Iterator<Item = Totals>) -> Totals {
-    all.fold(Totals::default(), |a, b| Totals {
-        accepted: a.accepted + b.accepted,
-        acked: a.acked + b.acked,
-        sent_without_ack: a.sent_without_ack + b.sent_without_ack,
-        expired: a.expired + b.expired,
-        dropped_on_disconnect: a.dropped_on_disconnect + b.dropped_on_disconnect,
-        refused_offline: a.refused_offline + b.refused_offline,
-        refused_full: a.refused_full + b.refused_full,
-        queued: a.queued + b.queued,
-        queued_bytes: a.queued_bytes + b.queued_bytes,
-    })
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::costs::CostFile;
 use crate::model::{Progress, run};
-use crate::scenario::{Override, Scenario, apply_overrides};
+use crate::scenario::{Override, Scenario};
 use crate::{RunResult, SimError};
 
 /// The schema name of `results.json`.
@@ -98,7 +98,13 @@ impl Plan {
     ///
     /// # Errors
     /// As [`Scenario::from_toml`].
-    pub fn new(text: &str, origin: &str, sets: &[Override], sweep: &[Override], seeds: u32) -> Result<Self, SimError> {
+    pub fn new(
+        text: &str,
+        origin: &str,
+        sets: &[Override],
+        sweep: &[Override],
+        seeds: u32,
+    ) -> Result<Self, SimError> {
         let base = Scenario::from_toml(text, origin, sets)?;
         let points = if sweep.is_empty() {
             vec![(base.name.clone(), base.clone())]
@@ -112,8 +118,14 @@ impl Plan {
                 })
                 .collect::<Result<_, _>>()?
         };
-        let seeds = (0..u64::from(seeds.max(1))).map(|i| base.seed + i).collect();
-        Ok(Self { points, sweep: sweep.first().map(|o| o.key.clone()), seeds })
+        let seeds = (0..u64::from(seeds.max(1)))
+            .map(|i| base.seed + i)
+            .collect();
+        Ok(Self {
+            points,
+            sweep: sweep.first().map(|o| o.key.clone()),
+            seeds,
+        })
     }
 
     /// Number of runs.
@@ -134,7 +146,11 @@ pub fn costs_for(scenario: &Scenario) -> Result<CostFile, SimError> {
         Some(path) => {
             let direct = PathBuf::from(path);
             let in_repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
-            let chosen = if direct.exists() || !in_repo.exists() { direct } else { in_repo };
+            let chosen = if direct.exists() || !in_repo.exists() {
+                direct
+            } else {
+                in_repo
+            };
             CostFile::load(&chosen)
         }
     }
@@ -144,22 +160,47 @@ pub fn costs_for(scenario: &Scenario) -> Result<CostFile, SimError> {
 ///
 /// # Errors
 /// The first error of any run.
-pub fn run_all(plan: &Plan, threads: usize, commit: &str, progress: &dyn SweepProgress) -> Result<Document, SimError> {
-    let costs: Vec<CostFile> = plan.points.iter().map(|(_, s)| costs_for(s)).collect::<Result<_, _>>()?;
+pub fn run_all(
+    plan: &Plan,
+    threads: usize,
+    commit: &str,
+    progress: &dyn SweepProgress,
+) -> Result<Document, SimError> {
+    let costs: Vec<CostFile> = plan
+        .points
+        .iter()
+        .map(|(_, s)| costs_for(s))
+        .collect::<Result<_, _>>()?;
     let jobs: Vec<(usize, Scenario)> = plan
         .points
         .iter()
         .enumerate()
-        .flat_map(|(p, (_, s))| plan.seeds.iter().map(move |&seed| (p, Scenario { seed, ..s.clone() })))
+        .flat_map(|(p, (_, s))| {
+            plan.seeds
+                .iter()
+                .map(move |&seed| (p, Scenario { seed, ..s.clone() }))
+        })
         .collect();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| SimError::Io { path: "rayon thread pool".into(), source: std::io::Error::other(e) })?;
+        .map_err(|e| SimError::Io {
+            path: "rayon thread pool".into(),
+            source: std::io::Error::other(e),
+        })?;
     let results: Vec<RunResult> = pool.install(|| {
         jobs.par_iter()
             .enumerate()
-            .map(|(job, (p, scenario))| run(scenario, &costs[*p].costs, &One { job, inner: progress }))
+            .map(|(job, (p, scenario))| {
+                run(
+                    scenario,
+                    &costs[*p].costs,
+                    &One {
+                        job,
+                        inner: progress,
+                    },
+                )
+            })
             .collect::<Result<_, _>>()
     })?;
     let mut results = results.into_iter();
@@ -170,7 +211,13 @@ pub fn run_all(plan: &Plan, threads: usize, commit: &str, progress: &dyn SweepPr
         .map(|((label, scenario), costs)| {
             let runs: Vec<RunResult> = results.by_ref().take(plan.seeds.len()).collect();
             let summary = crate::report::estimates(&runs);
-            Point { label: label.clone(), scenario: scenario.clone(), costs, runs, summary }
+            Point {
+                label: label.clone(),
+                scenario: scenario.clone(),
+                costs,
+                runs,
+                summary,
+            }
         })
         .collect();
     Ok(Document {

@@ -1,5 +1,5 @@
 //! One module per subcommand.
 
 pub(crate) mod id;
-pub(crate) mod vectors;
 pub(crate) mod simulate;
+pub(crate) mod vectors;

@@ -14,7 +14,9 @@ use saltrelay_simulator::sweep::{Plan, SweepProgress, run_all};
 
 /// Arguments of `saltrelay simulate`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example: saltrelay simulate simulator/scenarios/default.toml --set clients=100000 --seeds 5")]
+#[command(
+    after_help = "Example: saltrelay simulate simulator/scenarios/default.toml --set clients=100000 --seeds 5"
+)]
 pub(crate) struct Args {
     /// Scenario file (TOML), such as simulator/scenarios/default.toml.
     #[arg(required_unless_present = "measure_costs")]
@@ -46,52 +48,118 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let command = std::iter::once("saltrelay".to_owned()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
+    let command = std::iter::once("saltrelay".to_owned())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
     if let Some(file) = &args.measure_costs {
         return measure_costs(file, &command);
     }
-    let path = args.scenario.as_deref().context("a scenario file is required")?;
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut sets: Vec<Override> = args.sets.iter().map(|s| parse_override(s)).collect::<Result<_, _>>()?;
+    let path = args
+        .scenario
+        .as_deref()
+        .context("a scenario file is required")?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut sets: Vec<Override> = args
+        .sets
+        .iter()
+        .map(|s| parse_override(s))
+        .collect::<Result<_, _>>()?;
     if let Some(seed) = args.seed {
         sets.push(parse_override(&format!("seed={seed}"))?);
     }
-    let sweep = args.sweep.as_deref().map(parse_sweep).transpose()?.unwrap_or_default();
-    let plan = Plan::new(&text, &path.display().to_string(), &sets, &sweep, args.seeds)?;
+    let sweep = args
+        .sweep
+        .as_deref()
+        .map(parse_sweep)
+        .transpose()?
+        .unwrap_or_default();
+    let plan = Plan::new(
+        &text,
+        &path.display().to_string(),
+        &sets,
+        &sweep,
+        args.seeds,
+    )?;
     let name = plan.points[0].1.name.clone();
-    let out = args.out.unwrap_or_else(|| Path::new("reports/simulation").join(&name));
-    let threads = if args.threads == 0 { std::thread::available_parallelism().map_or(1, usize::from) } else { args.threads };
+    let out = args
+        .out
+        .unwrap_or_else(|| Path::new("reports/simulation").join(&name));
+    let threads = if args.threads == 0 {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    } else {
+        args.threads
+    };
 
-    let total_us: u64 = plan.points.iter().map(|(_, s)| s.duration.micros()).sum::<u64>() * plan.seeds.len() as u64;
-    let bar = Bar::new(plan.runs(), total_us, args.quiet);
+    let total_us: u64 = plan
+        .points
+        .iter()
+        .map(|(_, s)| s.duration.micros())
+        .sum::<u64>()
+        * plan.seeds.len() as u64;
+    let bar = Progress::new(plan.runs(), total_us, args.quiet);
     let started = Instant::now();
     let doc = run_all(&plan, threads, &git_commit(), &bar)?;
     let wall_s = started.elapsed().as_secs_f64();
     bar.bar.finish_and_clear();
-    let events = doc.points.iter().flat_map(|p| &p.runs).map(|r| r.events).sum();
-    report::write(&doc, &Performance { command, wall_s, events, threads }, &out)?;
+    let events = doc
+        .points
+        .iter()
+        .flat_map(|p| &p.runs)
+        .map(|r| r.events)
+        .sum();
+    report::write(
+        &doc,
+        &Performance {
+            command,
+            wall_s,
+            events,
+            threads,
+        },
+        &out,
+    )?;
     for point in &doc.points {
-        let p99 = point.summary.iter().find(|e| e.metric == "latency_p99_ms").map_or(0.0, |e| e.mean);
-        let rate = point.summary.iter().find(|e| e.metric == "relay_in_per_s").map_or(0.0, |e| e.mean);
-        println!("{}: relay {rate:.1} msgs/s, latency p99 {p99:.0} ms, conservation holds", point.label);
+        let p99 = point
+            .summary
+            .iter()
+            .find(|e| e.metric == "latency_p99_ms")
+            .map_or(0.0, |e| e.mean);
+        let rate = point
+            .summary
+            .iter()
+            .find(|e| e.metric == "relay_in_per_s")
+            .map_or(0.0, |e| e.mean);
+        println!(
+            "{}: relay {rate:.1} msgs/s, latency p99 {p99:.0} ms, conservation holds",
+            point.label
+        );
     }
     #[expect(clippy::cast_precision_loss, reason = "event counts below 2^53")]
     let rate = events as f64 / wall_s / 1e6;
-    println!("simulate: {} run(s), {events} events in {wall_s:.1} s ({rate:.2} M events/s); report in {}", plan.runs(), out.display());
+    println!(
+        "simulate: {} run(s), {events} events in {wall_s:.1} s ({rate:.2} M events/s); report in {}",
+        plan.runs(),
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 /// The progress bar: simulated time over all runs, events/s, ETA.
-struct Bar {
+struct Progress {
     bar: ProgressBar,
     sim_us: Vec<AtomicU64>,
     events: Vec<AtomicU64>,
     started: Instant,
 }
 
-impl Bar {
+impl Progress {
     fn new(runs: usize, total_us: u64, quiet: bool) -> Self {
-        let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(total_us / 1_000_000) };
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(total_us / 1_000_000)
+        };
         bar.set_style(
             ProgressStyle::with_template("{bar:36.cyan/blue} {msg} | ETA {eta}")
                 .expect("valid template")
@@ -106,7 +174,7 @@ impl Bar {
     }
 }
 
-impl SweepProgress for Bar {
+impl SweepProgress for Progress {
     fn update(&self, job: usize, sim_us: u64, events: u64) {
         self.sim_us[job].store(sim_us, Ordering::Relaxed);
         self.events[job].store(events, Ordering::Relaxed);
@@ -115,9 +183,14 @@ impl SweepProgress for Bar {
         #[expect(clippy::cast_precision_loss, reason = "display only")]
         let rate = events as f64 / self.started.elapsed().as_secs_f64().max(1e-3) / 1e6;
         #[expect(clippy::cast_precision_loss, reason = "display only")]
-        let (done_h, total_h) = (sim as f64 / 3.6e9, self.bar.length().unwrap_or(0) as f64 / 3600.0);
+        let (done_h, total_h) = (
+            sim as f64 / 3.6e9,
+            self.bar.length().unwrap_or(0) as f64 / 3600.0,
+        );
         self.bar.set_position(sim / 1_000_000);
-        self.bar.set_message(format!("sim {done_h:.1} h / {total_h:.1} h | {rate:.2} M events/s"));
+        self.bar.set_message(format!(
+            "sim {done_h:.1} h / {total_h:.1} h | {rate:.2} M events/s"
+        ));
     }
 }
 
@@ -128,7 +201,10 @@ fn measure_costs(file: &Path, command: &str) -> anyhow::Result<ExitCode> {
         date: shell(&["date", "-u", "+%Y-%m-%dT%H:%MZ"]),
         machine: machine(),
     };
-    let scratch = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let scratch = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let costs = saltrelay_simulator::measure::measure(scratch, source)?;
     let mut json = serde_json::to_string_pretty(&costs)?;
     json.push('\n');
@@ -144,13 +220,21 @@ fn git_commit() -> String {
         return "unknown".into();
     }
     let dirty = !shell(&["git", "status", "--porcelain", "--untracked-files=no"]).is_empty();
-    if dirty { format!("{commit}-dirty") } else { commit }
+    if dirty {
+        format!("{commit}-dirty")
+    } else {
+        commit
+    }
 }
 
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_default();
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     format!("{} ({cpu}, {cores} cores)", shell(&["uname", "-srm"]))

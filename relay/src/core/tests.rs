@@ -153,8 +153,15 @@ fn messages_expire_by_class_and_are_never_sent_late() {
     core.push(at(20), bob, Flags::NONE, Msg(3, 1)).unwrap();
     assert_eq!(core.expire(at(69)), 0);
     let mut seen = Vec::new();
-    assert_eq!(core.expire_with(at(70), |mailbox, item| seen.push((mailbox, item))), 1);
-    assert_eq!(seen, vec![(bob, Msg(2, 1))], "short-lived expires after 60 s");
+    assert_eq!(
+        core.expire_with(at(70), |mailbox, item| seen.push((mailbox, item))),
+        1
+    );
+    assert_eq!(
+        seen,
+        vec![(bob, Msg(2, 1))],
+        "short-lived expires after 60 s"
+    );
     let fourteen_days = 14 * 24 * 3600;
     assert_eq!(core.expire(at(fourteen_days)), 1);
     core.connect(bob).unwrap();

@@ -68,7 +68,8 @@ impl Clients {
         *s = (*s & 0x0f) | (n.min(15) << ATTEMPT_SHIFT);
     }
 
-    pub(crate) fn mailbox_id(&self, c: u32) -> MailboxId {
+    /// The mailbox of client `c` in the cluster's policy core: its index.
+    pub(crate) fn mailbox_id(c: u32) -> MailboxId {
         MailboxId(c)
     }
 }
@@ -76,7 +77,11 @@ impl Clients {
 impl Sim<'_> {
     /// The random stream of client `c`.
     pub(crate) fn client_rng(&mut self, c: u32) -> Stream<'_> {
-        Stream::new(self.scenario.seed, u64::from(c), &mut self.clients.all[c as usize].draws)
+        Stream::new(
+            self.scenario.seed,
+            u64::from(c),
+            &mut self.clients.all[c as usize].draws,
+        )
     }
 
     /// TOGGLE: the user comes online or goes offline.
@@ -87,7 +92,11 @@ impl Sim<'_> {
             _ => !self.clients.wants_online(c),
         };
         if target == 2 {
-            let next = if want { self.online_span(c) } else { self.offline_span(c) };
+            let next = if want {
+                self.online_span(c)
+            } else {
+                self.offline_span(c)
+            };
             self.at(self.now + next, kind::TOGGLE, c, 2);
         }
         if want == self.clients.wants_online(c) {
@@ -107,15 +116,21 @@ impl Sim<'_> {
         self.clients.set_conn(c, CONNECTING);
         self.clients.set_attempts(c, 0);
         let session = self.clients.all[c as usize].session;
-        self.at(self.now + delay, kind::CONNECT, c, session);
+        if delay == 0 {
+            self.on_connect(c, session);
+        } else {
+            self.at(self.now + delay, kind::CONNECT, c, session);
+        }
     }
 
     /// Ends whatever connection the client has; events of the old session die.
     pub(crate) fn drop_connection(&mut self, c: u32) {
         if self.clients.conn(c) == ONLINE {
             let relay = self.clients.relay[c as usize] as usize;
-            let mailbox = self.clients.mailbox_id(c);
-            self.core.disconnect(mailbox).expect("mailbox made at setup");
+            let mailbox = Clients::mailbox_id(c);
+            self.core
+                .disconnect(mailbox)
+                .expect("mailbox made at setup");
             self.relays[relay].connected -= 1;
         }
         self.clients.all[c as usize].session = self.clients.all[c as usize].session.wrapping_add(1);
@@ -157,7 +172,7 @@ impl Sim<'_> {
         self.clients.set_conn(c, ONLINE);
         self.clients.set_attempts(c, 0);
         self.relays[relay].connected += 1;
-        let mailbox = self.clients.mailbox_id(c);
+        let mailbox = Clients::mailbox_id(c);
         self.core.connect(mailbox).expect("mailbox made at setup");
         let drained = self.pump(relay, c, done_ns);
         // RELAY-3: queue-send-complete after the queue has been transmitted once.
@@ -173,10 +188,18 @@ impl Sim<'_> {
         self.clients.set_attempts(c, attempt.saturating_add(1));
         let reconnect = &self.scenario.reconnect;
         let cap = reconnect.max.micros();
-        let backoff = reconnect.base.micros().saturating_mul(1 << attempt.min(30)).min(cap);
+        let backoff = reconnect
+            .base
+            .micros()
+            .saturating_mul(1 << attempt.min(30))
+            .min(cap);
         let jitter = reconnect.jitter;
-        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-        let delay = if jitter { (self.client_rng(c).uniform() * backoff as f64) as u64 } else { backoff };
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let delay = if jitter {
+            (self.client_rng(c).uniform() * backoff as f64) as u64
+        } else {
+            backoff
+        };
         self.stats.count.reconnect_attempts += 1;
         self.at(self.now + extra + delay.max(1), kind::CONNECT, c, session);
     }
@@ -195,14 +218,18 @@ impl Sim<'_> {
         if churn.model != "diurnal" {
             return to_micros(self.client_rng(c).exponential(mean));
         }
-        let (amplitude, peak, now) = (churn.diurnal_amplitude, churn.diurnal_peak.as_secs_f64() * 1e6, self.now);
+        let (amplitude, peak, now) = (
+            churn.diurnal_amplitude,
+            churn.diurnal_peak.as_secs_f64() * 1e6,
+            self.now,
+        );
         let peak_rate_mean = mean / (1.0 + amplitude);
         let day = 86_400e6;
         let mut rng = self.client_rng(c);
         let mut t = 0.0;
         loop {
             t += rng.exponential(peak_rate_mean);
-            #[expect(clippy::cast_precision_loss, reason = "µs below 2^53")]
+
             let phase = core::f64::consts::TAU * ((now as f64 + t - peak) / day);
             let accept = (1.0 + amplitude * phase.cos()) / (1.0 + amplitude);
             if rng.uniform() < accept {
@@ -215,7 +242,11 @@ impl Sim<'_> {
 /// Frame length of queue-send-complete: length 2 + container 4 + tag 16.
 const QUEUE_SEND_COMPLETE_LEN: u32 = 22;
 
-#[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "clamped to a day-scale range")]
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "clamped to a day-scale range"
+)]
 pub(crate) fn to_micros(x: f64) -> u64 {
     x.clamp(1.0, 1e16) as u64
 }

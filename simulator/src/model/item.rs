@@ -20,8 +20,6 @@ pub(crate) mod msg {
     pub(crate) const TYPING: u8 = 5;
     /// Number of kinds.
     pub(crate) const COUNT: usize = 6;
-    /// Names, for results.
-    pub(crate) const NAMES: [&str; COUNT] = ["text", "group_text", "file", "group_file", "receipt", "typing"];
 }
 
 /// Bits of [`SimItem::size_kind`] holding the size.
@@ -39,14 +37,17 @@ impl SimItem {
     pub(crate) fn new(sent_at: u64, sender: u32, size: u32, kind: u8) -> Self {
         let size = size.clamp(1, (1 << SIZE_BITS) - 1);
         let packed = u32::from(kind) << SIZE_BITS | size;
-        Self { sent_at, sender, size_kind: NonZeroU32::new(packed).expect("size is at least 1") }
+        Self {
+            sent_at,
+            sender,
+            size_kind: NonZeroU32::new(packed).expect("size is at least 1"),
+        }
     }
 
     pub(crate) fn size(self) -> u32 {
         self.size_kind.get() & ((1 << SIZE_BITS) - 1)
     }
 
-    #[expect(clippy::cast_possible_truncation, reason = "3 bits")]
     pub(crate) fn kind(self) -> u8 {
         (self.size_kind.get() >> SIZE_BITS) as u8
     }
@@ -70,7 +71,12 @@ pub(crate) struct Transit {
     pub(crate) awaits_ack: bool,
     /// Deliveries: the core's entry id bits.
     pub(crate) entry: u64,
+    /// Messages: the next copy of the same group send, or [`NO_NEXT`].
+    pub(crate) next: u32,
 }
+
+/// End of a chain of group copies.
+pub(crate) const NO_NEXT: u32 = u32::MAX;
 
 #[cfg(test)]
 mod tests {
@@ -79,7 +85,10 @@ mod tests {
     #[test]
     fn item_packs_size_and_kind_in_sixteen_bytes() {
         let item = SimItem::new(5, 7, 7812, msg::TYPING);
-        assert_eq!((item.size(), item.kind(), item.sender, item.sent_at), (7812, msg::TYPING, 7, 5));
+        assert_eq!(
+            (item.size(), item.kind(), item.sender, item.sent_at),
+            (7812, msg::TYPING, 7, 5)
+        );
         assert_eq!(size_of::<Option<SimItem>>(), 16);
     }
 }

@@ -76,7 +76,14 @@ pub(crate) struct Sim<'a> {
 impl Sim<'_> {
     /// Schedules an event.
     fn at(&mut self, time: u64, kind: u8, who: u32, a: u32) {
-        self.queue.push(Event { time, kind, who, a, b: 0, c: 0 });
+        self.queue.push(Event {
+            time,
+            kind,
+            who,
+            a,
+            b: 0,
+            c: 0,
+        });
     }
 
     /// Stores a message or delivery in transit and returns its slot.

@@ -62,12 +62,18 @@ impl Sim<'_> {
             .min_by_key(|&(_, t)| t)
             .expect("a relay has at least one core");
         let start = at_ns.max(free);
-        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "costs are small and positive")]
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "costs are small and positive"
+        )]
         let cost = cost_ns.round() as u64;
         let done = start + cost;
         relay.busy_until[core] = done;
-        let bucket = usize::try_from(start / sample_ns).unwrap_or(usize::MAX).min(relay.busy_ns.len() - 1);
-        #[expect(clippy::cast_precision_loss, reason = "ns below 2^53")]
+        let bucket = usize::try_from(start / sample_ns)
+            .unwrap_or(usize::MAX)
+            .min(relay.busy_ns.len() - 1);
+
         {
             relay.busy_ns[bucket] += cost as f64;
             if warm {
@@ -112,16 +118,23 @@ impl Sim<'_> {
     pub(super) fn on_expire(&mut self) {
         let mut per_relay = vec![0_u32; self.relays.len()];
         let relay_of = &self.clients.relay;
-        self.core.expire_with(now_ms(self.now), |mailbox, _| per_relay[relay_of[mailbox.0 as usize] as usize] += 1);
+        self.core.expire_with(now_ms(self.now), |mailbox, _| {
+            per_relay[relay_of[mailbox.0 as usize] as usize] += 1;
+        });
         for (r, n) in per_relay.into_iter().enumerate() {
             if n > 0 {
                 self.add_records(r, n);
             }
         }
-        self.at(self.now + self.scenario.relays.expiry_sweep.micros(), kind::EXPIRE, 0, 0);
+        self.at(
+            self.now + self.scenario.relays.expiry_sweep.micros(),
+            kind::EXPIRE,
+            0,
+            0,
+        );
     }
 
-    /// OUTAGE_START: the relay stops; its clients lose their connections and retry with
+    /// `OUTAGE_START`: the relay stops; its clients lose their connections and retry with
     /// backoff; its store (the mailboxes) survives.
     pub(super) fn on_outage_start(&mut self, index: usize) {
         let outage = &self.scenario.outages[index];
@@ -142,7 +155,7 @@ impl Sim<'_> {
         self.at(up_at, kind::OUTAGE_END, index as u32, 0);
     }
 
-    /// OUTAGE_END: the relay accepts connections again.
+    /// `OUTAGE_END`: the relay accepts connections again.
     pub(super) fn on_outage_end(&mut self, index: usize) {
         let r = self.scenario.outages[index].relay as usize;
         self.relays[r].up = true;

@@ -9,10 +9,10 @@ use super::{Sim, kind};
 use crate::SimError;
 use crate::costs::Costs;
 use crate::queue::EventQueue;
-use crate::results::{Conservation, Latency, Measured, RelayFigures, RunResult};
+use crate::results::{Conservation, Latency, RelayFigures, RunResult};
 use crate::rng::Stream;
 use crate::scenario::Scenario;
-use crate::stats::{CLASSES, Stats, sum_totals};
+use crate::stats::{CLASSES, Stats};
 
 /// Receives progress reports from a running simulation (every 2^16 events).
 pub trait Progress: Sync {
@@ -29,8 +29,16 @@ impl Progress for () {
 /// # Errors
 /// [`SimError::Io`] or [`SimError::Scenario`] for an unreadable churn trace;
 /// [`SimError::Conservation`] if messages were not accounted for (a bug).
-pub fn run(scenario: &Scenario, costs: &Costs, progress: &dyn Progress) -> Result<crate::RunResult, SimError> {
-    let trace = if scenario.churn.model == "trace" { super::trace::load(scenario)? } else { Vec::new() };
+pub fn run(
+    scenario: &Scenario,
+    costs: &Costs,
+    progress: &dyn Progress,
+) -> Result<RunResult, SimError> {
+    let trace = if scenario.churn.model == "trace" {
+        super::trace::load(scenario)?
+    } else {
+        Vec::new()
+    };
     let mut sim = Sim::new(scenario, costs);
     sim.start(&trace);
     let end = scenario.duration.micros();
@@ -57,7 +65,7 @@ pub fn run(scenario: &Scenario, costs: &Costs, progress: &dyn Progress) -> Resul
             kind::WARMUP => sim.on_warmup(),
             other => unreachable!("unknown event kind {other}"),
         }
-        if events & 0xffff == 0 {
+        if events.trailing_zeros() >= 16 {
             progress.update(sim.now, events);
         }
     }
@@ -75,11 +83,16 @@ impl<'a> Sim<'a> {
             max_messages: relays.max_messages,
             max_bytes: relays.max_bytes,
         };
-        let samples = usize::try_from(scenario.duration.micros() / scenario.sample_interval.micros()).unwrap_or(0);
+        let samples =
+            usize::try_from(scenario.duration.micros() / scenario.sample_interval.micros())
+                .unwrap_or(0);
         let churn = &scenario.churn;
         let online_fraction = match churn.model.as_str() {
             "always" | "trace" => 1.0,
-            _ => churn.online_mean.as_secs_f64() / (churn.online_mean.as_secs_f64() + churn.offline_mean.as_secs_f64()),
+            _ => {
+                churn.online_mean.as_secs_f64()
+                    / (churn.online_mean.as_secs_f64() + churn.offline_mean.as_secs_f64())
+            }
         };
         Self {
             scenario,
@@ -87,7 +100,9 @@ impl<'a> Sim<'a> {
             now: 0,
             queue: EventQueue::new(),
             clients: Clients::default(),
-            relays: (0..relays.count).map(|_| Relay::new(relays.cores, samples)).collect(),
+            relays: (0..relays.count)
+                .map(|_| Relay::new(relays.cores, samples))
+                .collect(),
             core: Mailboxes::new(policy),
             transit: Vec::new(),
             transit_free: Vec::new(),
@@ -103,25 +118,35 @@ impl<'a> Sim<'a> {
         self.clients.all = vec![Client::default(); n];
         self.clients.relay = Vec::with_capacity(n);
         let churn = &s.churn;
-        let online_fraction =
-            churn.online_mean.as_secs_f64() / (churn.online_mean.as_secs_f64() + churn.offline_mean.as_secs_f64());
+        let online_fraction = churn.online_mean.as_secs_f64()
+            / (churn.online_mean.as_secs_f64() + churn.offline_mean.as_secs_f64());
         for client in 0..s.clients {
             let relay = home_relay(&u64::from(client).to_le_bytes(), s.relays.count);
             self.core.add_mailbox().expect("fewer than 2^32 mailboxes");
-            let mut rng = Stream::new(s.seed, u64::from(client), &mut self.clients.all[client as usize].draws);
+            let mut rng = Stream::new(
+                s.seed,
+                u64::from(client),
+                &mut self.clients.all[client as usize].draws,
+            );
             let weight = match s.traffic.activity.as_str() {
                 "pareto" => rng.pareto_unit_mean(s.traffic.activity_shape),
                 "lognormal" => rng.lognormal_mean(1.0, s.traffic.activity_shape),
                 _ => 1.0,
             };
-            let rtt = rng.lognormal_median(s.network.rtt_median.as_secs_f64() * 1e6, s.network.rtt_sigma);
+            let rtt = rng.lognormal_median(
+                s.network.rtt_median.as_secs_f64() * 1e6,
+                s.network.rtt_sigma,
+            );
             let online = match churn.model.as_str() {
                 "always" => true,
                 "trace" => false,
                 _ => rng.chance(online_fraction),
             };
             let record = &mut self.clients.all[client as usize];
-            #[expect(clippy::cast_possible_truncation, reason = "weights and delays are small")]
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "weights and delays are small"
+            )]
             {
                 record.weight = weight as f32;
                 record.owd = super::clients::to_micros(rtt / 2.0).min(u64::from(u32::MAX)) as u32;
@@ -141,7 +166,12 @@ impl<'a> Sim<'a> {
         self.at(s.relays.expiry_sweep.micros(), kind::EXPIRE, 0, 0);
         self.at(s.sample_interval.micros(), kind::SAMPLE, 0, 0);
         for (i, outage) in s.outages.iter().enumerate() {
-            self.at(outage.at.micros(), kind::OUTAGE_START, u32::try_from(i).expect("few outages"), 0);
+            self.at(
+                outage.at.micros(),
+                kind::OUTAGE_START,
+                u32::try_from(i).expect("few outages"),
+                0,
+            );
         }
         self.at(s.warmup.micros(), kind::WARMUP, 0, 0);
     }
@@ -150,7 +180,9 @@ impl<'a> Sim<'a> {
     fn on_toggle_initial(&mut self, client: u32) {
         self.clients.all[client as usize].state = ONLINE | 0b100;
         let relay = self.clients.relay[client as usize] as usize;
-        self.core.connect(self.clients.mailbox_id(client)).expect("mailbox made above");
+        self.core
+            .connect(Clients::mailbox_id(client))
+            .expect("mailbox made above");
         self.relays[relay].connected += 1;
         self.schedule_send(client, 0, 0);
         if self.scenario.churn.model != "always" {
@@ -174,7 +206,6 @@ impl<'a> Sim<'a> {
             .relays
             .iter()
             .map(|r| {
-                #[expect(clippy::cast_precision_loss, reason = "ns below 2^53")]
                 let capacity = (interval * 1000) as f64 * r.busy_until.len() as f64;
                 r.busy_ns.get(bucket).copied().unwrap_or(0.0) / capacity
             })
@@ -182,7 +213,8 @@ impl<'a> Sim<'a> {
         let totals = self.core.totals();
         let connected = self.relays.iter().map(|r| u64::from(r.connected)).sum();
         let interval_s = self.scenario.sample_interval.as_secs_f64();
-        self.stats.sample(self.now, interval_s, totals, connected, &busy);
+        self.stats
+            .sample(self.now, interval_s, totals, connected, &busy);
         self.at(self.now + interval, kind::SAMPLE, 0, 0);
     }
 
@@ -208,9 +240,14 @@ impl<'a> Sim<'a> {
             + conservation.dropped
             + conservation.queued
             + conservation.in_transit;
-        let conservation = Conservation { holds: balance == conservation.sent && totals.balanced(), ..conservation };
+        let conservation = Conservation {
+            holds: balance == conservation.sent && totals.balanced(),
+            ..conservation
+        };
         if !conservation.holds {
-            return Err(SimError::Conservation(format!("{conservation:?}, core totals {totals:?}")));
+            return Err(SimError::Conservation(format!(
+                "{conservation:?}, core totals {totals:?}"
+            )));
         }
         let measured = self.measured(totals);
         let latency = self.latency();
@@ -219,8 +256,10 @@ impl<'a> Sim<'a> {
             .relays
             .iter()
             .map(|r| {
-                #[expect(clippy::cast_precision_loss, reason = "counts below 2^53")]
-                let (jobs, capacity) = (r.jobs.max(1) as f64, span_ns as f64 * r.busy_until.len() as f64);
+                let (jobs, capacity) = (
+                    r.jobs.max(1) as f64,
+                    span_ns as f64 * r.busy_until.len() as f64,
+                );
                 RelayFigures {
                     jobs: r.jobs,
                     mean_wait_us: r.wait_ns / jobs / 1000.0,
@@ -251,7 +290,6 @@ impl<'a> Sim<'a> {
             .iter()
             .zip(&self.stats.histograms)
             .map(|(class, h)| {
-                #[expect(clippy::cast_precision_loss, reason = "µs below 2^53")]
                 let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
                 Latency {
                     class: (*class).to_owned(),
@@ -262,7 +300,11 @@ impl<'a> Sim<'a> {
                     p99_ms: ms(0.99),
                     p999_ms: ms(0.999),
                     max_ms: ms(1.0),
-                    cdf: if h.is_empty() { Vec::new() } else { quantiles.iter().map(|&q| [ms(q), q]).collect() },
+                    cdf: if h.is_empty() {
+                        Vec::new()
+                    } else {
+                        quantiles.iter().map(|&q| [ms(q), q]).collect()
+                    },
                 }
             })
             .collect()

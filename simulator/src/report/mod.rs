@@ -51,7 +51,7 @@ fn headline(run: &RunResult) -> Vec<(&'static str, f64)> {
     let all = lat("all");
     let pct = |f: fn(&crate::results::Latency) -> f64| all.map_or(0.0, f);
     let relays = run.relays.len().max(1) as f64;
-    #[expect(clippy::cast_precision_loss, reason = "counts below 2^53")]
+
     vec![
         ("sent_per_s", m.sent_per_s),
         ("relay_in_per_s", m.relay_in_per_s),
@@ -69,7 +69,10 @@ fn headline(run: &RunResult) -> Vec<(&'static str, f64)> {
         ("connected_mean", m.connected_mean),
         ("cpu_mean", m.cpu_mean),
         ("cpu_peak", m.cpu_peak),
-        ("cpu_wait_mean_us", run.relays.iter().map(|r| r.mean_wait_us).sum::<f64>() / relays),
+        (
+            "cpu_wait_mean_us",
+            run.relays.iter().map(|r| r.mean_wait_us).sum::<f64>() / relays,
+        ),
         ("expired", m.expired as f64),
         ("dropped", m.dropped as f64),
         ("logins", m.logins as f64),
@@ -81,7 +84,9 @@ fn headline(run: &RunResult) -> Vec<(&'static str, f64)> {
 #[must_use]
 pub fn estimates(runs: &[RunResult]) -> Vec<Estimate> {
     let rows: Vec<Vec<(&'static str, f64)>> = runs.iter().map(headline).collect();
-    let Some(first) = rows.first() else { return Vec::new() };
+    let Some(first) = rows.first() else {
+        return Vec::new();
+    };
     (0..first.len())
         .map(|i| {
             let values: Vec<f64> = rows.iter().map(|r| r[i].1).collect();
@@ -107,8 +112,9 @@ pub fn estimates(runs: &[RunResult]) -> Vec<Estimate> {
 /// The 97.5 % quantile of Student's t with `df` degrees of freedom.
 fn t975(df: usize) -> f64 {
     const TABLE: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
-        2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
     ];
     TABLE.get(df.saturating_sub(1)).copied().unwrap_or(1.96)
 }

@@ -7,20 +7,37 @@ use crate::sweep::{Document, Point};
 
 /// Plots in the order the summary shows them, with captions.
 const PLOTS: [(&str, &str); 7] = [
-    ("throughput.svg", "Messages reaching the recipients' relays (in) and leaving mailboxes delivered (out) per second"),
-    ("latency_cdf.svg", "Delivery latency from send to receipt, measured span"),
-    ("queue_depth.svg", "Messages waiting in mailboxes (or in flight)"),
+    (
+        "throughput.svg",
+        "Messages reaching the recipients' relays (in) and leaving mailboxes delivered (out) per second",
+    ),
+    (
+        "latency_cdf.svg",
+        "Delivery latency from send to receipt, measured span",
+    ),
+    (
+        "queue_depth.svg",
+        "Messages waiting in mailboxes (or in flight)",
+    ),
     ("buffered_bytes.svg", "Bytes buffered in mailboxes"),
     ("connected.svg", "Connected clients"),
     ("cpu.svg", "Relay CPU utilisation"),
-    ("expired.svg", "Messages expired (TTL) and dropped or refused per sample interval"),
+    (
+        "expired.svg",
+        "Messages expired (TTL) and dropped or refused per sample interval",
+    ),
 ];
 
 /// Headline rows: metric key, label, unit scale and decimals.
 const ROWS: [(&str, &str, f64, usize); 21] = [
     ("sent_per_s", "messages put on the wire /s", 1.0, 1),
     ("relay_in_per_s", "relay messages in /s (mean)", 1.0, 1),
-    ("relay_in_per_s_peak", "relay messages in /s (peak sample)", 1.0, 1),
+    (
+        "relay_in_per_s_peak",
+        "relay messages in /s (peak sample)",
+        1.0,
+        1,
+    ),
     ("delivered_per_s", "messages delivered /s", 1.0, 1),
     ("latency_p50_ms", "latency p50, ms", 1.0, 1),
     ("latency_p90_ms", "latency p90, ms", 1.0, 1),
@@ -30,11 +47,26 @@ const ROWS: [(&str, &str, f64, usize); 21] = [
     ("latency_mean_ms", "latency mean, ms", 1.0, 0),
     ("queued_mean", "messages queued (mean)", 1.0, 0),
     ("queued_peak", "messages queued (peak)", 1.0, 0),
-    ("queued_bytes_peak", "MiB buffered (peak)", 1.0 / 1_048_576.0, 2),
+    (
+        "queued_bytes_peak",
+        "MiB buffered (peak)",
+        1.0 / 1_048_576.0,
+        2,
+    ),
     ("connected_mean", "clients connected (mean)", 1.0, 0),
     ("cpu_mean", "relay CPU utilisation (mean), %", 100.0, 3),
-    ("cpu_peak", "relay CPU utilisation (peak sample), %", 100.0, 2),
-    ("cpu_wait_mean_us", "relay CPU queueing wait (mean), µs", 1.0, 3),
+    (
+        "cpu_peak",
+        "relay CPU utilisation (peak sample), %",
+        100.0,
+        2,
+    ),
+    (
+        "cpu_wait_mean_us",
+        "relay CPU queueing wait (mean), µs",
+        1.0,
+        3,
+    ),
     ("expired", "messages expired", 1.0, 0),
     ("dropped", "messages dropped or refused", 1.0, 0),
     ("logins", "logins", 1.0, 0),
@@ -55,10 +87,20 @@ pub(super) fn markdown(doc: &Document, perf: &Performance) -> String {
         "{} clients, {} simulated ({} warm-up left out of the statistics), {} relays of {} cores; \
          {} seed(s): {:?}. Every figure below is the mean across seeds ± the half-width of its 95 % \
          confidence interval (Student t). The model and its assumptions: `simulator/MODEL.md`.\n",
-        s.clients, s.duration, s.warmup, s.relays.count, s.relays.cores, doc.seeds.len(), doc.seeds
+        s.clients,
+        s.duration,
+        s.warmup,
+        s.relays.count,
+        s.relays.cores,
+        doc.seeds.len(),
+        doc.seeds
     );
-    let _ = writeln!(out, "Produced by `{}` at commit `{}` (simulator {}).\n", perf.command, doc.commit, doc.version);
-    #[expect(clippy::cast_precision_loss, reason = "event counts below 2^53")]
+    let _ = writeln!(
+        out,
+        "Produced by `{}` at commit `{}` (simulator {}).\n",
+        perf.command, doc.commit, doc.version
+    );
+
     let rate = perf.events as f64 / perf.wall_s.max(1e-9);
     let _ = writeln!(
         out,
@@ -72,7 +114,10 @@ pub(super) fn markdown(doc: &Document, perf: &Performance) -> String {
     headline_table(&mut out, doc);
     latency_table(&mut out, doc);
     conservation(&mut out, doc);
-    let _ = writeln!(out, "## Plots\n\nFirst seed of each point; the dashed line marks the end of the warm-up.\n");
+    let _ = writeln!(
+        out,
+        "## Plots\n\nFirst seed of each point; the dashed line marks the end of the warm-up.\n"
+    );
     for (file, caption) in PLOTS {
         let _ = writeln!(out, "### {caption}\n\n![{caption}]({file})\n");
     }
@@ -90,13 +135,22 @@ fn headline_table(out: &mut String, doc: &Document) {
             .points
             .iter()
             .map(|p| {
-                p.summary.iter().find(|e| e.metric == key).map_or_else(String::new, |e| {
-                    if doc.seeds.len() > 1 {
-                        format!("{:.*} ± {:.*}", decimals, e.mean * scale, decimals, e.ci95 * scale)
-                    } else {
-                        format!("{:.*}", decimals, e.mean * scale)
-                    }
-                })
+                p.summary
+                    .iter()
+                    .find(|e| e.metric == key)
+                    .map_or_else(String::new, |e| {
+                        if doc.seeds.len() > 1 {
+                            format!(
+                                "{:.*} ± {:.*}",
+                                decimals,
+                                e.mean * scale,
+                                decimals,
+                                e.ci95 * scale
+                            )
+                        } else {
+                            format!("{:.*}", decimals, e.mean * scale)
+                        }
+                    })
             })
             .collect();
         let _ = writeln!(out, "| {label} | {} |", cells.join(" | "));
@@ -110,8 +164,14 @@ fn latency_table(out: &mut String, doc: &Document) {
         "## Delivery latency by class (first seed)\n\n`direct`: 1:1 texts and files; `group`: each \
          member's copy; `receipt`: automatic delivery receipts. Typing indicators are not counted.\n"
     );
-    let _ = writeln!(out, "| point | class | messages | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms |");
-    let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let _ = writeln!(
+        out,
+        "| point | class | messages | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms |"
+    );
+    let _ = writeln!(
+        out,
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
     for p in &doc.points {
         let Some(run) = p.runs.first() else { continue };
         for l in &run.latency {
@@ -132,15 +192,29 @@ fn conservation(out: &mut String, doc: &Document) {
          queued or still in transit; the simulator checks this at the end of every run and fails \
          the run otherwise.\n"
     );
-    let _ = writeln!(out, "| point | seed | sent | delivered | expired | dropped | queued | in transit | holds |");
-    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+    let _ = writeln!(
+        out,
+        "| point | seed | sent | delivered | expired | dropped | queued | in transit | holds |"
+    );
+    let _ = writeln!(
+        out,
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+    );
     for p in &doc.points {
         for run in &p.runs {
             let c = &run.conservation;
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                p.label, run.seed, c.sent, c.delivered, c.expired, c.dropped, c.queued, c.in_transit, c.holds
+                p.label,
+                run.seed,
+                c.sent,
+                c.delivered,
+                c.expired,
+                c.dropped,
+                c.queued,
+                c.in_transit,
+                c.holds
             );
         }
     }
@@ -148,8 +222,15 @@ fn conservation(out: &mut String, doc: &Document) {
 }
 
 fn inputs(out: &mut String, point: &Point) {
-    let _ = writeln!(out, "## Inputs\n\nScenario (first point, every key resolved):\n\n```toml");
-    let _ = writeln!(out, "{}```\n", toml::to_string(&point.scenario).unwrap_or_default());
+    let _ = writeln!(
+        out,
+        "## Inputs\n\nScenario (first point, every key resolved):\n\n```toml"
+    );
+    let _ = writeln!(
+        out,
+        "{}```\n",
+        toml::to_string(&point.scenario).unwrap_or_default()
+    );
     let c = &point.costs;
     let _ = writeln!(
         out,
@@ -159,15 +240,40 @@ fn inputs(out: &mut String, point: &Point) {
     let _ = writeln!(out, "| cost | value | from |\n| --- | --- | --- |");
     let k = &c.costs;
     let rows = [
-        ("handshake", format!("{:.0} ns", k.relay_handshake_ns.value), &k.relay_handshake_ns.from),
-        ("frame open", format!("{:.0} ns + {} ns/B", k.frame_open_ns.base, k.frame_open_ns.per_byte), &k.frame_open_ns.from),
-        ("frame seal", format!("{:.0} ns + {} ns/B", k.frame_seal_ns.base, k.frame_seal_ns.per_byte), &k.frame_seal_ns.from),
+        (
+            "handshake",
+            format!("{:.0} ns", k.relay_handshake_ns.value),
+            &k.relay_handshake_ns.from,
+        ),
+        (
+            "frame open",
+            format!(
+                "{:.0} ns + {} ns/B",
+                k.frame_open_ns.base, k.frame_open_ns.per_byte
+            ),
+            &k.frame_open_ns.from,
+        ),
+        (
+            "frame seal",
+            format!(
+                "{:.0} ns + {} ns/B",
+                k.frame_seal_ns.base, k.frame_seal_ns.per_byte
+            ),
+            &k.frame_seal_ns.from,
+        ),
         (
             "store commit",
-            format!("{:.0} ns + {:.0} ns/record", k.store_commit_ns.base, k.store_commit_ns.per_record),
+            format!(
+                "{:.0} ns + {:.0} ns/record",
+                k.store_commit_ns.base, k.store_commit_ns.per_record
+            ),
             &k.store_commit_ns.from,
         ),
-        ("fsync", format!("{:.0} ns", k.fsync_ns.value), &k.fsync_ns.from),
+        (
+            "fsync",
+            format!("{:.0} ns", k.fsync_ns.value),
+            &k.fsync_ns.from,
+        ),
     ];
     for (name, value, from) in rows {
         let _ = writeln!(out, "| {name} | {value} | {from} |");

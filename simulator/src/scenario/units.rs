@@ -34,10 +34,6 @@ impl Dur {
     }
 
     /// Seconds as a float.
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "durations stay far below 2^53 µs"
-    )]
     #[must_use]
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / 1e6
@@ -71,11 +67,7 @@ impl Dur {
         Self::from_scaled(value, scale).ok_or_else(|| format!("{text:?} is negative or too large"))
     }
 
-    #[expect(
-        clippy::cast_precision_loss,
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss
-    )]
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     fn from_scaled(value: f64, scale: u64) -> Option<Self> {
         let micros = (value * scale as f64).round();
         (micros.is_finite() && (0.0..1e17).contains(&micros)).then_some(Self(micros as u64))

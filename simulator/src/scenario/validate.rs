@@ -8,6 +8,13 @@ use crate::SimError;
 /// # Errors
 /// [`SimError::Scenario`] for the first key out of range.
 pub fn validate(s: &Scenario) -> Result<(), SimError> {
+    top_level(s)?;
+    churn(s)?;
+    traffic(s)?;
+    cluster(s)
+}
+
+fn top_level(s: &Scenario) -> Result<(), SimError> {
     int("clients", s.clients.into(), 1, 50_000_000)?;
     dur(
         "duration",
@@ -33,6 +40,10 @@ pub fn validate(s: &Scenario) -> Result<(), SimError> {
             "gives more than 100,000 samples; allowed at least duration / 100000",
         ));
     }
+    Ok(())
+}
+
+fn churn(s: &Scenario) -> Result<(), SimError> {
     let c = &s.churn;
     one_of(
         "churn.model",
@@ -64,6 +75,10 @@ pub fn validate(s: &Scenario) -> Result<(), SimError> {
             "required when churn.model = \"trace\": a CSV of client,start,end",
         ));
     }
+    Ok(())
+}
+
+fn traffic(s: &Scenario) -> Result<(), SimError> {
     let t = &s.traffic;
     float("traffic.messages_per_day", t.messages_per_day, 0.0, 1e9)?;
     one_of(
@@ -127,6 +142,10 @@ pub fn validate(s: &Scenario) -> Result<(), SimError> {
         1.0,
     )?;
     float("traffic.no_ack_fraction", t.no_ack_fraction, 0.0, 1.0)?;
+    Ok(())
+}
+
+fn cluster(s: &Scenario) -> Result<(), SimError> {
     let n = &s.network;
     dur("network.rtt_median", n.rtt_median, Dur(2), Dur::secs(60))?;
     float("network.rtt_sigma", n.rtt_sigma, 0.0, 3.0)?;
