@@ -23,6 +23,10 @@ pub trait SweepProgress: Sync {
     fn update(&self, job: usize, sim_us: u64, events: u64);
 }
 
+impl SweepProgress for () {
+    fn update(&self, _: usize, _: u64, _: u64) {}
+}
+
 struct One<'a> {
     job: usize,
     inner: &'a dyn SweepProgress,
