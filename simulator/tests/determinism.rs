@@ -7,8 +7,14 @@ use saltrelay_simulator::sweep::{Plan, run_all};
 const SCENARIO: &str = include_str!("../scenarios/small.toml");
 
 fn results(threads: usize) -> String {
-    let sets = [parse_override("clients=400").unwrap(), parse_override("duration=40m").unwrap()];
-    let sweep = [parse_override("relays.count=1").unwrap(), parse_override("relays.count=3").unwrap()];
+    let sets = [
+        parse_override("clients=400").unwrap(),
+        parse_override("duration=40m").unwrap(),
+    ];
+    let sweep = [
+        parse_override("relays.count=1").unwrap(),
+        parse_override("relays.count=3").unwrap(),
+    ];
     let plan = Plan::new(SCENARIO, "small.toml", &sets, &sweep, 2).unwrap();
     let doc = run_all(&plan, threads, "test", &()).unwrap();
     results_json(&doc)
@@ -24,7 +30,10 @@ fn results_are_byte_identical_across_runs_and_thread_counts() {
 
 #[test]
 fn different_seeds_give_different_results() {
-    let sets = [parse_override("clients=300").unwrap(), parse_override("duration=30m").unwrap()];
+    let sets = [
+        parse_override("clients=300").unwrap(),
+        parse_override("duration=30m").unwrap(),
+    ];
     let plan = Plan::new(SCENARIO, "small.toml", &sets, &[], 2).unwrap();
     let doc = run_all(&plan, 1, "test", &()).unwrap();
     let runs = &doc.points[0].runs;

@@ -10,7 +10,10 @@ const SCENARIO: &str = include_str!("../scenarios/mm1.toml");
 
 #[test]
 fn mean_wait_and_utilisation_match_mm1_theory() {
-    let sets = [parse_override("duration=8s").unwrap(), parse_override("warmup=1s").unwrap()];
+    let sets = [
+        parse_override("duration=8s").unwrap(),
+        parse_override("warmup=1s").unwrap(),
+    ];
     let seeds = 5;
     let plan = Plan::new(SCENARIO, "mm1.toml", &sets, &[], seeds).unwrap();
     let doc = run_all(&plan, 0, "test", &()).unwrap();
@@ -25,12 +28,27 @@ fn mean_wait_and_utilisation_match_mm1_theory() {
         (mean - 20.0).abs() <= (3.0 * half_width).max(0.5),
         "mean wait {mean:.3} µs ± {half_width:.3}, theory 20 µs (runs {waits:?})"
     );
-    assert!((mean - 20.0).abs() < 2.0, "mean wait {mean:.3} µs, theory 20 µs");
+    assert!(
+        (mean - 20.0).abs() < 2.0,
+        "mean wait {mean:.3} µs, theory 20 µs"
+    );
     for run in runs {
         let relay = &run.relays[0];
-        assert!((relay.utilisation - 0.5).abs() < 0.03, "rho {}", relay.utilisation);
-        assert!((relay.mean_service_us - 20.0).abs() < 0.6, "service {}", relay.mean_service_us);
-        assert!((run.measured.relay_in_per_s - 25_000.0).abs() < 500.0, "lambda {}", run.measured.relay_in_per_s);
+        assert!(
+            (relay.utilisation - 0.5).abs() < 0.03,
+            "rho {}",
+            relay.utilisation
+        );
+        assert!(
+            (relay.mean_service_us - 20.0).abs() < 0.6,
+            "service {}",
+            relay.mean_service_us
+        );
+        assert!(
+            (run.measured.relay_in_per_s - 25_000.0).abs() < 500.0,
+            "lambda {}",
+            run.measured.relay_in_per_s
+        );
         assert!(run.conservation.holds);
     }
 }

@@ -201,11 +201,13 @@ fn measure_costs(file: &Path, command: &str) -> anyhow::Result<ExitCode> {
         date: shell(&["date", "-u", "+%Y-%m-%dT%H:%MZ"]),
         machine: machine(),
     };
-    let scratch = file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let costs = saltrelay_simulator::measure::measure(scratch, source)?;
+    let scratch = std::env::temp_dir();
+    let filesystem = shell(&["stat", "-f", "-c", "%T", &scratch.display().to_string()]);
+    let source = CostSource {
+        machine: format!("{}; {} on {filesystem}", source.machine, scratch.display()),
+        ..source
+    };
+    let costs = saltrelay_simulator::measure::measure(&scratch, source)?;
     let mut json = serde_json::to_string_pretty(&costs)?;
     json.push('\n');
     std::fs::write(file, json).with_context(|| format!("writing {}", file.display()))?;

@@ -220,7 +220,14 @@ fn chart(
     if x1 <= x0 {
         x1 = x0 + 1.0;
     }
-    let y1 = if y1 <= 0.0 { 1.0 } else { y1 * 1.08 };
+    // Headroom above the data keeps the legend (upper right) off the lines.
+    let y1 = if y1 <= 0.0 {
+        1.0
+    } else if log_x {
+        y1 * 1.05
+    } else {
+        y1 * 1.35
+    };
     let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_err(&e))?;
     let mut chart = ChartBuilder::on(&root)
@@ -279,6 +286,22 @@ fn chart(
         .draw()
         .map_err(|e| plot_err(&e))?;
     root.present().map_err(|e| plot_err(&e))
+}
+
+/// Milliseconds as a readable duration: "80 ms", "1.5 s", "12 min", "3.2 h", "2 d".
+fn duration_ms(ms: f64) -> String {
+    let (value, unit) = if ms < 1_000.0 {
+        (ms, "ms")
+    } else if ms < 60_000.0 {
+        (ms / 1e3, "s")
+    } else if ms < 3_600_000.0 {
+        (ms / 6e4, "min")
+    } else if ms < 86_400_000.0 {
+        (ms / 3.6e6, "h")
+    } else {
+        (ms / 8.64e7, "d")
+    };
+    format!("{} {unit}", short(value))
 }
 
 /// 1234567 as "1.23M", 0.05 as "0.05".

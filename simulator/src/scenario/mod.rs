@@ -183,7 +183,7 @@ impl Default for Scenario {
             description: String::new(),
             clients: 10_000,
             duration: Dur::secs(86_400),
-            warmup: Dur::secs(7_200),
+            warmup: Dur::secs(6 * 3600),
             seed: 1,
             sample_interval: Dur::secs(300),
             costs: None,
