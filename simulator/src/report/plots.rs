@@ -239,7 +239,7 @@ fn chart(
         .map_err(|e| plot_err(&e))?;
     let x_fmt = |x: &f64| {
         if log_x {
-            short(10_f64.powf(*x))
+            duration_ms(10_f64.powf(*x))
         } else {
             short(*x)
         }
