@@ -73,8 +73,11 @@ pub struct Measured {
     pub cpu_peak: f64,
     /// Messages expired.
     pub expired: u64,
-    /// Messages refused or dropped by the relays.
+    /// Messages dropped: refused by a full mailbox, no-queue ones dropped at disconnect, and
+    /// no-ack ones lost in flight.
     pub dropped: u64,
+    /// No-queue messages refused because the recipient was offline (typing indicators).
+    pub refused_offline: u64,
     /// Successful logins.
     pub logins: u64,
     /// Logins that timed out.

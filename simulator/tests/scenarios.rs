@@ -165,7 +165,7 @@ fn report_has_results_summary_and_every_plot() {
     let dir = tempfile::tempdir().unwrap();
     report::write(&doc, &report::Performance::default(), dir.path()).unwrap();
     let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
-    assert!(summary.contains("latency p99, ms") && summary.contains(" ± "));
+    assert!(summary.contains("| latency p99 |") && summary.contains(" ± "));
     for plot in [
         "throughput",
         "latency_cdf",

@@ -131,8 +131,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .find(|e| e.metric == "relay_in_per_s")
             .map_or(0.0, |e| e.mean);
         println!(
-            "{}: relay {rate:.1} msgs/s, latency p99 {p99:.0} ms, conservation holds",
-            point.label
+            "{}: relay {rate:.1} msgs/s, latency p99 {:.1} s, conservation holds",
+            point.label,
+            p99 / 1000.0
         );
     }
     #[expect(clippy::cast_precision_loss, reason = "event counts below 2^53")]

@@ -174,10 +174,9 @@ impl Sim<'_> {
         self.relays[relay].connected += 1;
         let mailbox = Clients::mailbox_id(c);
         self.core.connect(mailbox).expect("mailbox made at setup");
-        let drained = self.pump(relay, c, done_ns);
+        self.pump(relay, c, done_ns);
         // RELAY-3: queue-send-complete after the queue has been transmitted once.
         let qsc_ns = self.cpu(relay, done_ns, self.costs.seal(QUEUE_SEND_COMPLETE_LEN));
-        let _ = drained;
         let owd = u64::from(self.clients.all[c as usize].owd);
         self.schedule_send(c, session, qsc_ns.div_ceil(1000) + owd);
     }

@@ -3,11 +3,18 @@
 use super::traffic::now_ms;
 use super::{Sim, kind};
 
+/// One core: its unfinished work as of its latest arrival.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Core {
+    pub(crate) last_ns: u64,
+    pub(crate) work_ns: u64,
+}
+
 /// One relay's resources and gauges.
 #[derive(Debug)]
 pub(crate) struct Relay {
-    /// When each core is next free, ns.
-    pub(crate) busy_until: Vec<u64>,
+    /// Each core's unfinished work.
+    pub(crate) cores: Vec<Core>,
     pub(crate) up: bool,
     /// When the current outage ends, µs.
     pub(crate) up_at: u64,
@@ -28,7 +35,7 @@ pub(crate) struct Relay {
 impl Relay {
     pub(crate) fn new(cores: u32, samples: usize) -> Self {
         Self {
-            busy_until: vec![0; cores as usize],
+            cores: vec![Core::default(); cores as usize],
             up: true,
             up_at: 0,
             connected: 0,
@@ -43,9 +50,14 @@ impl Relay {
 }
 
 impl Sim<'_> {
-    /// Runs a job of `cost_ns` on relay `r`, arriving at `at_ns`, on the core that frees up
-    /// first (FIFO, M/G/c). Returns its completion time, ns. Work a job triggers is submitted at
-    /// once with its later arrival time, so it holds its place in the FIFO (MODEL.md, "Relays").
+    /// Runs a job of `cost_ns` on relay `r`, arriving at `at_ns`, on the core with the least
+    /// unfinished work (FIFO per core, M/G/c). Returns its completion time, ns.
+    ///
+    /// Each core keeps its unfinished work as of the latest arrival it saw (the Lindley
+    /// recursion on virtual waiting time). Work that a job triggers is submitted at once with
+    /// its later arrival time; a job submitted afterwards with an earlier arrival time then
+    /// counts the work outstanding at that later time, never the idle gap before it
+    /// (MODEL.md, "Relays"). For arrivals in time order this is exact.
     pub(crate) fn cpu(&mut self, r: usize, at_ns: u64, cost_ns: f64) -> u64 {
         // A free operation occupies no core (and does not count as a job).
         if cost_ns <= 0.0 {
@@ -54,35 +66,36 @@ impl Sim<'_> {
         let sample_ns = self.scenario.sample_interval.micros() * 1000;
         let warm = self.now >= self.scenario.warmup.micros();
         let relay = &mut self.relays[r];
-        let (core, free) = relay
-            .busy_until
-            .iter()
-            .copied()
-            .enumerate()
-            .min_by_key(|&(_, t)| t)
+        for core in &mut relay.cores {
+            if at_ns > core.last_ns {
+                core.work_ns = core.work_ns.saturating_sub(at_ns - core.last_ns);
+                core.last_ns = at_ns;
+            }
+        }
+        let core = relay
+            .cores
+            .iter_mut()
+            .min_by_key(|c| c.work_ns)
             .expect("a relay has at least one core");
-        let start = at_ns.max(free);
         #[expect(
             clippy::cast_possible_truncation,
             clippy::cast_sign_loss,
             reason = "costs are small and positive"
         )]
         let cost = cost_ns.round() as u64;
-        let done = start + cost;
-        relay.busy_until[core] = done;
+        let wait = core.work_ns;
+        core.work_ns += cost;
+        let start = at_ns + wait;
         let bucket = usize::try_from(start / sample_ns)
             .unwrap_or(usize::MAX)
             .min(relay.busy_ns.len() - 1);
-
-        {
-            relay.busy_ns[bucket] += cost as f64;
-            if warm {
-                relay.jobs += 1;
-                relay.wait_ns += (start - at_ns) as f64;
-                relay.service_ns += cost as f64;
-            }
+        relay.busy_ns[bucket] += cost as f64;
+        if warm {
+            relay.jobs += 1;
+            relay.wait_ns += wait as f64;
+            relay.service_ns += cost as f64;
         }
-        done
+        start + cost
     }
 
     /// Adds store records to relay `r`'s current group commit. Commits happen at the end of
@@ -142,8 +155,12 @@ impl Sim<'_> {
         let up_at = self.now + outage.duration.micros();
         self.relays[r].up = false;
         self.relays[r].up_at = up_at;
-        for busy in &mut self.relays[r].busy_until {
-            *busy = up_at * 1000;
+        // Work queued when the relay stops is lost with it; it restarts idle.
+        for core in &mut self.relays[r].cores {
+            *core = Core {
+                last_ns: up_at * 1000,
+                work_ns: 0,
+            };
         }
         for c in 0..self.scenario.clients {
             if self.clients.relay[c as usize] as usize == r && self.clients.wants_online(c) {

@@ -206,7 +206,7 @@ impl<'a> Sim<'a> {
             .relays
             .iter()
             .map(|r| {
-                let capacity = (interval * 1000) as f64 * r.busy_until.len() as f64;
+                let capacity = (interval * 1000) as f64 * r.cores.len() as f64;
                 r.busy_ns.get(bucket).copied().unwrap_or(0.0) / capacity
             })
             .collect();
@@ -256,10 +256,8 @@ impl<'a> Sim<'a> {
             .relays
             .iter()
             .map(|r| {
-                let (jobs, capacity) = (
-                    r.jobs.max(1) as f64,
-                    span_ns as f64 * r.busy_until.len() as f64,
-                );
+                let (jobs, capacity) =
+                    (r.jobs.max(1) as f64, span_ns as f64 * r.cores.len() as f64);
                 RelayFigures {
                     jobs: r.jobs,
                     mean_wait_us: r.wait_ns / jobs / 1000.0,

@@ -28,7 +28,7 @@ impl Sim<'_> {
         let mean_u = |v: &[u64]| mean(&v.iter().map(|&x| x as f64).collect::<Vec<_>>());
         let peak = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
         let arrived = |t: &Totals| t.accepted + t.refused_full + t.refused_offline;
-        let dropped = |t: &Totals| t.refused_full + t.refused_offline + t.dropped_on_disconnect;
+        let dropped = |t: &Totals| t.refused_full + t.dropped_on_disconnect;
         let sent: u64 = count.created.iter().sum::<u64>() - count0.created.iter().sum::<u64>();
         Measured {
             hours: seconds / 3600.0,
@@ -48,6 +48,7 @@ impl Sim<'_> {
             expired: totals.expired - totals0.expired,
             dropped: dropped(&totals) - dropped(&totals0)
                 + (count.lost_in_flight - count0.lost_in_flight),
+            refused_offline: totals.refused_offline - totals0.refused_offline,
             logins: count.logins - count0.logins,
             handshake_timeouts: count.handshake_timeouts - count0.handshake_timeouts,
             blob_upload_bytes_per_s: self.stats.blob_up / seconds,

@@ -211,12 +211,11 @@ impl Sim<'_> {
     }
 
     /// Transmits everything the core hands out for `c`, each frame sealed on the relay's CPU
-    /// from `at_ns` on. Returns how many frames.
-    pub(super) fn pump(&mut self, relay: usize, c: u32, at_ns: u64) -> u32 {
+    /// from `at_ns` on.
+    pub(super) fn pump(&mut self, relay: usize, c: u32, at_ns: u64) {
         let mailbox = Clients::mailbox_id(c);
         let owd = u64::from(self.clients.all[c as usize].owd);
         let session = self.clients.all[c as usize].session;
-        let mut sent = 0;
         while let Some(d) = self
             .core
             .poll_send(now_ms(self.now), mailbox)
@@ -236,9 +235,7 @@ impl Sim<'_> {
             };
             let slot = self.park(transit);
             self.at(done + owd, kind::DELIVER, slot, session);
-            sent += 1;
         }
-        sent
     }
 
     /// DELIVER: the recipient gets the message, acks it and may send a delivery receipt. The

@@ -75,6 +75,7 @@ fn headline(run: &RunResult) -> Vec<(&'static str, f64)> {
         ),
         ("expired", m.expired as f64),
         ("dropped", m.dropped as f64),
+        ("refused_offline", m.refused_offline as f64),
         ("logins", m.logins as f64),
         ("handshake_timeouts", m.handshake_timeouts as f64),
     ]

@@ -28,8 +28,9 @@ const PLOTS: [(&str, &str); 7] = [
     ),
 ];
 
-/// Headline rows: metric key, label, unit scale and decimals.
-const ROWS: [(&str, &str, f64, usize); 21] = [
+/// Headline rows: metric key, label, unit scale and decimals (decimals `DURATION`: a
+/// latency in ms, printed in the unit that suits it).
+const ROWS: [(&str, &str, f64, usize); 22] = [
     ("sent_per_s", "messages put on the wire /s", 1.0, 1),
     ("relay_in_per_s", "relay messages in /s (mean)", 1.0, 1),
     (
@@ -39,12 +40,12 @@ const ROWS: [(&str, &str, f64, usize); 21] = [
         1,
     ),
     ("delivered_per_s", "messages delivered /s", 1.0, 1),
-    ("latency_p50_ms", "latency p50, ms", 1.0, 1),
-    ("latency_p90_ms", "latency p90, ms", 1.0, 1),
-    ("latency_p99_ms", "latency p99, ms", 1.0, 0),
-    ("latency_p999_ms", "latency p99.9, ms", 1.0, 0),
-    ("latency_max_ms", "latency max, ms", 1.0, 0),
-    ("latency_mean_ms", "latency mean, ms", 1.0, 0),
+    ("latency_p50_ms", "latency p50", 1.0, DURATION),
+    ("latency_p90_ms", "latency p90", 1.0, DURATION),
+    ("latency_p99_ms", "latency p99", 1.0, DURATION),
+    ("latency_p999_ms", "latency p99.9", 1.0, DURATION),
+    ("latency_max_ms", "latency max", 1.0, DURATION),
+    ("latency_mean_ms", "latency mean", 1.0, DURATION),
     ("queued_mean", "messages queued (mean)", 1.0, 0),
     ("queued_peak", "messages queued (peak)", 1.0, 0),
     (
@@ -68,10 +69,41 @@ const ROWS: [(&str, &str, f64, usize); 21] = [
         3,
     ),
     ("expired", "messages expired", 1.0, 0),
-    ("dropped", "messages dropped or refused", 1.0, 0),
+    (
+        "dropped",
+        "messages dropped (mailbox full, no-queue at disconnect, lost in flight)",
+        1.0,
+        0,
+    ),
+    (
+        "refused_offline",
+        "no-queue messages refused (recipient offline: typing indicators)",
+        1.0,
+        0,
+    ),
     ("logins", "logins", 1.0, 0),
     ("handshake_timeouts", "handshake timeouts", 1.0, 0),
 ];
+
+/// Marks a latency row.
+const DURATION: usize = usize::MAX;
+
+/// A latency in ms (and its confidence half-width) in one readable unit.
+fn duration(ms: f64, ci_ms: Option<f64>) -> String {
+    let (scale, unit) = if ms < 1_000.0 {
+        (1.0, "ms")
+    } else if ms < 60_000.0 {
+        (1e3, "s")
+    } else if ms < 3_600_000.0 {
+        (6e4, "min")
+    } else {
+        (3.6e6, "h")
+    };
+    match ci_ms {
+        Some(ci) => format!("{:.1} ± {:.1} {unit}", ms / scale, ci / scale),
+        None => format!("{:.1} {unit}", ms / scale),
+    }
+}
 
 /// The whole summary.
 pub(super) fn markdown(doc: &Document, perf: &Performance) -> String {
@@ -139,7 +171,9 @@ fn headline_table(out: &mut String, doc: &Document) {
                     .iter()
                     .find(|e| e.metric == key)
                     .map_or_else(String::new, |e| {
-                        if doc.seeds.len() > 1 {
+                        if decimals == DURATION {
+                            duration(e.mean, (doc.seeds.len() > 1).then_some(e.ci95))
+                        } else if doc.seeds.len() > 1 {
                             format!(
                                 "{:.*} ± {:.*}",
                                 decimals,
@@ -177,8 +211,15 @@ fn latency_table(out: &mut String, doc: &Document) {
         for l in &run.latency {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {:.1} | {:.1} | {:.0} | {:.0} | {:.0} |",
-                p.label, l.class, l.count, l.p50_ms, l.p90_ms, l.p99_ms, l.p999_ms, l.max_ms
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                p.label,
+                l.class,
+                l.count,
+                duration(l.p50_ms, None),
+                duration(l.p90_ms, None),
+                duration(l.p99_ms, None),
+                duration(l.p999_ms, None),
+                duration(l.max_ms, None)
             );
         }
     }
