@@ -36,7 +36,7 @@ pub(crate) struct Args {
     /// Threads for parallel runs (default: all cores). Results do not depend on it.
     #[arg(long, default_value_t = 0)]
     threads: usize,
-    /// Report folder (default: reports/simulation/<scenario name>).
+    /// Report folder (default: `reports/simulation/NAME`, NAME from the scenario).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Hide the progress bar.

@@ -1,10 +1,10 @@
 //! The public value types of the policy core: ids, deliveries, totals (spec/05-relay.md).
 
-/// A recipient's mailbox, as handed out by [`Mailboxes::add_mailbox`].
+/// A recipient's mailbox, as handed out by [`Mailboxes::add_mailbox`](super::Mailboxes::add_mailbox).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MailboxId(pub u32);
 
-/// One queued message, as [`Mailboxes::push`] and [`Mailboxes::poll_send`] name it.
+/// One queued message, as [`Mailboxes::push`](super::Mailboxes::push) and [`Mailboxes::poll_send`](super::Mailboxes::poll_send) name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct EntryId {
     pub(super) index: u32,
@@ -33,10 +33,10 @@ impl EntryId {
     }
 }
 
-/// A message to transmit now, from [`Mailboxes::poll_send`].
+/// A message to transmit now, from [`Mailboxes::poll_send`](super::Mailboxes::poll_send).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delivery<T> {
-    /// What to pass to [`Mailboxes::ack`] when the recipient acknowledges it.
+    /// What to pass to [`Mailboxes::ack`](super::Mailboxes::ack) when the recipient acknowledges it.
     pub id: EntryId,
     /// The message.
     pub item: T,

@@ -1,9 +1,9 @@
 //! The discrete-event model (simulator/MODEL.md): clients, relays, messages on virtual time.
 //!
-//! One [`Sim`] is one run: one scenario, one seed, one thread. Time is integer microseconds;
+//! One `Sim` is one run: one scenario, one seed, one thread. Time is integer microseconds;
 //! relay CPU time is integer nanoseconds. Events come from [`EventQueue`] in `(time, order)`
 //! order, every client and relay draws from its own [`crate::rng::Stream`], and client state
-//! lives in flat arrays ([`clients::Clients`]), so a run is a pure function of its inputs.
+//! lives in flat arrays (`clients::Clients`), so a run is a pure function of its inputs.
 //! Relay policy is [`saltrelay_relay::core`], never a copy.
 
 mod clients;

@@ -137,7 +137,11 @@ impl<'a> Sim<'a> {
                 s.network.rtt_median.as_secs_f64() * 1e6,
                 s.network.rtt_sigma,
             );
+            // Dormant clients (the app uninstalled or abandoned) never come online; only draw
+            // when the share is set, so scenarios without dormant clients keep their streams.
+            let dormant = churn.dormant_fraction > 0.0 && rng.chance(churn.dormant_fraction);
             let online = match churn.model.as_str() {
+                _ if dormant => false,
                 "always" => true,
                 "trace" => false,
                 _ => rng.chance(online_fraction),
@@ -154,7 +158,7 @@ impl<'a> Sim<'a> {
             }
             if online {
                 self.on_toggle_initial(client);
-            } else if churn.model != "trace" {
+            } else if churn.model != "trace" && !dormant {
                 let span = self.offline_span(client);
                 self.at(span, kind::TOGGLE, client, 2);
             }

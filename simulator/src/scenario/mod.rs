@@ -64,6 +64,9 @@ pub struct Churn {
     pub diurnal_amplitude: f64,
     /// Diurnal only: time of day at which clients come online most.
     pub diurnal_peak: Dur,
+    /// Share of clients that never come online (dormant accounts): their messages wait for
+    /// the TTL or the mailbox cap.
+    pub dormant_fraction: f64,
     /// Trace only: CSV file of `client,start_seconds,end_seconds` sessions.
     pub trace: String,
 }
@@ -205,6 +208,7 @@ impl Default for Churn {
             offline_mean: Dur::secs(100 * 60),
             diurnal_amplitude: 0.6,
             diurnal_peak: Dur::secs(19 * 3600),
+            dormant_fraction: 0.0,
             trace: String::new(),
         }
     }

@@ -63,6 +63,7 @@ fn churn(s: &Scenario) -> Result<(), SimError> {
         Dur::secs(365 * 86_400),
     )?;
     float("churn.diurnal_amplitude", c.diurnal_amplitude, 0.0, 1.0)?;
+    float("churn.dormant_fraction", c.dormant_fraction, 0.0, 1.0)?;
     dur(
         "churn.diurnal_peak",
         c.diurnal_peak,
