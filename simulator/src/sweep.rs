@@ -98,7 +98,8 @@ pub struct Plan {
 
 impl Plan {
     /// Builds the plan from a scenario file's text: `sets` apply to all points, each value of
-    /// `sweep` makes one point, `seeds` runs each point with `seed`, `seed + 1`, ...
+    /// `sweep` makes one point, `seeds` runs each point with `seed`, `seed + 1`, ... (`None`:
+    /// the scenario's `seeds` key)
     ///
     /// # Errors
     /// As [`Scenario::from_toml`].
@@ -107,7 +108,7 @@ impl Plan {
         origin: &str,
         sets: &[Override],
         sweep: &[Override],
-        seeds: u32,
+        seeds: Option<u32>,
     ) -> Result<Self, SimError> {
         let base = Scenario::from_toml(text, origin, sets)?;
         let points = if sweep.is_empty() {
@@ -122,7 +123,7 @@ impl Plan {
                 })
                 .collect::<Result<_, _>>()?
         };
-        let seeds = (0..u64::from(seeds.max(1)))
+        let seeds = (0..u64::from(seeds.unwrap_or(base.seeds).max(1)))
             .map(|i| base.seed + i)
             .collect();
         Ok(Self {

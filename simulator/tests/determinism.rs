@@ -15,7 +15,7 @@ fn results(threads: usize) -> String {
         parse_override("relays.count=1").unwrap(),
         parse_override("relays.count=3").unwrap(),
     ];
-    let plan = Plan::new(SCENARIO, "small.toml", &sets, &sweep, 2).unwrap();
+    let plan = Plan::new(SCENARIO, "small.toml", &sets, &sweep, Some(2)).unwrap();
     let doc = run_all(&plan, threads, "test", &()).unwrap();
     results_json(&doc)
 }
@@ -34,7 +34,7 @@ fn different_seeds_give_different_results() {
         parse_override("clients=300").unwrap(),
         parse_override("duration=30m").unwrap(),
     ];
-    let plan = Plan::new(SCENARIO, "small.toml", &sets, &[], 2).unwrap();
+    let plan = Plan::new(SCENARIO, "small.toml", &sets, &[], Some(2)).unwrap();
     let doc = run_all(&plan, 1, "test", &()).unwrap();
     let runs = &doc.points[0].runs;
     assert_eq!((runs[0].seed, runs[1].seed), (1, 2));

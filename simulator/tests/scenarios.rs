@@ -13,7 +13,7 @@ fn run(file: &str, sets: &[&str]) -> RunResult {
         .join(file);
     let text = std::fs::read_to_string(&path).unwrap();
     let sets: Vec<_> = sets.iter().map(|s| parse_override(s).unwrap()).collect();
-    let plan = Plan::new(&text, file, &sets, &[], 1).unwrap();
+    let plan = Plan::new(&text, file, &sets, &[], Some(1)).unwrap();
     let mut doc = run_all(&plan, 1, "test", &()).unwrap();
     doc.points.remove(0).runs.remove(0)
 }
@@ -158,7 +158,7 @@ fn report_has_results_summary_and_every_plot() {
         "small.toml",
         &sets,
         &[],
-        2,
+        Some(2),
     )
     .unwrap();
     let doc = run_all(&plan, 1, "test", &()).unwrap();

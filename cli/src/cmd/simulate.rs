@@ -30,9 +30,10 @@ pub(crate) struct Args {
     /// Sweep one key over values, one point each: --sweep clients=1e3,1e4,1e5.
     #[arg(long, value_name = "KEY=V1,V2,...")]
     sweep: Option<String>,
-    /// Runs per point with seeds seed, seed+1, ...; the report gives 95 % confidence intervals.
-    #[arg(long, default_value_t = 1)]
-    seeds: u32,
+    /// Runs per point with seeds seed, seed+1, ...; the report gives 95 % confidence intervals
+    /// (default: the scenario's `seeds` key, else 1).
+    #[arg(long)]
+    seeds: Option<u32>,
     /// Threads for parallel runs (default: all cores). Results do not depend on it.
     #[arg(long, default_value_t = 0)]
     threads: usize,

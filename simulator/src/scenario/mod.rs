@@ -30,8 +30,10 @@ pub struct Scenario {
     pub duration: Dur,
     /// Initial span left out of the statistics (mailboxes start empty).
     pub warmup: Dur,
-    /// Seed of every random stream.
+    /// Seed of every random stream (of the first run).
     pub seed: u64,
+    /// Runs with seeds `seed`, `seed + 1`, ... when the command line does not say `--seeds`.
+    pub seeds: u32,
     /// Spacing of the time-series samples.
     pub sample_interval: Dur,
     /// Cost file (`saltrelay_costs_v1`); absent means the shipped default.
@@ -188,6 +190,7 @@ impl Default for Scenario {
             duration: Dur::secs(86_400),
             warmup: Dur::secs(6 * 3600),
             seed: 1,
+            seeds: 1,
             sample_interval: Dur::secs(300),
             costs: None,
             churn: Churn::default(),

@@ -15,7 +15,8 @@ pub fn validate(s: &Scenario) -> Result<(), SimError> {
 }
 
 fn top_level(s: &Scenario) -> Result<(), SimError> {
-    int("clients", s.clients.into(), 1, 50_000_000)?;
+    int("clients", s.clients.into(), 2, 50_000_000)?;
+    int("seeds", s.seeds.into(), 1, 10_000)?;
     dur(
         "duration",
         s.duration,
@@ -278,7 +279,7 @@ mod tests {
     fn errors_name_the_key_and_the_allowed_range() {
         assert_eq!(
             error_for("clients = 0", &[]),
-            "clients: 0 is out of range (allowed 1 ..= 50000000)"
+            "clients: 0 is out of range (allowed 2 ..= 50000000)"
         );
         assert_eq!(
             error_for("", &["relays.count=0"]),
