@@ -200,7 +200,7 @@ fn latency_table(out: &mut String, doc: &Document) {
     );
     let _ = writeln!(
         out,
-        "| point | class | messages | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms |"
+        "| point | class | messages | p50 | p90 | p99 | p99.9 | max |"
     );
     let _ = writeln!(
         out,
