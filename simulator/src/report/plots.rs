@@ -186,7 +186,7 @@ fn latency(runs: &Runs<'_>, dir: &Path) -> Result<(), SimError> {
     chart(
         &dir.join("latency_cdf.svg"),
         title,
-        "latency, ms (log scale)",
+        "latency (log scale)",
         "fraction delivered",
         &lines,
         -1.0,
