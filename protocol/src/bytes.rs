@@ -106,10 +106,7 @@ mod tests {
         assert_eq!(reader.u16_le().unwrap(), 2);
         assert_eq!(
             reader.u32_le().unwrap_err(),
-            ShortInput {
-                needed: 4,
-                available: 3
-            }
+            ShortInput { needed: 4, available: 3 }
         );
         assert_eq!(reader.rest(), &[3, 4, 5]);
         assert!(reader.is_empty());

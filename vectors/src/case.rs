@@ -101,10 +101,7 @@ impl<'a> Case<'a> {
             "valid" => Ok(Expectation::Valid),
             "invalid" => Ok(Expectation::Invalid),
             "acceptable" => Ok(Expectation::Acceptable),
-            other => Err(Malformed::new(
-                "result",
-                format!("unknown result {other:?}"),
-            )),
+            other => Err(Malformed::new("result", format!("unknown result {other:?}"))),
         }
     }
 

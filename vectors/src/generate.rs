@@ -16,10 +16,7 @@ pub struct SelfCheckError {
 }
 
 fn first_failure(failures: &[Failure]) -> String {
-    failures
-        .first()
-        .map(ToString::to_string)
-        .unwrap_or_default()
+    failures.first().map(ToString::to_string).unwrap_or_default()
 }
 
 /// Generates one file's canonical text and checks every case against our implementation.

@@ -20,9 +20,7 @@ pub fn defined_ids(spec_dir: &Path) -> std::io::Result<BTreeMap<String, String>>
     for path in paths {
         let text = std::fs::read_to_string(&path)?;
         for (number, line) in text.lines().enumerate() {
-            if let Some(id) = line
-                .strip_prefix("**")
-                .and_then(|rest| rest.split("**").next())
+            if let Some(id) = line.strip_prefix("**").and_then(|rest| rest.split("**").next())
                 && is_id(id)
             {
                 let place = format!("{}:{}", path.display(), number + 1);
@@ -40,13 +38,8 @@ pub fn is_id(text: &str) -> bool {
         return false;
     };
     !prefix.is_empty()
-        && prefix
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        && prefix
-            .as_bytes()
-            .first()
-            .is_some_and(u8::is_ascii_uppercase)
+        && prefix.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && prefix.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
         && !number.is_empty()
         && number.bytes().all(|b| b.is_ascii_digit())
 }

@@ -60,11 +60,11 @@ pub fn verify_text(name: &str, text: &str, tc_id: Option<u64>) -> FileReport {
     let envelope = envelope_failures(&kat);
     if !envelope.is_empty() {
         report.failed = 1;
-        report.failures.extend(
-            envelope
-                .into_iter()
-                .map(|(field, expected, actual)| file_failure(field, &expected, actual)),
-        );
+        report
+            .failures
+            .extend(envelope.into_iter().map(|(field, expected, actual)| {
+                file_failure(field, &expected, actual)
+            }));
     }
     for case in &kat.tests {
         if tc_id.is_some_and(|id| Case(case).tc_id() != id) {

@@ -4,10 +4,10 @@ use blake2::Blake2bMac;
 use blake2::digest::Mac;
 use blake2::digest::array::ArraySize;
 use blake2::digest::consts::{
-    U1, U2, U3, U4, U5, U6, U7, U8, U9, U10, U11, U12, U13, U14, U15, U16, U17, U18, U19, U20, U21,
-    U22, U23, U24, U25, U26, U27, U28, U29, U30, U31, U32, U33, U34, U35, U36, U37, U38, U39, U40,
-    U41, U42, U43, U44, U45, U46, U47, U48, U49, U50, U51, U52, U53, U54, U55, U56, U57, U58, U59,
-    U60, U61, U62, U63, U64,
+    U1, U2, U3, U4, U5, U6, U7, U8, U9, U10, U11, U12, U13, U14, U15, U16, U17, U18, U19, U20,
+    U21, U22, U23, U24, U25, U26, U27, U28, U29, U30, U31, U32, U33, U34, U35, U36, U37, U38, U39,
+    U40, U41, U42, U43, U44, U45, U46, U47, U48, U49, U50, U51, U52, U53, U54, U55, U56, U57, U58,
+    U59, U60, U61, U62, U63, U64,
 };
 use blake2::digest::typenum::{IsLessOrEqual, True};
 use zeroize::Zeroizing;
@@ -99,13 +99,12 @@ fn mac<N>(
 where
     N: ArraySize + IsLessOrEqual<U64, Output = True>,
 {
-    let mut state =
-        Blake2bMac::<N>::new_with_salt_and_personal(key, salt, personal).map_err(|_| {
-            CryptoError::InvalidLength {
-                what: "key",
-                len: key.map_or(0, <[u8]>::len),
-            }
-        })?;
+    let mut state = Blake2bMac::<N>::new_with_salt_and_personal(key, salt, personal).map_err(
+        |_| CryptoError::InvalidLength {
+            what: "key",
+            len: key.map_or(0, <[u8]>::len),
+        },
+    )?;
     state.update(input);
     let digest = state.finalize().into_bytes();
     out.copy_from_slice(&digest);
@@ -127,10 +126,7 @@ mod tests {
         assert!(blake2b(&mut out[..32], &[], &[0; 17], &[], b"").is_err());
         assert!(blake2b(&mut out[..32], &[], &[], &[0; 17], b"").is_err());
         assert!(blake2b(&mut out[..0], &[], &[], &[], b"").is_err());
-        let label = Label {
-            salt: "x",
-            personal: "y",
-        };
+        let label = Label { salt: "x", personal: "y" };
         assert!(derive_key(&[], &label).is_err());
     }
 

@@ -162,13 +162,10 @@ fn key_array(bytes: &[u8]) -> Result<[u8; KEY_LEN], CryptoError> {
 /// Lowercase hex of `bytes`.
 fn hex_string(bytes: &[u8]) -> String {
     use core::fmt::Write as _;
-    bytes.iter().fold(
-        String::with_capacity(bytes.len().saturating_mul(2)),
-        |mut s, b| {
-            write!(s, "{b:02x}").expect("writing to a String cannot fail");
-            s
-        },
-    )
+    bytes.iter().fold(String::with_capacity(bytes.len().saturating_mul(2)), |mut s, b| {
+        write!(s, "{b:02x}").expect("writing to a String cannot fail");
+        s
+    })
 }
 
 #[cfg(test)]
@@ -188,10 +185,7 @@ mod tests {
     fn rejects_zero_and_small_order_keys() {
         let a = SecretKey::from_bytes([1; 32]);
         let zero = PublicKey::from_bytes([0; 32]);
-        assert_eq!(
-            a.diffie_hellman(&zero).unwrap_err(),
-            CryptoError::NonContributory
-        );
+        assert_eq!(a.diffie_hellman(&zero).unwrap_err(), CryptoError::NonContributory);
         let mut one = [0; 32];
         one[0] = 1;
         assert_eq!(

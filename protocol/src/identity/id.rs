@@ -154,17 +154,8 @@ mod tests {
         let err = |s: &str| s.parse::<Identity>().unwrap_err();
         assert_eq!(err("ECHO"), IdentityError::WrongLength { len: 4 });
         assert_eq!(err("ECHOecho"), IdentityError::Lowercase { position: 4 });
-        assert_eq!(
-            err("ECHO-CHO"),
-            IdentityError::InvalidCharacter { position: 4 }
-        );
-        assert_eq!(
-            err("ECHO*CHO"),
-            IdentityError::InvalidCharacter { position: 4 }
-        );
-        assert_eq!(
-            err("ÄCHOECH"),
-            IdentityError::InvalidCharacter { position: 0 }
-        );
+        assert_eq!(err("ECHO-CHO"), IdentityError::InvalidCharacter { position: 4 });
+        assert_eq!(err("ECHO*CHO"), IdentityError::InvalidCharacter { position: 4 });
+        assert_eq!(err("ÄCHOECH"), IdentityError::InvalidCharacter { position: 0 });
     }
 }

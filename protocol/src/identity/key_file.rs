@@ -109,28 +109,19 @@ pub fn decode(bytes: &[u8]) -> Result<IdentityKeys, KeyFileError> {
     if len > KEY_FILE_LEN {
         return Err(KeyFileError::TrailingBytes { len });
     }
-    let identity_bytes: [u8; 8] = reader
-        .array()
-        .map_err(|_| KeyFileError::Truncated { len })?;
+    let identity_bytes: [u8; 8] = reader.array().map_err(|_| KeyFileError::Truncated { len })?;
     let secret = Zeroizing::new(
         reader
             .array::<32>()
             .map_err(|_| KeyFileError::Truncated { len })?,
     );
-    let stored: [u8; CHECKSUM_LEN] = reader
-        .array()
-        .map_err(|_| KeyFileError::Truncated { len })?;
-    let body = bytes
-        .get(..BODY_LEN)
-        .ok_or(KeyFileError::Truncated { len })?;
+    let stored: [u8; CHECKSUM_LEN] = reader.array().map_err(|_| KeyFileError::Truncated { len })?;
+    let body = bytes.get(..BODY_LEN).ok_or(KeyFileError::Truncated { len })?;
     if !crypto::ct_eq(&checksum(body), &stored) {
         return Err(KeyFileError::ChecksumMismatch);
     }
     let identity = Identity::from_bytes(&identity_bytes).map_err(KeyFileError::InvalidIdentity)?;
-    Ok(IdentityKeys::from_parts(
-        identity,
-        SecretKey::from_bytes(*secret),
-    ))
+    Ok(IdentityKeys::from_parts(identity, SecretKey::from_bytes(*secret)))
 }
 
 /// The version-1 checksum over `body` (ID-7).
@@ -153,8 +144,10 @@ mod tests {
     use super::*;
 
     fn sample() -> Zeroizing<Vec<u8>> {
-        let keys =
-            IdentityKeys::from_parts("ECHOECHO".parse().unwrap(), SecretKey::from_bytes([5; 32]));
+        let keys = IdentityKeys::from_parts(
+            "ECHOECHO".parse().unwrap(),
+            SecretKey::from_bytes([5; 32]),
+        );
         encode(&keys)
     }
 
@@ -171,21 +164,12 @@ mod tests {
     fn every_damage_has_its_error() {
         let good = sample();
         assert_eq!(decode(b"").unwrap_err(), KeyFileError::Truncated { len: 0 });
-        assert_eq!(
-            decode(b"SALT").unwrap_err(),
-            KeyFileError::Truncated { len: 4 }
-        );
+        assert_eq!(decode(b"SALT").unwrap_err(), KeyFileError::Truncated { len: 4 });
         assert_eq!(decode(b"hello world").unwrap_err(), KeyFileError::BadMagic);
-        assert_eq!(
-            decode(&good[..64]).unwrap_err(),
-            KeyFileError::Truncated { len: 64 }
-        );
+        assert_eq!(decode(&good[..64]).unwrap_err(), KeyFileError::Truncated { len: 64 });
         let mut long = good.to_vec();
         long.push(0);
-        assert_eq!(
-            decode(&long).unwrap_err(),
-            KeyFileError::TrailingBytes { len: 66 }
-        );
+        assert_eq!(decode(&long).unwrap_err(), KeyFileError::TrailingBytes { len: 66 });
         let mut v2 = good.to_vec();
         v2[8] = 2;
         assert_eq!(
@@ -194,9 +178,6 @@ mod tests {
         );
         let mut flipped = good.to_vec();
         flipped[20] ^= 1;
-        assert_eq!(
-            decode(&flipped).unwrap_err(),
-            KeyFileError::ChecksumMismatch
-        );
+        assert_eq!(decode(&flipped).unwrap_err(), KeyFileError::ChecksumMismatch);
     }
 }

@@ -42,13 +42,9 @@ fn generate() -> KatFile {
         );
     }
     file.push(
-        CaseBuilder::new(
-            "public key of 31 bytes",
-            &["WrongLength"],
-            &["ID-6", "PRIM-1"],
-        )
-        .hex("public", random_bytes(&mut rng, 31))
-        .invalid("invalid_key_length"),
+        CaseBuilder::new("public key of 31 bytes", &["WrongLength"], &["ID-6", "PRIM-1"])
+            .hex("public", random_bytes(&mut rng, 31))
+            .invalid("invalid_key_length"),
     );
     file.finish()
 }

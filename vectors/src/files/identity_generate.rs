@@ -25,19 +25,12 @@ fn compute(case: Case<'_>) -> Result<Computed, Malformed> {
     let mut rng = ReplayRng::new(&bytes);
     let keys = IdentityKeys::generate(&mut rng);
     if rng.overrun() {
-        return Err(Malformed::new(
-            "randomBytes",
-            "generation needed more bytes",
-        ));
+        return Err(Malformed::new("randomBytes", "generation needed more bytes"));
     }
     if rng.consumed() != bytes.len() {
         return Err(Malformed::new(
             "randomBytes",
-            format!(
-                "generation used {} of {} bytes",
-                rng.consumed(),
-                bytes.len()
-            ),
+            format!("generation used {} of {} bytes", rng.consumed(), bytes.len()),
         ));
     }
     Ok(Computed::Accepted(vec![
@@ -69,10 +62,7 @@ fn generate() -> KatFile {
             }
             (true, _, 0) => {
                 skipping += 1;
-                (
-                    "the stream holds bytes >= 252, which are skipped",
-                    &["DiscardedBytes"],
-                )
+                ("the stream holds bytes >= 252, which are skipped", &["DiscardedBytes"])
             }
             _ => continue,
         };

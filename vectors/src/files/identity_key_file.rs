@@ -85,78 +85,18 @@ fn generate() -> KatFile {
     trailing.push(0x0a);
     let secret = *keys.secret_key().expose_secret();
     let damaged: Vec<(&str, &[&str], Vec<u8>, &str)> = vec![
-        (
-            "empty file",
-            &["Truncated"],
-            Vec::new(),
-            "key_file_truncated",
-        ),
-        (
-            "magic only",
-            &["Truncated"],
-            good[..8].to_vec(),
-            "key_file_truncated",
-        ),
-        (
-            "cut after the secret key",
-            &["Truncated"],
-            good[..49].to_vec(),
-            "key_file_truncated",
-        ),
-        (
-            "last checksum byte missing",
-            &["Truncated"],
-            good[..64].to_vec(),
-            "key_file_truncated",
-        ),
-        (
-            "one byte appended",
-            &["TrailingBytes"],
-            trailing,
-            "key_file_trailing_bytes",
-        ),
-        (
-            "not a key file (text)",
-            &["BadMagic"],
-            b"private:0123456789abcdef".to_vec(),
-            "key_file_bad_magic",
-        ),
-        (
-            "magic in lowercase",
-            &["BadMagic"],
-            [b"saltrlid".as_slice(), &good[8..]].concat(),
-            "key_file_bad_magic",
-        ),
-        (
-            "version 2",
-            &["UnsupportedVersion"],
-            version_two,
-            "key_file_unsupported_version",
-        ),
-        (
-            "a secret-key bit flipped",
-            &["Corrupted"],
-            flip_bit(&good, 30, 4),
-            "key_file_checksum_mismatch",
-        ),
-        (
-            "an identity bit flipped",
-            &["Corrupted"],
-            flip_bit(&good, 9, 0),
-            "key_file_checksum_mismatch",
-        ),
-        (
-            "a checksum bit flipped",
-            &["Corrupted"],
-            flip_bit(&good, 64, 7),
-            "key_file_checksum_mismatch",
-        ),
-        (
-            "lowercase identity with a correct checksum",
-            &["InvalidIdentity"],
-            with_checksum(b"echoecho", &secret),
-            "key_file_invalid_identity",
-        ),
+        ("empty file", &["Truncated"], Vec::new(), "key_file_truncated"),
+        ("magic only", &["Truncated"], good[..8].to_vec(), "key_file_truncated"),
+        ("cut after the secret key", &["Truncated"], good[..49].to_vec(), "key_file_truncated"),
+        ("last checksum byte missing", &["Truncated"], good[..64].to_vec(), "key_file_truncated"),
+        ("one byte appended", &["TrailingBytes"], trailing, "key_file_trailing_bytes"),
+        ("not a key file (text)", &["BadMagic"], b"private:0123456789abcdef".to_vec(), "key_file_bad_magic"),
+        ("magic in lowercase", &["BadMagic"], [b"saltrlid".as_slice(), &good[8..]].concat(), "key_file_bad_magic"),
+        ("version 2", &["UnsupportedVersion"], version_two, "key_file_unsupported_version"),
+        ("a secret-key bit flipped", &["Corrupted"], flip_bit(&good, 30, 4), "key_file_checksum_mismatch"),
+        ("an identity bit flipped", &["Corrupted"], flip_bit(&good, 9, 0), "key_file_checksum_mismatch"),
+        ("a checksum bit flipped", &["Corrupted"], flip_bit(&good, 64, 7), "key_file_checksum_mismatch"),
+        ("lowercase identity with a correct checksum", &["InvalidIdentity"], with_checksum(b"echoecho", &secret), "key_file_invalid_identity"),
     ];
     for (comment, flags, bytes, error) in damaged {
         file.push(

@@ -50,73 +50,18 @@ fn generate() -> KatFile {
     }
     let invalid: &[(&[u8], &str, &[&str], &str)] = &[
         (b"", "empty", &["WrongLength"], "id_wrong_length"),
-        (
-            b"ECHOECH",
-            "7 characters",
-            &["WrongLength"],
-            "id_wrong_length",
-        ),
-        (
-            b"ECHOECHOE",
-            "9 characters",
-            &["WrongLength"],
-            "id_wrong_length",
-        ),
-        (
-            b"ECHOECHO\n",
-            "trailing newline",
-            &["WrongLength"],
-            "id_wrong_length",
-        ),
+        (b"ECHOECH", "7 characters", &["WrongLength"], "id_wrong_length"),
+        (b"ECHOECHOE", "9 characters", &["WrongLength"], "id_wrong_length"),
+        (b"ECHOECHO\n", "trailing newline", &["WrongLength"], "id_wrong_length"),
         (b"echoecho", "all lowercase", &["Lowercase"], "id_lowercase"),
-        (
-            b"ECHOECHo",
-            "last letter lowercase",
-            &["Lowercase"],
-            "id_lowercase",
-        ),
-        (
-            b"ECHO ECH",
-            "space",
-            &["InvalidCharacter"],
-            "id_invalid_character",
-        ),
-        (
-            b"ECHO-ECH",
-            "dash",
-            &["InvalidCharacter"],
-            "id_invalid_character",
-        ),
-        (
-            b"ECHO*ECH",
-            "'*' after the first position",
-            &["InvalidCharacter"],
-            "id_invalid_character",
-        ),
-        (
-            b"**THREEM",
-            "two gateway markers",
-            &["InvalidCharacter", "Gateway"],
-            "id_invalid_character",
-        ),
-        (
-            b"ECHOECH\0",
-            "NUL byte",
-            &["InvalidCharacter"],
-            "id_invalid_character",
-        ),
-        (
-            "\u{c4}CHOECH".as_bytes(),
-            "'\u{c4}' (2 UTF-8 bytes) in 8 bytes",
-            &["NonAscii", "InvalidCharacter"],
-            "id_invalid_character",
-        ),
-        (
-            b"\xffCHOECHO",
-            "byte 0xff",
-            &["NonAscii", "InvalidCharacter"],
-            "id_invalid_character",
-        ),
+        (b"ECHOECHo", "last letter lowercase", &["Lowercase"], "id_lowercase"),
+        (b"ECHO ECH", "space", &["InvalidCharacter"], "id_invalid_character"),
+        (b"ECHO-ECH", "dash", &["InvalidCharacter"], "id_invalid_character"),
+        (b"ECHO*ECH", "'*' after the first position", &["InvalidCharacter"], "id_invalid_character"),
+        (b"**THREEM", "two gateway markers", &["InvalidCharacter", "Gateway"], "id_invalid_character"),
+        (b"ECHOECH\0", "NUL byte", &["InvalidCharacter"], "id_invalid_character"),
+        ("\u{c4}CHOECH".as_bytes(), "'\u{c4}' (2 UTF-8 bytes) in 8 bytes", &["NonAscii", "InvalidCharacter"], "id_invalid_character"),
+        (b"\xffCHOECHO", "byte 0xff", &["NonAscii", "InvalidCharacter"], "id_invalid_character"),
     ];
     for &(input, comment, flags, error) in invalid {
         file.push(

@@ -23,8 +23,8 @@ fn compute(case: Case<'_>) -> Result<Computed, Malformed> {
     let salt = case.hex("salt")?;
     let personal = case.hex("personal")?;
     let msg = case.hex("msg")?;
-    let outlen =
-        usize::try_from(case.u64("outlen")?).map_err(|_| Malformed::new("outlen", "too large"))?;
+    let outlen = usize::try_from(case.u64("outlen")?)
+        .map_err(|_| Malformed::new("outlen", "too large"))?;
     let mut out = vec![0u8; outlen];
     let result = blake2b(&mut out, &key, &salt, &personal, &msg);
     Ok(outcome(result, |()| vec![("out", hex_value(&out))]))
@@ -38,96 +38,16 @@ fn generate() -> KatFile {
     );
     // (comment, flags, key length, salt, personal, message length, output length)
     let shapes: &[(&str, &[&str], usize, &[u8], &[u8], usize, usize)] = &[
-        (
-            "unkeyed, salt and personal",
-            &["Unkeyed", "Salt", "Personal"],
-            0,
-            b"saltsaltsaltsalt",
-            b"personalpersonal",
-            3,
-            32,
-        ),
-        (
-            "unkeyed, salt only",
-            &["Unkeyed", "Salt"],
-            0,
-            b"ab",
-            b"",
-            0,
-            64,
-        ),
-        (
-            "unkeyed, personal only",
-            &["Unkeyed", "Personal"],
-            0,
-            b"",
-            b"3ma-csp",
-            10,
-            32,
-        ),
-        (
-            "32-byte key, short salt and personal",
-            &["Keyed", "Salt", "Personal"],
-            32,
-            b"mm",
-            b"3ma-csp",
-            0,
-            32,
-        ),
-        (
-            "64-byte key, short salt and personal",
-            &["Keyed", "Salt", "Personal"],
-            64,
-            b"v2",
-            b"3ma-csp",
-            0,
-            32,
-        ),
-        (
-            "64-byte key, no salt or personal, 40-byte input",
-            &["Keyed"],
-            64,
-            b"",
-            b"",
-            40,
-            32,
-        ),
-        (
-            "32-byte key, 16-byte digest",
-            &["Keyed", "Salt", "Personal", "ShortOutput"],
-            32,
-            b"keyfile-v1",
-            b"saltrelay-id",
-            49,
-            16,
-        ),
-        (
-            "1-byte key, 1-byte digest",
-            &["Keyed", "ShortOutput"],
-            1,
-            b"",
-            b"",
-            1,
-            1,
-        ),
-        (
-            "32-byte key, 129-byte input",
-            &["Keyed", "Salt", "Personal", "MultiBlock"],
-            32,
-            b"0123456789abcdef",
-            b"fedcba9876543210",
-            129,
-            64,
-        ),
-        (
-            "unkeyed, 300-byte input, 48-byte digest",
-            &["Unkeyed", "MultiBlock"],
-            0,
-            b"",
-            b"",
-            300,
-            48,
-        ),
+        ("unkeyed, salt and personal", &["Unkeyed", "Salt", "Personal"], 0, b"saltsaltsaltsalt", b"personalpersonal", 3, 32),
+        ("unkeyed, salt only", &["Unkeyed", "Salt"], 0, b"ab", b"", 0, 64),
+        ("unkeyed, personal only", &["Unkeyed", "Personal"], 0, b"", b"3ma-csp", 10, 32),
+        ("32-byte key, short salt and personal", &["Keyed", "Salt", "Personal"], 32, b"mm", b"3ma-csp", 0, 32),
+        ("64-byte key, short salt and personal", &["Keyed", "Salt", "Personal"], 64, b"v2", b"3ma-csp", 0, 32),
+        ("64-byte key, no salt or personal, 40-byte input", &["Keyed"], 64, b"", b"", 40, 32),
+        ("32-byte key, 16-byte digest", &["Keyed", "Salt", "Personal", "ShortOutput"], 32, b"keyfile-v1", b"saltrelay-id", 49, 16),
+        ("1-byte key, 1-byte digest", &["Keyed", "ShortOutput"], 1, b"", b"", 1, 1),
+        ("32-byte key, 129-byte input", &["Keyed", "Salt", "Personal", "MultiBlock"], 32, b"0123456789abcdef", b"fedcba9876543210", 129, 64),
+        ("unkeyed, 300-byte input, 48-byte digest", &["Unkeyed", "MultiBlock"], 0, b"", b"", 300, 48),
     ];
     for &(comment, flags, key_len, salt, personal, msg_len, outlen) in shapes {
         let key = random_bytes(&mut rng, key_len);

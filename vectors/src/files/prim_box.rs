@@ -75,12 +75,7 @@ fn generate() -> KatFile {
         "NaCl crypto_box (X25519, HSalsa20, XSalsa20-Poly1305), crypto_box_easy layout",
         SEED,
     );
-    file.push(sealed_case(
-        &mut rng,
-        b"",
-        "empty message",
-        &["EmptyMessage"],
-    ));
+    file.push(sealed_case(&mut rng, b"", "empty message", &["EmptyMessage"]));
     for len in [1, 32, 100, 1024] {
         let msg = random_bytes(&mut rng, len);
         file.push(sealed_case(
@@ -116,13 +111,8 @@ fn generate() -> KatFile {
     let r = recipient.expose_secret();
     let n = nonce.as_bytes();
     file.push(
-        tail(
-            base("tag bit flipped", &["ModifiedTag"], REFS),
-            r,
-            n,
-            &flip_bit(&ct, 3, 2),
-        )
-        .invalid("auth_failed"),
+        tail(base("tag bit flipped", &["ModifiedTag"], REFS), r, n, &flip_bit(&ct, 3, 2))
+            .invalid("auth_failed"),
     );
     file.push(
         tail(
@@ -143,22 +133,12 @@ fn generate() -> KatFile {
         .invalid("auth_failed"),
     );
     file.push(
-        tail(
-            base("first nonce bit changed", &["ModifiedNonce"], REFS),
-            r,
-            &other_nonce,
-            &ct,
-        )
-        .invalid("auth_failed"),
+        tail(base("first nonce bit changed", &["ModifiedNonce"], REFS), r, &other_nonce, &ct)
+            .invalid("auth_failed"),
     );
     file.push(
-        tail(
-            base("box cut to 10 bytes", &["Truncated"], REFS),
-            r,
-            n,
-            &ct[..10],
-        )
-        .invalid("truncated_box"),
+        tail(base("box cut to 10 bytes", &["Truncated"], REFS), r, n, &ct[..10])
+            .invalid("truncated_box"),
     );
     for (name, point) in low_order::points() {
         let builder = CaseBuilder::new(

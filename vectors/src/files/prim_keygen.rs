@@ -31,14 +31,10 @@ fn generate() -> KatFile {
     for _ in 0..6 {
         let secret = SecretKey::generate(&mut rng);
         file.push(
-            CaseBuilder::new(
-                "32 random bytes as the secret key",
-                &["Normal"],
-                &["PRIM-3"],
-            )
-            .hex("private", secret.expose_secret())
-            .hex("public", secret.public_key().as_bytes())
-            .valid(),
+            CaseBuilder::new("32 random bytes as the secret key", &["Normal"], &["PRIM-3"])
+                .hex("private", secret.expose_secret())
+                .hex("public", secret.public_key().as_bytes())
+                .valid(),
         );
     }
     let secret = SecretKey::generate(&mut rng);
