@@ -84,11 +84,7 @@ fn generate(dir: &Path, check: bool) -> anyhow::Result<ExitCode> {
         }
     } else {
         let written = write_all(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
-        println!(
-            "vectors: wrote {} files to {}",
-            written.len(),
-            dir.display()
-        );
+        println!("vectors: wrote {} files to {}", written.len(), dir.display());
         Ok(ExitCode::SUCCESS)
     }
 }
