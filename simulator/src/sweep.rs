@@ -156,6 +156,11 @@ pub fn costs_for(scenario: &Scenario) -> Result<CostFile, SimError> {
             } else {
                 in_repo
             };
+            if !chosen.exists() {
+                let message =
+                    format!("no cost file at {path:?} (expected a saltrelay_costs_v1 JSON file)");
+                return Err(SimError::range("costs", message));
+            }
             CostFile::load(&chosen)
         }
     }
