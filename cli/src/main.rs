@@ -23,6 +23,8 @@ enum Command {
     Message(cmd::message::Args),
     /// Generate and verify the test vectors in vectors/saltrelay/.
     Vectors(cmd::vectors::Args),
+    /// Simulate relay load for a scenario and write a report.
+    Simulate(cmd::simulate::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         Command::Id(args) => cmd::id::run(args),
         Command::Message(args) => cmd::message::run(&args),
         Command::Vectors(args) => cmd::vectors::run(args),
+        Command::Simulate(args) => cmd::simulate::run(args),
     };
     match result {
         Ok(code) => code,

@@ -2,4 +2,5 @@
 
 pub(crate) mod id;
 pub(crate) mod message;
+pub(crate) mod simulate;
 pub(crate) mod vectors;
