@@ -232,7 +232,10 @@ impl Driver {
                     } else {
                         let (payload, what) = match origin {
                             Origin::Payload(payload) => (Some(payload), ""),
-                            Origin::Input => (None, "echo_response (0x80) or set_idle_timeout (0x30), by the transport"),
+                            Origin::Input => (
+                                None,
+                                "echo_response (0x80) or set_idle_timeout (0x30), by the transport",
+                            ),
                             Origin::Timer => (None, "echo_request (0x00) keep-alive"),
                         };
                         self.tracer.sent(&bytes, payload, what);
@@ -273,7 +276,9 @@ impl Driver {
                         payload: bytes,
                     }));
                 }
-                None => self.tracer.note("incoming message with a malformed header, ignored"),
+                None => self
+                    .tracer
+                    .note("incoming message with a malformed header, ignored"),
             },
             Payload::OutgoingMessageAck(ack) => {
                 let key = (ack.identity, ack.message_id);

@@ -18,8 +18,8 @@ pub mod clock;
 mod driver;
 mod error;
 mod requests;
-mod transfers;
 pub mod trace;
+mod transfers;
 
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};

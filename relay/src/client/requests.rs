@@ -62,10 +62,7 @@ impl ClientHandle {
         self.identity
     }
 
-    async fn request<T>(
-        &self,
-        make: impl FnOnce(Reply<T>) -> Command,
-    ) -> Result<T, ClientError> {
+    async fn request<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, ClientError> {
         let (reply, answer) = oneshot::channel();
         self.commands
             .send(make(reply))
@@ -83,7 +80,8 @@ impl ClientHandle {
     /// transport error if the connection ended first, `Transport(malformed_payload)` if the
     /// bytes are no outer message.
     pub async fn send_message(&self, bytes: Vec<u8>) -> Result<Option<MessageAck>, ClientError> {
-        self.request(|reply| Command::Message { bytes, reply }).await
+        self.request(|reply| Command::Message { bytes, reply })
+            .await
     }
 
     /// Acknowledges an incoming message (0x82): the relay deletes it (RELAY-9).

@@ -233,7 +233,10 @@ mod tests {
             message_id: 1,
         };
         let text = describe(&Payload::OutgoingMessageAck(ack));
-        assert!(text.starts_with("outgoing_message_ack (0x81) data 16 B"), "{text}");
+        assert!(
+            text.starts_with("outgoing_message_ack (0x81) data 16 B"),
+            "{text}"
+        );
         assert!(text.contains("ECHOECHO"), "{text}");
         assert!(text.contains("0100000000000000"), "{text}");
     }

@@ -48,7 +48,11 @@ impl Transfers {
     }
 
     /// A key lookup request to send (TR-23).
-    pub(crate) fn lookup(&mut self, identity: Identity, reply: Reply<Option<PublicKey>>) -> Payload {
+    pub(crate) fn lookup(
+        &mut self,
+        identity: Identity,
+        reply: Reply<Option<PublicKey>>,
+    ) -> Payload {
         let request_id = self.request_id();
         self.lookups.insert(request_id, reply);
         Payload::KeyLookupRequest {

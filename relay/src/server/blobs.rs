@@ -208,8 +208,14 @@ impl Upload {
     /// # Errors
     /// `unavailable` if the flush or rename fails.
     pub async fn finish(mut self) -> Result<BlobId, BlobStatus> {
-        self.file.flush().await.map_err(|_| BlobStatus::Unavailable)?;
-        self.file.sync_all().await.map_err(|_| BlobStatus::Unavailable)?;
+        self.file
+            .flush()
+            .await
+            .map_err(|_| BlobStatus::Unavailable)?;
+        self.file
+            .sync_all()
+            .await
+            .map_err(|_| BlobStatus::Unavailable)?;
         tokio::fs::rename(&self.tmp, &self.target)
             .await
             .map_err(|_| BlobStatus::Unavailable)?;

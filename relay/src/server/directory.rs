@@ -91,7 +91,8 @@ impl Directory {
         let (keys, valid_len) = parse(&bytes[DIRECTORY_MAGIC.len()..]);
         let valid_len = (DIRECTORY_MAGIC.len() + valid_len) as u64;
         if valid_len < bytes.len() as u64 {
-            file.set_len(valid_len).map_err(io("truncate torn record"))?;
+            file.set_len(valid_len)
+                .map_err(io("truncate torn record"))?;
             file.sync_all().map_err(io("sync"))?;
         }
         let keys = Arc::new(RwLock::new(keys));
@@ -123,7 +124,10 @@ impl Directory {
     /// Number of bound identities.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.keys.read().expect("no panic under the directory lock").len()
+        self.keys
+            .read()
+            .expect("no panic under the directory lock")
+            .len()
     }
 
     /// Whether no identity is bound.
@@ -136,7 +140,10 @@ impl Directory {
     /// first served. A new binding is visible to lookups at once and written durably; if the
     /// write fails, it is withdrawn.
     pub fn bind(&self, identity: Identity, key: PublicKey) -> Binding {
-        let mut keys = self.keys.write().expect("no panic under the directory lock");
+        let mut keys = self
+            .keys
+            .write()
+            .expect("no panic under the directory lock");
         match keys.get(&identity) {
             Some(bound) if bound.ct_eq(&key) => return Binding::Bound,
             Some(_) => return Binding::Taken,
@@ -163,7 +170,10 @@ impl Directory {
 
     /// Stops the writer after it wrote every binding requested so far.
     pub fn shutdown(&self) {
-        self.writer.lock().expect("no panic under the writer lock").take();
+        self.writer
+            .lock()
+            .expect("no panic under the writer lock")
+            .take();
         if let Some(thread) = self.thread.lock().expect("no panic").take() {
             let _ = thread.join();
         }

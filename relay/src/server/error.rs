@@ -149,9 +149,10 @@ pub fn close_error(error: &ConnectionError) -> Option<CloseError> {
         ConnectionError::Unavailable => return TransportError::Unavailable.close_error(),
         ConnectionError::RateLimited => (true, "the connection sent faster than the rate limit"),
         ConnectionError::SlowReader => (true, "the connection did not read what the relay sent"),
-        ConnectionError::SenderMismatch => {
-            (false, "a message names another sender than the logged-in identity")
-        }
+        ConnectionError::SenderMismatch => (
+            false,
+            "a message names another sender than the logged-in identity",
+        ),
         ConnectionError::MalformedMessage => (false, "a message header is malformed"),
         ConnectionError::ShuttingDown => (true, "the relay is shutting down; try again later"),
     };
@@ -182,6 +183,11 @@ mod tests {
             let close = close_error(error).expect("a close-error");
             assert_eq!(CloseReason::parse(&close.message).code(), error.code());
         }
-        assert!(close_error(&ConnectionError::Transport(TransportError::ConnectionClosed)).is_none());
+        assert!(
+            close_error(&ConnectionError::Transport(
+                TransportError::ConnectionClosed
+            ))
+            .is_none()
+        );
     }
 }

@@ -1,1 +1,92 @@
-//! placeholder
+//! The reference relay server (spec/05-relay.md, RELAY-13 to RELAY-24): a tokio TCP server
+//! whose every connection drives the sans-IO
+//! [`RelayConnection`](saltrelay_protocol::transport::RelayConnection), with the policy core
+//! ([`crate::core`]) for routing and buffering and the durable store ([`crate::store`]).
+//!
+//! Starting an embedded relay (what `saltrelay relay serve` and the tests do):
+//! 1. [`ServerConfig::new`] with an address (port 0 for any free one) and a data directory;
+//!    adjust limits.
+//! 2. [`start`] opens the data directory (key, key directory, store with recovery, blobs),
+//!    binds the socket and returns a [`RelayHandle`].
+//! 3. [`RelayHandle::local_addr`] and [`RelayHandle::public_key`] are what clients need.
+//! 4. [`RelayHandle::shutdown`] stops it gracefully (RELAY-23); dropping the handle does too,
+//!    without waiting.
+//!
+//! # Errors
+//! [`ServerError`] for what stops the relay from starting; [`ConnectionError`] for why one
+//! connection ended, mapped to its close-error by [`close_error`] (RELAY-21).
+
+mod blobs;
+mod config;
+mod conn;
+mod conn_ref;
+mod deliver;
+pub mod directory;
+mod entry;
+mod error;
+mod hub;
+pub mod keyfile;
+mod limits;
+mod payload;
+mod run;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use saltrelay_protocol::identity::Identity;
+
+pub use blobs::{BLOB_DIR_NAME, Blobs};
+pub use config::ServerConfig;
+pub use error::{ConnectionError, ServerError, close_error};
+pub use hub::HubStats;
+pub use run::{RelayHandle, RelayStats, STORE_DIR_NAME, start};
+
+pub(crate) use run::Shared;
+
+/// The fields of an outgoing message's header the relay acts on (E2E-23, RELAY-16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MessageHeader {
+    pub(crate) sender: Identity,
+    pub(crate) receiver: Identity,
+    pub(crate) message_id: u64,
+    pub(crate) flags: u8,
+}
+
+impl MessageHeader {
+    /// The message ID as its 8 bytes in hex, as clients print it.
+    pub(crate) fn message_id_hex(&self) -> String {
+        self.message_id
+            .to_le_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// Flushes a directory, so that files created or renamed in it survive a crash.
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Closes by code, for the relay's statistics.
+#[derive(Debug, Default)]
+pub(crate) struct CloseCounts(Mutex<BTreeMap<&'static str, u64>>);
+
+impl CloseCounts {
+    pub(crate) fn add(&self, code: &'static str) {
+        *self
+            .0
+            .lock()
+            .expect("no panic under the counts lock")
+            .entry(code)
+            .or_default() += 1;
+    }
+
+    pub(crate) fn snapshot(&self) -> BTreeMap<&'static str, u64> {
+        self.0
+            .lock()
+            .expect("no panic under the counts lock")
+            .clone()
+    }
+}

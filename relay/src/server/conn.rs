@@ -1,0 +1,457 @@
+//! One client connection: a thin tokio loop around the sans-IO
+//! [`RelayConnection`](saltrelay_protocol::transport::RelayConnection) that feeds it socket
+//! bytes, time and the relay's decisions, and writes what it returns (TR-12 to TR-30,
+//! RELAY-13 to RELAY-24).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand_chacha::ChaCha20Rng;
+use saltrelay_protocol::identity::Identity;
+use saltrelay_protocol::transport::{
+    CloseCause, LoginRequest, Payload, RelayConnection, RelayOutput, TransportError,
+};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::conn_ref::{ConnEvent, ConnRef};
+use super::deliver::Fetch;
+use super::directory::Binding;
+use super::limits::{Progress, RateLimit};
+use super::{ConnectionError, ServerError, Shared, close_error};
+use crate::client::clock::{Clock, sleep_until_opt};
+use crate::client::trace::{Splitter, Tracer, describe};
+use crate::core::MailboxId;
+
+const READ_BUFFER_LEN: usize = 16 * 1024;
+/// Deliveries and download chunks are added only while less than this waits to be written.
+pub(crate) const WRITE_LOW_WATER: usize = 64 * 1024;
+
+/// A login waiting for its key binding to become durable (TR-15, RELAY-15).
+type PendingBind = (LoginRequest, oneshot::Receiver<Result<(), ServerError>>);
+
+pub(crate) struct Conn {
+    pub(crate) id: u64,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) machine: RelayConnection,
+    reader: OwnedReadHalf,
+    writer: OwnedWriteHalf,
+    pub(crate) clock: Clock,
+    pub(crate) tracer: Tracer,
+    splitter: Option<Splitter>,
+    pub(crate) wbuf: Vec<u8>,
+    events: mpsc::UnboundedReceiver<ConnEvent>,
+    pub(crate) me: ConnRef,
+    notify: Arc<Notify>,
+    pending_bind: Option<PendingBind>,
+    pub(crate) identity: Option<Identity>,
+    pub(crate) mailbox: Option<MailboxId>,
+    /// This connection's messages awaiting the relay's ack (RELAY-20).
+    pub(crate) unacked: usize,
+    pub(crate) queue_complete_sent: bool,
+    pub(crate) fetch: Option<Fetch>,
+    pub(crate) upload: Option<super::blobs::Upload>,
+    pub(crate) download: Option<super::blobs::Download>,
+    /// Payloads received in the last input, handled after the machine's outputs are drained.
+    pub(crate) inbox: VecDeque<Payload>,
+    rate: RateLimit,
+    /// Frames received in the last input (echo-requests included), for the rate limit.
+    frames_in: u64,
+    progress: Progress,
+    pub(crate) ending: Option<ConnectionError>,
+    draining: bool,
+    pub(crate) rng: ChaCha20Rng,
+}
+
+impl Conn {
+    pub(crate) fn new(stream: TcpStream, shared: Arc<Shared>, id: u64) -> Self {
+        let clock = Clock::new();
+        let mut rng = crate::client::os_rng();
+        let machine = RelayConnection::start(shared.transport.clone(), &mut rng, clock.now());
+        let _ = stream.set_nodelay(true);
+        let (reader, writer) = stream.into_split();
+        let (event_tx, events) = mpsc::unbounded_channel();
+        let notify = Arc::new(Notify::new());
+        let me = ConnRef::new(id, event_tx, Arc::clone(&notify));
+        let trace = shared.config.trace;
+        let now = Instant::now();
+        let rate = RateLimit::new(
+            shared.config.rate_limit_per_sec,
+            shared.config.rate_limit_burst,
+            now,
+        );
+        let progress = Progress::new(shared.config.slow_reader_timeout_ms, now);
+        Self {
+            id,
+            machine,
+            reader,
+            writer,
+            clock,
+            tracer: if trace {
+                Tracer::new(format!("relay conn {id}"))
+            } else {
+                Tracer::off()
+            },
+            splitter: None,
+            wbuf: Vec::new(),
+            events,
+            me,
+            notify,
+            pending_bind: None,
+            identity: None,
+            mailbox: None,
+            unacked: 0,
+            queue_complete_sent: false,
+            fetch: None,
+            upload: None,
+            download: None,
+            inbox: VecDeque::new(),
+            rate,
+            frames_in: 0,
+            progress,
+            ending: None,
+            draining: false,
+            rng,
+            shared,
+        }
+    }
+
+    /// Serves the connection until it ends, then deregisters it.
+    pub(crate) async fn run(mut self) {
+        let outcome = self.run_loop().await;
+        let code = outcome.code();
+        self.shared.count_close(code);
+        if self.shared.config.verbose {
+            let who = self
+                .identity
+                .map_or_else(String::new, |id| format!(" ({id})"));
+            eprintln!(
+                "saltrelay relay: connection {}{who} ended: {outcome}",
+                self.id
+            );
+        }
+        self.tracer.note(&format!("connection ended: {outcome}"));
+        if let Some(upload) = self.upload.take() {
+            upload.abort().await;
+        }
+        if let Some(identity) = self.identity {
+            self.shared.hub.logout(identity, self.id);
+        }
+        self.finish().await;
+    }
+
+    async fn run_loop(&mut self) -> ConnectionError {
+        let mut rbuf = vec![0u8; READ_BUFFER_LEN];
+        let mut shutdown = self.shared.shutdown.clone();
+        let mut drain_deadline = None;
+        self.drain_outputs();
+        loop {
+            if let Some(error) = self.machine.error() {
+                return self
+                    .ending
+                    .clone()
+                    .unwrap_or_else(|| ConnectionError::Transport(error.clone()));
+            }
+            if let Some(ending) = &self.ending {
+                return ending.clone();
+            }
+            if self.draining
+                && (self.unacked == 0 || drain_deadline.is_some_and(|d| Instant::now() >= d))
+            {
+                self.end(ConnectionError::ShuttingDown);
+                continue;
+            }
+            self.handle_inbox().await;
+            self.deliver();
+            self.pump_download().await;
+            if self.wbuf.is_empty() {
+                self.progress.moved(Instant::now());
+            }
+            let config = &self.shared.config;
+            let can_read = !self.draining
+                && self.ending.is_none()
+                && self.wbuf.len() < config.write_buffer_limit
+                && self.unacked < config.max_unacked_per_connection;
+            let wants_delivery =
+                self.mailbox.is_some() && self.fetch.is_none() && self.wbuf.len() < WRITE_LOW_WATER;
+            let deadline = self.machine.poll_timeout();
+            let stall = (!self.wbuf.is_empty()).then(|| self.progress.deadline());
+            tokio::select! {
+                biased;
+                written = self.writer.write(&self.wbuf), if !self.wbuf.is_empty() => match written {
+                    Ok(n) if n > 0 => {
+                        self.wbuf.drain(..n);
+                        self.progress.moved(Instant::now());
+                    }
+                    _ => return ConnectionError::Transport(TransportError::ConnectionClosed),
+                },
+                event = self.events.recv() => {
+                    if let Some(event) = event {
+                        self.on_event(event);
+                    }
+                }
+                decided = wait_bind(&mut self.pending_bind), if self.pending_bind.is_some() => {
+                    let (request, _) = self.pending_bind.take().expect("a pending bind");
+                    self.decide(request, decided);
+                }
+                fetched = wait_fetch(&mut self.fetch), if self.fetch.is_some() => {
+                    let fetch = self.fetch.take().expect("a pending fetch");
+                    self.send_fetched(fetch, fetched);
+                }
+                read = self.reader.read(&mut rbuf), if can_read => match read {
+                    Ok(0) | Err(_) => {
+                        let _ = self.machine.handle_eof();
+                        self.drain_outputs();
+                    }
+                    Ok(n) => self.input(&rbuf[..n]),
+                },
+                () = self.notify.notified(), if wants_delivery => {}
+                () = sleep_until_opt(&self.clock, deadline) => {
+                    let _ = self.machine.handle_timeout(self.clock.now());
+                    self.drain_outputs();
+                }
+                () = crate::client::clock::sleep_until_instant(stall) => {
+                    // RELAY-20: the client has not read for the slow-reader timeout.
+                    self.end(ConnectionError::SlowReader);
+                }
+                changed = shutdown.changed(), if !self.draining => {
+                    let _ = changed;
+                    // RELAY-23: stop reading; end once this connection's commits are acked.
+                    self.draining = true;
+                    drain_deadline = Some(Instant::now() + Duration::from_millis(self.shared.config.shutdown_grace_ms / 2));
+                    if !self.machine.is_established() {
+                        return ConnectionError::ShuttingDown;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Socket bytes into the machine: all at once, or one frame at a time when tracing.
+    fn input(&mut self, bytes: &[u8]) {
+        let now = self.clock.now();
+        let traced = self.tracer.enabled() && self.machine.is_established();
+        if !traced {
+            let _ = self.machine.handle_bytes(now, bytes);
+            self.drain_outputs();
+        } else {
+            let mut splitter = self.splitter.take().unwrap_or_default();
+            splitter.push(bytes);
+            while let Some(frame) = splitter.next_unit() {
+                let before = self.inbox.len();
+                let sent = self.wbuf.len();
+                let result = self.machine.handle_bytes(self.clock.now(), &frame);
+                self.drain_outputs();
+                let mut what: Vec<String> = self.inbox.iter().skip(before).map(describe).collect();
+                if what.is_empty() && self.wbuf.len() > sent {
+                    what.push("echo_request (0x00), answered".into());
+                }
+                if let Err(error) = result {
+                    what.push(format!("failed: {error}"));
+                }
+                self.tracer.received(&frame, &what.join("; "));
+                if self.machine.error().is_some() {
+                    break;
+                }
+            }
+            self.splitter = Some(splitter);
+        }
+        self.check_rate();
+    }
+
+    /// RELAY-20: every frame counts against the rate limit except blob chunks.
+    fn check_rate(&mut self) {
+        let counted = self.frames_in
+            + self
+                .inbox
+                .iter()
+                .filter(|p| !matches!(p, Payload::BlobUploadChunk(_)))
+                .count() as u64;
+        self.frames_in = 0;
+        if counted > 0 && !self.rate.take(counted, Instant::now()) {
+            self.inbox.clear();
+            self.end(ConnectionError::RateLimited);
+        }
+    }
+
+    /// Drains every machine output (STYLE: drain all outputs after every input).
+    pub(crate) fn drain_outputs(&mut self) {
+        let established = self.machine.is_established();
+        while let Some(output) = self.machine.poll_output() {
+            match output {
+                RelayOutput::Send(bytes) => {
+                    if established {
+                        // Frames the machine sends by itself on input: echo-responses.
+                        self.frames_in += 1;
+                        self.tracer.sent(
+                            &bytes,
+                            None,
+                            "echo_response (0x80) or close_error (0xe0), by the transport",
+                        );
+                    } else {
+                        self.tracer
+                            .note(&format!("-> handshake message {} B", bytes.len()));
+                    }
+                    self.wbuf.extend_from_slice(&bytes);
+                }
+                RelayOutput::KeyRequest(request) => {
+                    let key = self.shared.directory.lookup(&request.identity());
+                    self.tracer.note(&format!(
+                        "login of {} without key: directory has {}",
+                        request.identity(),
+                        if key.is_some() { "a key" } else { "none" }
+                    ));
+                    let _ = self.machine.provide_key(request, key, self.clock.now());
+                }
+                RelayOutput::LoginRequest(request) => self.on_login(request),
+                RelayOutput::Received(payload) => self.inbox.push_back(payload),
+            }
+        }
+    }
+
+    /// Seals and queues one payload of ours, traced.
+    pub(crate) fn transmit(&mut self, payload: &Payload) {
+        if self.machine.send(self.clock.now(), payload).is_ok() {
+            while let Some(output) = self.machine.poll_output() {
+                if let RelayOutput::Send(bytes) = output {
+                    self.tracer.sent(&bytes, Some(payload), "");
+                    self.wbuf.extend_from_slice(&bytes);
+                }
+            }
+        }
+    }
+
+    /// TR-15: bind the proven key first come, first served, then accept or refuse.
+    fn on_login(&mut self, request: LoginRequest) {
+        self.tracer.note(&format!(
+            "login of {} proved key {}",
+            request.identity(),
+            request.public_key().short_hex()
+        ));
+        match self
+            .shared
+            .directory
+            .bind(request.identity(), request.public_key())
+        {
+            Binding::Bound => self.decide(request, Ok(())),
+            Binding::Taken => {
+                let _ = self
+                    .machine
+                    .refuse(request, CloseCause::IdentityTaken, self.clock.now());
+                self.drain_outputs();
+            }
+            Binding::New(done) => self.pending_bind = Some((request, done)),
+        }
+    }
+
+    fn decide(&mut self, request: LoginRequest, bound: Result<(), ServerError>) {
+        let now = self.clock.now();
+        let identity = request.identity();
+        let accepted = bound.is_ok() && !self.draining;
+        let login = accepted
+            .then(|| self.shared.hub.login(identity, self.me.clone()).ok())
+            .flatten();
+        let Some((queued, replaced)) = login else {
+            let _ = self.machine.refuse(request, CloseCause::Unavailable, now);
+            self.drain_outputs();
+            return;
+        };
+        if let Some(old) = replaced {
+            old.send(ConnEvent::Close(ConnectionError::Replaced));
+        }
+        self.identity = Some(identity);
+        let _ = self.machine.accept(request, now, queued);
+        while let Some(output) = self.machine.poll_output() {
+            if let RelayOutput::Send(bytes) = output {
+                self.tracer.note(&format!("-> login-ack {} B", bytes.len()));
+                self.wbuf.extend_from_slice(&bytes);
+            }
+        }
+        self.mailbox = self.shared.hub.mailbox_of(&identity);
+        self.tracer
+            .note(&format!("accepted {identity}, {queued} queued"));
+        if self.tracer.enabled() {
+            self.splitter = Some(Splitter::new(&[]));
+        }
+    }
+
+    fn on_event(&mut self, event: ConnEvent) {
+        match event {
+            ConnEvent::SenderAck(ack) => {
+                self.unacked = self.unacked.saturating_sub(1);
+                self.transmit(&Payload::OutgoingMessageAck(ack));
+            }
+            ConnEvent::Close(error) => self.end(error),
+        }
+    }
+
+    /// Ends the connection with the close-error of RELAY-21, once.
+    pub(crate) fn end(&mut self, error: ConnectionError) {
+        if self.ending.is_some() || self.machine.error().is_some() {
+            return;
+        }
+        let now = self.clock.now();
+        match &error {
+            ConnectionError::Replaced => {
+                let _ = self.machine.close(CloseCause::Replaced, now);
+            }
+            ConnectionError::Unavailable | ConnectionError::ShuttingDown => {
+                let _ = self.machine.close(CloseCause::Unavailable, now);
+            }
+            ConnectionError::Transport(_) => {}
+            other => {
+                if let Some(close) = close_error(other) {
+                    self.transmit(&Payload::CloseError {
+                        can_reconnect: close.can_reconnect,
+                        message: close.message,
+                    });
+                }
+            }
+        }
+        while let Some(output) = self.machine.poll_output() {
+            if let RelayOutput::Send(bytes) = output {
+                self.tracer.sent(&bytes, None, "close_error (0xe0)");
+                self.wbuf.extend_from_slice(&bytes);
+            }
+        }
+        self.ending = Some(error);
+    }
+
+    /// Writes what is left (the close-error last) within the slow-reader timeout, closes
+    /// the sending side, and reads until the client closes too, so the kernel does not
+    /// reset the connection and drop the close-error.
+    async fn finish(&mut self) {
+        let grace = Duration::from_millis(self.shared.config.slow_reader_timeout_ms.min(5_000));
+        let _ = tokio::time::timeout(grace, self.writer.write_all(&self.wbuf)).await;
+        self.wbuf.clear();
+        let _ = self.writer.shutdown().await;
+        let mut sink = [0u8; 4096];
+        let _ = tokio::time::timeout(grace, async {
+            while matches!(self.reader.read(&mut sink).await, Ok(n) if n > 0) {}
+        })
+        .await;
+    }
+}
+
+async fn wait_bind(pending: &mut Option<PendingBind>) -> Result<(), ServerError> {
+    match pending {
+        Some((_, done)) => done.await.unwrap_or_else(|_| {
+            Err(ServerError::Directory {
+                path: super::directory::DIRECTORY_FILE_NAME.into(),
+                reason: "the directory writer has stopped".into(),
+            })
+        }),
+        None => std::future::pending().await,
+    }
+}
+
+async fn wait_fetch(pending: &mut Option<Fetch>) -> super::deliver::Fetched {
+    match pending {
+        Some(fetch) => fetch.wait().await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,338 @@
+//! Starting, running and stopping a relay: the data directory, the accept loop, the sweeper
+//! and graceful shutdown (RELAY-17, RELAY-18, RELAY-20, RELAY-23).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use saltrelay_protocol::crypto::PublicKey;
+use saltrelay_protocol::transport::RelayConfig;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::conn::Conn;
+use super::directory::Directory;
+use super::hub::{Hub, HubStats};
+use super::{Blobs, CloseCounts, ServerConfig, ServerError, keyfile};
+use crate::client::clock::Clock;
+use crate::core::Policy;
+use crate::store::{
+    CommitHandle, Committer, LogStore, LogStoreConfig, MessageStore as _, StoredMessage,
+};
+
+/// Name of the message store's folder in the data directory.
+pub const STORE_DIR_NAME: &str = "messages";
+/// Payload bytes of stored messages kept in memory for delivery.
+const PAYLOAD_CACHE_BYTES: u64 = 128 << 20;
+
+/// What every connection task shares.
+pub(crate) struct Shared {
+    pub(crate) config: ServerConfig,
+    pub(crate) transport: RelayConfig,
+    pub(crate) hub: Hub,
+    pub(crate) directory: Directory,
+    pub(crate) blobs: Blobs,
+    pub(crate) committer: CommitHandle,
+    pub(crate) shutdown: watch::Receiver<bool>,
+    connections: AtomicUsize,
+    next_id: AtomicU64,
+    closes: CloseCounts,
+}
+
+impl Shared {
+    pub(crate) fn count_close(&self, code: &'static str) {
+        self.closes.add(code);
+    }
+}
+
+/// A snapshot of a running relay.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RelayStats {
+    /// Open connections, handshaking ones included.
+    pub connections: usize,
+    /// Queues and connected identities (RELAY-11).
+    pub hub: HubStats,
+    /// Bound identities (RELAY-15).
+    pub directory: usize,
+    /// Stored blobs (RELAY-19).
+    pub blobs: usize,
+    /// Group commits made so far (STORE-11).
+    pub commits: u64,
+    /// Messages written to the store so far.
+    pub messages_written: u64,
+    /// Connections ended, by code (RELAY-21).
+    pub closes: BTreeMap<&'static str, u64>,
+}
+
+/// A running relay. Dropping it stops the relay without waiting.
+#[derive(Debug)]
+pub struct RelayHandle {
+    local_addr: SocketAddr,
+    public_key: PublicKey,
+    stop: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<Result<(), ServerError>>>,
+    shared: Arc<Shared>,
+}
+
+impl core::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Shared").finish_non_exhaustive()
+    }
+}
+
+impl RelayHandle {
+    /// The address the relay listens on.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The relay's permanent public key `SK.public`, for clients (TR-5).
+    #[must_use]
+    pub fn public_key(&self) -> PublicKey {
+        self.public_key
+    }
+
+    /// Counts of what the relay holds and did.
+    #[must_use]
+    pub fn stats(&self) -> RelayStats {
+        let committer = self.shared.committer.stats();
+        RelayStats {
+            connections: self.shared.connections.load(Ordering::Relaxed),
+            hub: self.shared.hub.stats(),
+            directory: self.shared.directory.len(),
+            blobs: self.shared.blobs.count(),
+            commits: committer.commits,
+            messages_written: committer.messages,
+            closes: self.shared.closes.snapshot(),
+        }
+    }
+
+    /// Stops gracefully (RELAY-23): no new connections; each connection stops reading,
+    /// waits until its messages in flight to the store are acked (at most half the grace
+    /// time), then closes with `unavailable`; finally the store finishes every queued commit.
+    ///
+    /// # Errors
+    /// A store that failed while finishing its commits.
+    pub async fn shutdown(mut self) -> Result<(), ServerError> {
+        let _ = self.stop.send(true);
+        match self.task.take() {
+            Some(task) => task.await.unwrap_or(Ok(())),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs until SIGTERM or Ctrl-C, then shuts down gracefully.
+    ///
+    /// # Errors
+    /// As [`RelayHandle::shutdown`].
+    pub async fn run_until_signal(self) -> Result<(), ServerError> {
+        wait_for_signal().await;
+        self.shutdown().await
+    }
+}
+
+impl Drop for RelayHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Opens the data directory and starts serving (RELAY-14, RELAY-17).
+///
+/// # Errors
+/// [`ServerError`] if the key, directory, store or blobs cannot be opened, or the address
+/// cannot be bound.
+pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
+    let data = config.data_dir.clone();
+    let (max_blob, blob_ttl) = (config.max_blob_len, config.blob_ttl_ms);
+    let opened = tokio::task::spawn_blocking(move || open_data(&data, max_blob, blob_ttl))
+        .await
+        .map_err(|_| ServerError::Store(crate::store::StoreError::Closed))??;
+    let (secret, directory, blobs, store, recovered) = opened;
+    let public_key = secret.public_key();
+    let committer = Committer::spawn(store, config.committer)?;
+    let policy = Policy {
+        ttl_ms: config.ttl_ms,
+        max_messages: config.max_queue_messages,
+        max_bytes: config.max_queue_bytes,
+        ..Policy::default()
+    };
+    let hub = Hub::new(policy, committer.handle(), PAYLOAD_CACHE_BYTES);
+    let refused = hub.restore(recovered);
+    if !refused.is_empty() {
+        let handle = committer.handle();
+        let _ = tokio::task::spawn_blocking(move || handle.delete_blocking(refused)).await;
+    }
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ServerError::Listen {
+            addr: config.listen.to_string(),
+            reason: e.to_string(),
+        })?;
+    let local_addr = listener.local_addr().map_err(|e| ServerError::Listen {
+        addr: config.listen.to_string(),
+        reason: e.to_string(),
+    })?;
+    let mut transport = RelayConfig::new(secret);
+    transport.handshake_timeout_ms = config.handshake_timeout_ms;
+    transport.idle_timeout_secs = config.idle_timeout_secs;
+    let (stop, shutdown) = watch::channel(false);
+    let shared = Arc::new(Shared {
+        transport,
+        hub,
+        directory,
+        blobs,
+        committer: committer.handle(),
+        shutdown,
+        connections: AtomicUsize::new(0),
+        next_id: AtomicU64::new(1),
+        closes: CloseCounts::default(),
+        config,
+    });
+    let task = tokio::spawn(serve(listener, Arc::clone(&shared), committer));
+    Ok(RelayHandle {
+        local_addr,
+        public_key,
+        stop,
+        task: Some(task),
+        shared,
+    })
+}
+
+type Opened = (
+    saltrelay_protocol::crypto::SecretKey,
+    Directory,
+    Blobs,
+    LogStore,
+    Vec<StoredMessage>,
+);
+
+/// RELAY-17: the key, the key directory, the blobs and the message store with every queued
+/// message (recovery, STORE-8).
+fn open_data(
+    data: &std::path::Path,
+    max_blob_len: u32,
+    blob_ttl_ms: u64,
+) -> Result<Opened, ServerError> {
+    let (secret, _) = keyfile::load_or_create(data)?;
+    let directory = Directory::open(data)?;
+    let store = LogStore::open(data.join(STORE_DIR_NAME), LogStoreConfig::default())?;
+    let mut recovered = Vec::new();
+    for recipient in store.recipients() {
+        recovered.extend(store.load_queue(&recipient)?);
+    }
+    Ok((
+        secret,
+        directory,
+        Blobs::open(data, max_blob_len, blob_ttl_ms)?,
+        store,
+        recovered,
+    ))
+}
+
+/// The accept loop and the sweeper, then graceful shutdown.
+async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    committer: Committer<LogStore>,
+) -> Result<(), ServerError> {
+    let mut shutdown = shared.shutdown.clone();
+    let mut tasks = JoinSet::new();
+    let sweeper = tokio::spawn(sweep(Arc::clone(&shared)));
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                if let Ok((stream, _)) = accepted {
+                    admit(stream, &shared, &mut tasks);
+                }
+            }
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(listener);
+    let grace = Duration::from_millis(shared.config.shutdown_grace_ms);
+    let _ = tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+    tasks.abort_all();
+    sweeper.abort();
+    // RELAY-23: every commit queued so far finishes before the store closes.
+    let result = tokio::task::spawn_blocking(move || committer.shutdown())
+        .await
+        .map_err(|_| ServerError::Store(crate::store::StoreError::Closed))?;
+    shared.directory.shutdown();
+    result.map(drop).map_err(ServerError::from)
+}
+
+/// RELAY-20: above the connection limit a new connection is closed at once, unread.
+fn admit(stream: TcpStream, shared: &Arc<Shared>, tasks: &mut JoinSet<()>) {
+    let open = shared.connections.fetch_add(1, Ordering::Relaxed);
+    if open >= shared.config.max_connections {
+        shared.connections.fetch_sub(1, Ordering::Relaxed);
+        shared.count_close("connection_limit");
+        return;
+    }
+    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+    let conn = Conn::new(stream, Arc::clone(shared), id);
+    let shared = Arc::clone(shared);
+    tasks.spawn(async move {
+        conn.run().await;
+        shared.connections.fetch_sub(1, Ordering::Relaxed);
+    });
+}
+
+/// RELAY-13, RELAY-18: writes messages held too long for an online recipient, and
+/// periodically deletes expired messages and blobs and reclaims store space.
+async fn sweep(shared: Arc<Shared>) {
+    let clock = Clock::new();
+    let spill_after = Duration::from_millis(shared.config.spill_after_ms);
+    let tick = (spill_after / 4).clamp(Duration::from_millis(20), Duration::from_secs(1));
+    let sweep_every = Duration::from_millis(shared.config.sweep_interval_ms.max(1));
+    let mut interval = tokio::time::interval(tick);
+    let mut last_sweep = tokio::time::Instant::now();
+    loop {
+        interval.tick().await;
+        if let Some(cutoff) = std::time::Instant::now().checked_sub(spill_after) {
+            shared.hub.spill_due(cutoff);
+        }
+        if last_sweep.elapsed() < sweep_every {
+            continue;
+        }
+        last_sweep = tokio::time::Instant::now();
+        let now = clock.now();
+        shared.hub.expire(now);
+        shared.committer.call(
+            move |store| {
+                let _ = store.expire(now);
+                let _ = store.maintain();
+            },
+            |_| {},
+        );
+        let blobs = shared.blobs.clone();
+        let _ = tokio::task::spawn_blocking(move || blobs.sweep(SystemTime::now())).await;
+    }
+}
