@@ -25,6 +25,12 @@ enum Command {
     Vectors(cmd::vectors::Args),
     /// Simulate relay load for a scenario and write a report.
     Simulate(cmd::simulate::Args),
+    /// Run the reference relay, or print its public key.
+    Relay(cmd::relay::Args),
+    /// Send a text or a file through a relay; exits 0 once the relay acked it.
+    Send(cmd::send::Args),
+    /// Receive, decrypt, ack and print messages from a relay.
+    Receive(cmd::receive::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +40,9 @@ fn main() -> ExitCode {
         Command::Message(args) => cmd::message::run(&args),
         Command::Vectors(args) => cmd::vectors::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
+        Command::Relay(args) => cmd::relay::run(args),
+        Command::Send(args) => cmd::send::run(args),
+        Command::Receive(args) => cmd::receive::run(args),
     };
     match result {
         Ok(code) => code,

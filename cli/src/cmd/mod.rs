@@ -2,5 +2,8 @@
 
 pub(crate) mod id;
 pub(crate) mod message;
+pub(crate) mod receive;
+pub(crate) mod relay;
+pub(crate) mod send;
 pub(crate) mod simulate;
 pub(crate) mod vectors;
