@@ -1,0 +1,116 @@
+//! Shared helpers of the process tests: a `saltrelay relay serve` child on 127.0.0.1 with a
+//! free port, identities made by `saltrelay id new`, and `send`/`receive` runs.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// The binary under test.
+pub fn saltrelay() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_saltrelay"))
+}
+
+/// A relay process; killed (SIGKILL) on drop unless stopped.
+pub struct RelayProcess {
+    pub child: Child,
+    pub addr: String,
+    pub key: String,
+}
+
+impl RelayProcess {
+    /// Starts `saltrelay relay serve --listen 127.0.0.1:0 --data DIR EXTRA...` and reads the
+    /// address and key it prints.
+    pub fn start(data: &Path, extra: &[&str]) -> Self {
+        let mut child = saltrelay()
+            .args(["relay", "serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("relay starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut next = || lines.next().expect("a line").expect("utf-8");
+        let addr = next()
+            .strip_prefix("saltrelay relay listening on ")
+            .expect("address line")
+            .to_owned();
+        let key = next()
+            .strip_prefix("public key ")
+            .expect("key line")
+            .to_owned();
+        Self { child, addr, key }
+    }
+
+    /// SIGTERM, then waits: the graceful shutdown of RELAY-23.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        self.child.wait().expect("relay exits")
+    }
+
+    /// SIGKILL: a crash.
+    pub fn crash(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `saltrelay id new --out DIR/NAME.id`; returns the key file and the identity.
+pub fn new_identity(dir: &Path, name: &str) -> (PathBuf, String) {
+    let path = dir.join(format!("{name}.id"));
+    let output = saltrelay()
+        .args(["id", "new", "--json", "--out"])
+        .arg(&path)
+        .output()
+        .expect("id new runs");
+    assert!(output.status.success());
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    (
+        path,
+        value["identity"].as_str().expect("identity").to_owned(),
+    )
+}
+
+/// Runs a client command (`send` or `receive`) against the relay.
+pub fn client(relay: &RelayProcess, command: &str, id: &Path, args: &[&str]) -> Output {
+    let output = saltrelay()
+        .args([
+            command,
+            "--relay",
+            &relay.addr,
+            "--relay-key",
+            &relay.key,
+            "--id",
+        ])
+        .arg(id)
+        .args(args)
+        .output()
+        .expect("client runs");
+    assert!(
+        output.status.success(),
+        "{command} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// The JSON lines a `--json` command printed.
+pub fn json_lines(output: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect()
+}
