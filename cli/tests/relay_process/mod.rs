@@ -15,6 +15,8 @@ pub fn saltrelay() -> Command {
 /// A relay process; killed (SIGKILL) on drop unless stopped.
 pub struct RelayProcess {
     pub child: Child,
+    /// Kept open so the relay's later output never meets a closed pipe.
+    _stdout: std::io::Lines<BufReader<std::process::ChildStdout>>,
     pub addr: String,
     pub key: String,
 }
@@ -41,7 +43,12 @@ impl RelayProcess {
             .strip_prefix("public key ")
             .expect("key line")
             .to_owned();
-        Self { child, addr, key }
+        Self {
+            child,
+            _stdout: lines,
+            addr,
+            key,
+        }
     }
 
     /// SIGTERM, then waits: the graceful shutdown of RELAY-23.
