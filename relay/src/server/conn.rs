@@ -425,7 +425,12 @@ impl Conn {
     /// the sending side, and reads until the client closes too, so the kernel does not
     /// reset the connection and drop the close-error.
     async fn finish(&mut self) {
-        let grace = Duration::from_millis(self.shared.config.slow_reader_timeout_ms.min(5_000));
+        let grace = Duration::from_millis(
+            self.shared
+                .config
+                .slow_reader_timeout_ms
+                .clamp(1_000, 5_000),
+        );
         let _ = tokio::time::timeout(grace, self.writer.write_all(&self.wbuf)).await;
         self.wbuf.clear();
         let _ = self.writer.shutdown().await;
