@@ -58,7 +58,7 @@ async fn send_all(
     acked: Arc<Mutex<BTreeSet<u64>>>,
 ) {
     for id in ids {
-        let target = to[(id % to.len() as u64) as usize];
+        let target = to[usize::try_from(id).expect("fits") % to.len()];
         match client
             .send_message(message(client.identity(), target, id))
             .await
@@ -119,7 +119,7 @@ fn sigkill_mid_load_loses_no_acked_message() {
             let ids: Vec<u64> = (0..PER_SENDER).map(|n| (s as u64) << 32 | n).collect();
             let (to, acked) = (targets.clone(), Arc::clone(&acked));
             tasks.push(tokio::spawn(async move {
-                send_all(&client, &to, ids, acked).await
+                send_all(&client, &to, ids, acked).await;
             }));
         }
         // Kill in the middle: once a good part of the load is acked, not all of it.

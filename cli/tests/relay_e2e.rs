@@ -98,8 +98,12 @@ fn two_identities_exchange_text_a_20_mb_file_and_receipts_then_nothing_remains()
     );
     assert!(relay.stop().success(), "SIGTERM shuts down cleanly");
 
-    // RELAY-17: the data directory holds the key, the directory, an empty store, no blobs.
-    let mut names: Vec<String> = std::fs::read_dir(&data)
+    assert_nothing_remains(&data, &sent);
+}
+
+/// RELAY-17: the data directory holds the key, the directory, an empty store, no blobs.
+fn assert_nothing_remains(data: &std::path::Path, sent: &[String]) {
+    let mut names: Vec<String> = std::fs::read_dir(data)
         .expect("data dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
@@ -117,7 +121,7 @@ fn two_identities_exchange_text_a_20_mb_file_and_receipts_then_nothing_remains()
     // STORE-6: no message ID survives in the segment files.
     for entry in std::fs::read_dir(data.join(STORE_DIR_NAME)).expect("store dir") {
         let bytes = std::fs::read(entry.expect("entry").path()).expect("segment");
-        for id in &sent {
+        for id in sent {
             let id = hex::decode(id).expect("hex");
             assert!(
                 !bytes.windows(8).any(|w| w == id.as_slice()),

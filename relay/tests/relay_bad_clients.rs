@@ -110,9 +110,8 @@ async fn a_flood_beyond_the_rate_limit_is_closed_with_rate_limited() {
         }
     }
     let closed = loop {
-        match next(&mut flooder).await {
-            ClientEvent::Closed(error) => break error,
-            _ => {}
+        if let ClientEvent::Closed(error) = next(&mut flooder).await {
+            break error;
         }
     };
     assert_eq!(closed.close_reason(), Some("rate_limited"));

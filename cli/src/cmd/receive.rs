@@ -229,7 +229,7 @@ fn unique_path(dir: &std::path::Path, name: &str) -> PathBuf {
     if !first.exists() {
         return first;
     }
-    (1..)
+    (1..u32::MAX)
         .map(|n| dir.join(format!("{name}.{n}")))
         .find(|p| !p.exists())
         .expect("some suffix is free")

@@ -78,11 +78,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             println!("{}", key.public_key().to_hex());
             Ok(ExitCode::SUCCESS)
         }
-        RelayCommand::Serve(serve) => serve_relay(*serve),
+        RelayCommand::Serve(serve) => serve_relay(&serve),
     }
 }
 
-fn serve_relay(args: ServeArgs) -> anyhow::Result<ExitCode> {
+fn serve_relay(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = ServerConfig::new(args.listen, &args.data);
     config.trace = args.trace;
     config.verbose = args.verbose;

@@ -11,8 +11,9 @@
 //!    blobs through the same handle, from any task ([`Client::handle`] clones it).
 //! 4. [`Client::close`] flushes and closes; [`ClientEvent::Closed`] reports any other end.
 //!
-//! Cost: one tokio task, a 16 KiB read buffer and two channels per connection; the handshake
-//! costs four X25519 operations. Ten thousand idle clients fit in a few tens of MiB.
+//! Cost: one tokio task, a read buffer of 16 kibibytes and two channels per connection; the
+//! handshake costs four `X25519` operations. Ten thousand idle clients fit in a few tens of
+//! mebibytes.
 
 pub mod clock;
 mod driver;

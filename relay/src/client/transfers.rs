@@ -162,9 +162,7 @@ impl Transfers {
                 }
             },
             Payload::BlobDownloadChunk(chunk) => {
-                let Some(download) = self.downloads.get_mut(&chunk.request_id) else {
-                    return None;
-                };
+                let download = self.downloads.get_mut(&chunk.request_id)?;
                 let fits = download.expected.is_some_and(|len| {
                     download.data.len() == chunk.offset as usize
                         && download.data.len() + chunk.data.len() <= len

@@ -5,6 +5,7 @@
 //! after a done, for group blobs). An upload is written to `tmp-<id>` and renamed once
 //! complete and flushed; leftovers of uploads cut off by a crash are removed at start.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -50,7 +51,10 @@ pub struct Download {
 }
 
 fn hex(id: &BlobId) -> String {
-    id.iter().map(|b| format!("{b:02x}")).collect()
+    id.iter().fold(String::with_capacity(32), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 impl Blobs {

@@ -21,7 +21,7 @@ pub struct ServerConfig {
     pub ttl_ms: u64,
     /// Most messages one recipient's queue holds (RELAY-11; default 10,000).
     pub max_queue_messages: u32,
-    /// Most bytes one recipient's queue holds (RELAY-11; default 64 MiB).
+    /// Most bytes one recipient's queue holds (RELAY-11; default `64 << 20`).
     pub max_queue_bytes: u32,
     /// Handshake deadline, including the login decision (TR-27; default 20 s).
     pub handshake_timeout_ms: u64,
@@ -36,7 +36,7 @@ pub struct ServerConfig {
     /// Messages of one connection awaiting their ack before the relay stops reading from it
     /// (RELAY-20; default 1,024).
     pub max_unacked_per_connection: usize,
-    /// Bytes the relay queues for one connection before it stops adding (RELAY-20; 256 KiB).
+    /// Bytes the relay queues for one connection before it stops adding (RELAY-20; default `256 << 10`).
     pub write_buffer_limit: usize,
     /// How long a connection's write buffer may stay full before it is closed as a slow
     /// reader (RELAY-20; default 30 s).
@@ -46,7 +46,7 @@ pub struct ServerConfig {
     pub spill_after_ms: u64,
     /// How often the sweeper runs (RELAY-18; default 60 s).
     pub sweep_interval_ms: u64,
-    /// Largest blob accepted (TR-25; default 50 MiB).
+    /// Largest blob accepted (TR-25; default 52,428,800 bytes).
     pub max_blob_len: u32,
     /// How long a blob is kept (RELAY-19; default 14 days).
     pub blob_ttl_ms: u64,

@@ -196,7 +196,7 @@ impl Conn {
                 }
                 decided = wait_bind(&mut self.pending_bind), if self.pending_bind.is_some() => {
                     let (request, _) = self.pending_bind.take().expect("a pending bind");
-                    self.decide(request, decided);
+                    self.decide(request, decided.is_ok());
                 }
                 fetched = wait_fetch(&mut self.fetch), if self.fetch.is_some() => {
                     let fetch = self.fetch.take().expect("a pending fetch");
@@ -235,10 +235,7 @@ impl Conn {
     fn input(&mut self, bytes: &[u8]) {
         let now = self.clock.now();
         let traced = self.tracer.enabled() && self.machine.is_established();
-        if !traced {
-            let _ = self.machine.handle_bytes(now, bytes);
-            self.drain_outputs();
-        } else {
+        if traced {
             let mut splitter = self.splitter.take().unwrap_or_default();
             splitter.push(bytes);
             while let Some(frame) = splitter.next_unit() {
@@ -259,6 +256,9 @@ impl Conn {
                 }
             }
             self.splitter = Some(splitter);
+        } else {
+            let _ = self.machine.handle_bytes(now, bytes);
+            self.drain_outputs();
         }
         self.check_rate();
     }
@@ -337,7 +337,7 @@ impl Conn {
             .directory
             .bind(request.identity(), request.public_key())
         {
-            Binding::Bound => self.decide(request, Ok(())),
+            Binding::Bound => self.decide(request, true),
             Binding::Taken => {
                 let _ = self
                     .machine
@@ -348,10 +348,10 @@ impl Conn {
         }
     }
 
-    fn decide(&mut self, request: LoginRequest, bound: Result<(), ServerError>) {
+    fn decide(&mut self, request: LoginRequest, bound: bool) {
         let now = self.clock.now();
         let identity = request.identity();
-        let accepted = bound.is_ok() && !self.draining;
+        let accepted = bound && !self.draining;
         let login = accepted
             .then(|| self.shared.hub.login(identity, self.me.clone()).ok())
             .flatten();
@@ -371,7 +371,7 @@ impl Conn {
                 self.wbuf.extend_from_slice(&bytes);
             }
         }
-        self.mailbox = self.shared.hub.mailbox_of(&identity);
+        self.mailbox = self.shared.hub.mailbox_of(identity);
         self.tracer
             .note(&format!("accepted {identity}, {queued} queued"));
         if self.tracer.enabled() {

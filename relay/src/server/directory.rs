@@ -158,7 +158,7 @@ impl Directory {
         keys.insert(identity, key);
         let request = Request {
             identity,
-            record: encode(&identity, &key),
+            record: encode(identity, &key),
             done,
         };
         if let Err(mpsc::SendError(request)) = writer.send(request) {
@@ -188,7 +188,7 @@ fn closed(path: &Path) -> ServerError {
 }
 
 /// One record (RELAY-15).
-fn encode(identity: &Identity, key: &PublicKey) -> [u8; RECORD_LEN] {
+fn encode(identity: Identity, key: &PublicKey) -> [u8; RECORD_LEN] {
     let mut record = [0u8; RECORD_LEN];
     record[..IDENTITY_LEN].copy_from_slice(identity.as_bytes());
     record[IDENTITY_LEN..IDENTITY_LEN + KEY_LEN].copy_from_slice(key.as_bytes());

@@ -220,8 +220,8 @@ impl Hub {
     }
 
     /// The recipient's mailbox, if it has one.
-    pub(crate) fn mailbox_of(&self, identity: &Identity) -> Option<MailboxId> {
-        self.lock().ids.get(identity).copied()
+    pub(crate) fn mailbox_of(&self, identity: Identity) -> Option<MailboxId> {
+        self.lock().ids.get(&identity).copied()
     }
 
     /// Takes an outgoing message (RELAY-3 to RELAY-7, RELAY-11, RELAY-13).
@@ -256,7 +256,7 @@ impl Hub {
         let no_queue = flags.contains(Flags::NO_QUEUE);
         let payload: Arc<[u8]> = payload.into();
         let in_memory = online || no_queue;
-        let stage = if in_memory {
+        let initial = if in_memory {
             Stage::Memory(Arc::clone(&payload))
         } else {
             Stage::Writing {
@@ -273,7 +273,7 @@ impl Hub {
             len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
             deadline: self.policy.expiry(now, flags),
             state: Mutex::new(EntryState {
-                stage,
+                stage: initial,
                 origin: wants_ack.then(|| origin.clone()),
             }),
         });
@@ -296,7 +296,7 @@ impl Hub {
             }
         } else {
             // Under the hub lock, so appends reach the committer in acceptance order.
-            self.write(&entry, payload);
+            self.write(&entry, &payload);
         }
         if let Some(owner) = &state.owners[mailbox.0 as usize] {
             owner.wake();
@@ -414,13 +414,13 @@ impl Hub {
                 recipient_acked: false,
             };
             drop(state);
-            self.write(entry, payload);
+            self.write(entry, &payload);
         }
     }
 
     /// Appends an entry through the group committer; its completion acks the sender once
     /// durable (RELAY-13, STORE-7).
-    fn write(&self, entry: &Arc<Entry>, payload: Arc<[u8]>) {
+    fn write(&self, entry: &Arc<Entry>, payload: &[u8]) {
         let message = BufferedMessage {
             recipient: entry.recipient,
             sender: entry.sender,
@@ -469,8 +469,8 @@ fn on_written(
     cache: &Cache,
 ) {
     let mut state = entry.lock();
-    let stage = std::mem::replace(&mut state.stage, Stage::Gone);
-    match (result.map(|ids| ids.first().copied()), stage) {
+    let previous = std::mem::replace(&mut state.stage, Stage::Gone);
+    match (result.map(|ids| ids.first().copied()), previous) {
         (
             Ok(Some(record)),
             Stage::Writing {

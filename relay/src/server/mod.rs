@@ -31,6 +31,7 @@ mod payload;
 mod run;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -59,8 +60,10 @@ impl MessageHeader {
         self.message_id
             .to_le_bytes()
             .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+            .fold(String::with_capacity(16), |mut s, b| {
+                let _ = write!(s, "{b:02x}");
+                s
+            })
     }
 }
 

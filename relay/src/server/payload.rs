@@ -113,7 +113,7 @@ impl Conn {
                 self.transmit(&Payload::OutgoingMessageAck(MessageAck {
                     identity: header.receiver,
                     message_id: header.message_id,
-                }))
+                }));
             }
             Accepted::AckNow => {}
             Accepted::AckLater => {

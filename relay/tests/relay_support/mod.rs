@@ -1,7 +1,13 @@
 //! Shared helpers of the relay server tests: an embedded relay on 127.0.0.1 in a temporary
 //! directory, identities, and real end-to-end messages.
 
-#![allow(dead_code, unreachable_pub)]
+// Each test binary uses a different part of these helpers; ids seed test bytes on purpose.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::cast_possible_truncation,
+    clippy::items_after_statements
+)]
 
 use std::path::Path;
 use std::time::Duration;
