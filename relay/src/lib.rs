@@ -4,7 +4,7 @@
 //! per-recipient mailboxes, header flags, caps and expiry. It reads no clock (time is an
 //! argument) and owns no sockets, so the relay-load simulator drives the very same code on
 //! virtual time. [`store`] is the durable embedded buffer behind a small trait. With the
-//! feature `runtime`, [`server`] is the tokio relay server and [`client`] its client library;
+//! feature `runtime`, `server` is the tokio relay server and `client` its client library;
 //! the default build stays tokio-free.
 //!
 //! # Errors

@@ -3,7 +3,7 @@
 //!
 //! The machines hide their counters, so the tracer keeps its own: the n-th frame a side sends
 //! after the handshake uses counter n + 2 (TR-2, TR-9, TR-14). To name every incoming frame,
-//! a traced connection feeds its machine one complete frame at a time ([`Splitter`]); the
+//! a traced connection feeds its machine one complete frame at a time (a splitter); the
 //! outputs of that one call then belong to that frame. Tracing costs a copy per frame and is
 //! off by default.
 
