@@ -1,4 +1,4 @@
-//! Sending a connected recipient its queue: in order, a bounded batch at a time, payloads
+//! Sending a connected recipient its queue (RELAY-22): in order, a bounded batch at a time, payloads
 //! from memory or read back from the store, then queue-send-complete (RELAY-3, RELAY-6,
 //! RELAY-20); and blob downloads, chunk by chunk as the socket drains (TR-25).
 
