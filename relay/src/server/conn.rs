@@ -214,6 +214,10 @@ impl Conn {
                     let _ = self.machine.handle_timeout(self.clock.now());
                     self.drain_outputs();
                 }
+                () = crate::client::clock::sleep_until_instant(drain_deadline), if self.draining => {
+                    // RELAY-23: the grace time is over; end even with acks outstanding.
+                    self.end(ConnectionError::ShuttingDown);
+                }
                 () = crate::client::clock::sleep_until_instant(stall) => {
                     // RELAY-20: the client has not read for the slow-reader timeout.
                     self.end(ConnectionError::SlowReader);
