@@ -21,6 +21,8 @@ enum Command {
     Id(cmd::id::Args),
     /// Generate and verify the test vectors in vectors/saltrelay/.
     Vectors(cmd::vectors::Args),
+    /// Run the benchmarks beside libsodium and write reports/bench/.
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Id(args) => cmd::id::run(args),
         Command::Vectors(args) => cmd::vectors::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
     };
     match result {
         Ok(code) => code,
