@@ -6,13 +6,12 @@ mod support;
 
 use std::hint::black_box;
 
-use criterion::{
-    BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement::WallTime,
-};
+use criterion::{BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput};
 use rand_core::Rng as _;
 use saltrelay_bench::layer::LayerMarker;
 use saltrelay_protocol::crypto::{self, BoxKey, Nonce, PublicKey, SecretBoxKey, SecretKey, labels};
 use saltrelay_protocol::testing::seeded_rng;
+use support::clock::Clock;
 use support::{BOX_SIZES, FRAME_SIZES, MAC_SIZES, message, sodium};
 
 /// The keys and nonce every bench uses, ours and libsodium's from the same bytes.
@@ -67,7 +66,7 @@ impl Fixture {
     }
 }
 
-fn x25519(c: &mut Criterion, f: &Fixture) {
+fn x25519(c: &mut Criterion<Clock>, f: &Fixture) {
     let mut ours = c.benchmark_group("x25519");
     let mut rng = seeded_rng(1);
     ours.bench_function("keygen", |b| {
@@ -92,7 +91,7 @@ fn x25519(c: &mut Criterion, f: &Fixture) {
     theirs.finish();
 }
 
-fn box_key(c: &mut Criterion, f: &Fixture) {
+fn box_key(c: &mut Criterion<Clock>, f: &Fixture) {
     let mut ours = c.benchmark_group("box");
     ours.bench_function("beforenm", |b| {
         b.iter(|| BoxKey::derive(&f.secret, black_box(&f.peer)));
@@ -107,7 +106,7 @@ fn box_key(c: &mut Criterion, f: &Fixture) {
 }
 
 /// `box/{seal,open,seal_in_place,open_in_place}/N` for ours, then libsodium's mirror.
-fn box_seal_open(c: &mut Criterion, f: &Fixture) {
+fn box_seal_open(c: &mut Criterion<Clock>, f: &Fixture) {
     let key = f.box_key.expose_secret();
     let nonce = f.nonce.as_bytes();
     for &len in &BOX_SIZES {
@@ -158,7 +157,7 @@ fn box_seal_open(c: &mut Criterion, f: &Fixture) {
 }
 
 /// `secretbox/{seal,open}/N` at the transport's frame sizes, then libsodium's mirror.
-fn secretbox(c: &mut Criterion, f: &Fixture) {
+fn secretbox(c: &mut Criterion<Clock>, f: &Fixture) {
     let key = f.secretbox_key.expose_secret();
     let nonce = f.nonce.as_bytes();
     for &len in &FRAME_SIZES {
@@ -186,7 +185,7 @@ fn secretbox(c: &mut Criterion, f: &Fixture) {
 }
 
 /// `kdf/derive_key/32` (PRIM-9) and `blake2b/mac/N` (keyed, with salt and personal, PRIM-8).
-fn blake2b(c: &mut Criterion, f: &Fixture) {
+fn blake2b(c: &mut Criterion<Clock>, f: &Fixture) {
     let key = f.box_key.expose_secret();
     let label = labels::METADATA_KEY;
     let (salt, personal) = (sodium::pad16(label.salt), sodium::pad16(label.personal));
@@ -220,7 +219,11 @@ fn blake2b(c: &mut Criterion, f: &Fixture) {
 
 /// A group for `area` with throughput `len` bytes; its benches take ids `area/op/len` from
 /// [`sized`]. One group per size keeps ours and libsodium's runs of one size close in time.
-fn sized_group<'c>(c: &'c mut Criterion, area: &str, len: usize) -> BenchmarkGroup<'c, WallTime> {
+fn sized_group<'c>(
+    c: &'c mut Criterion<Clock>,
+    area: &str,
+    len: usize,
+) -> BenchmarkGroup<'c, Clock> {
     let mut group = c.benchmark_group(area);
     group.throughput(Throughput::Bytes(
         u64::try_from(len).expect("usize fits in u64"),

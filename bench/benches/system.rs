@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use saltrelay_bench::layer::{LayerMarker, criterion_home};
+use support::clock::Clock;
 
 /// Bytes per record in the commit benches: a stored message of typical text size.
 const RECORD_LEN: usize = 256;
@@ -44,7 +45,7 @@ fn timed_overwrite(file: &mut File, page: &[u8]) -> Duration {
     start.elapsed()
 }
 
-fn fs(c: &mut Criterion) {
+fn fs(c: &mut Criterion<Clock>) {
     // On the same file system as the target directory, not /tmp (which may be tmpfs).
     let home = criterion_home(Path::new("."));
     std::fs::create_dir_all(&home).expect("criterion directory");
@@ -86,7 +87,8 @@ fn main() {
         "What the machine charges the relay for durability: an append of N records of 256 B \
          followed by one fdatasync, on the file system of the target directory.",
     );
-    let mut c = support::criterion_for_layer(&marker);
+    // fdatasync waits on the disk: CPU time would not see it.
+    let mut c = support::criterion_with_clock(&marker, Clock::Wall);
     fs(&mut c);
     c.final_summary();
 }

@@ -32,6 +32,8 @@ pub struct LayerMarker {
     pub description: String,
     /// The baseline measured in the same run, if any, with its version ("libsodium 1.0.18").
     pub baseline: Option<String>,
+    /// The clock the times were read from ("CPU time of the measuring thread", "wall time").
+    pub clock: String,
     /// How the bench binary was compiled.
     pub build: BuildInfo,
 }
@@ -47,6 +49,7 @@ impl LayerMarker {
             order,
             description: description.to_owned(),
             baseline: None,
+            clock: "wall time".to_owned(),
             build: BuildInfo::current(),
         }
     }

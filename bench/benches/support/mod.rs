@@ -9,11 +9,13 @@
     reason = "each bench target includes this module and uses a different part of it"
 )]
 
+pub(crate) mod clock;
 pub(crate) mod sodium;
 
 use std::path::Path;
 use std::time::Duration;
 
+use clock::Clock;
 use criterion::Criterion;
 use saltrelay_bench::layer::{LayerMarker, criterion_home};
 
@@ -22,14 +24,23 @@ const WARM_UP: Duration = Duration::from_secs(1);
 /// Measurement per benchmark in the full profile; `--measurement-time` wins.
 const MEASUREMENT: Duration = Duration::from_secs(3);
 
-/// A criterion writing below `<criterion home>/<layer>`, with the layer's marker written
-/// there first, configured from the command line (`--test`, `--warm-up-time`, filters, …).
-pub(crate) fn criterion_for_layer(marker: &LayerMarker) -> Criterion {
+/// A criterion reading the clock chosen by `SALTRELAY_BENCH_CLOCK` (thread CPU time unless
+/// `wall`), writing below `<criterion home>/<layer>` with the layer's marker written there
+/// first, configured from the command line (`--test`, `--warm-up-time`, filters, …).
+pub(crate) fn criterion_for_layer(marker: &LayerMarker) -> Criterion<Clock> {
+    criterion_with_clock(marker, Clock::from_env())
+}
+
+/// As [`criterion_for_layer`] with a fixed clock (wall time for benches that wait on I/O).
+pub(crate) fn criterion_with_clock(marker: &LayerMarker, clock: Clock) -> Criterion<Clock> {
     let dir = criterion_home(Path::new(".")).join(&marker.name);
+    let mut marker = marker.clone();
+    clock.describe().clone_into(&mut marker.clock);
     marker
         .write(&dir)
         .expect("the criterion directory is writable (it is under the target directory)");
     Criterion::default()
+        .with_measurement(clock)
         .warm_up_time(WARM_UP)
         .measurement_time(MEASUREMENT)
         .output_directory(&dir)

@@ -115,9 +115,10 @@ fn provenance(out: &mut String, inputs: &Inputs<'_>) {
     for marker in inputs.results.layers.values() {
         put!(
             out,
-            "| build of `{}` | {} |\n",
+            "| layer `{}` | built with {}; times are {} |\n",
             marker.name,
-            marker.build.label()
+            marker.build.label(),
+            marker.clock
         );
         if let Some(baseline) = &marker.baseline {
             put!(
@@ -129,9 +130,10 @@ fn provenance(out: &mut String, inputs: &Inputs<'_>) {
     }
     out.push_str(
         "\nTimes are criterion medians per operation, with their 95 % bootstrap confidence \
-         interval. A ratio is our median divided by the baseline's median measured in the same \
-         run: below 1.00 we are faster, above 1.00 slower. The machine is shared, so compare \
-         ratios rather than absolute times.\n\n",
+         interval, on the clock named per layer above: thread CPU time unless the layer waits on \
+         the disk, so that other work on a shared machine does not count. A ratio is our \
+         median divided by the baseline's median measured in the same run: below 1.00 we are \
+         faster, above 1.00 slower.\n\n",
     );
 }
 
