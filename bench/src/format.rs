@@ -5,11 +5,12 @@
 /// `7.77 µs`, `4.68 ms`, `1.20 s`.
 #[must_use]
 pub fn duration(ns: f64) -> String {
-    let (value, unit) = if ns < 1e3 {
+    // Thresholds just below each power: 999.7 ns rounds to "1.00 µs", not "1000 ns".
+    let (value, unit) = if ns < 999.5 {
         (ns, "ns")
-    } else if ns < 1e6 {
+    } else if ns < 999_500.0 {
         (ns / 1e3, "µs")
-    } else if ns < 1e9 {
+    } else if ns < 999_500_000.0 {
         (ns / 1e6, "ms")
     } else {
         (ns / 1e9, "s")
@@ -79,6 +80,9 @@ pub fn significant(value: f64) -> String {
         let m = value.abs().log10().floor() as i32;
         m
     };
+    // 0.99999 has magnitude -1 but prints as "1.00": take the magnitude after rounding.
+    let rounds_up = value.abs() >= 10f64.powi(magnitude + 1) - 0.5 * 10f64.powi(magnitude - 2);
+    let magnitude = if rounds_up { magnitude + 1 } else { magnitude };
     let decimals = usize::try_from((2 - magnitude).max(0)).unwrap_or(0);
     format!("{value:.decimals$}")
 }
@@ -172,6 +176,10 @@ mod tests {
         assert_eq!(duration(4_678_666.0), "4.68 ms");
         assert_eq!(duration(1.2e9), "1.20 s");
         assert_eq!(duration(0.0), "0.00 ns");
+        assert_eq!(duration(999.99), "1.00 µs");
+        assert_eq!(significant(0.99999), "1.00");
+        assert_eq!(significant(9.996), "10.0");
+        assert_eq!(significant(0.123), "0.123");
     }
 
     #[test]

@@ -5,6 +5,28 @@ use std::path::Path;
 use crate::id::BenchId;
 use crate::layer::LayerMarker;
 use crate::load::{Estimate, Interval, Measurement, Results, Throughput};
+use crate::machine::{Environment, Machine};
+
+/// A fixed environment, so rendered text does not depend on the machine running the tests.
+pub(crate) fn environment() -> Environment {
+    Environment {
+        commands: vec![
+            "cargo bench -p saltrelay-bench".into(),
+            "saltrelay bench report".into(),
+        ],
+        commit: "abc".into(),
+        date: "2025-01-01T00:00:00Z".into(),
+        machine: Machine {
+            cpu_model: "cpu".into(),
+            logical_cpus: 2,
+            memory_gib: 24,
+            os: "linux".into(),
+            cpu_flags: vec!["sse2".into(), "avx2".into()],
+        },
+        rustc: "rustc 1.95.0".into(),
+        rustflags: None,
+    }
+}
 
 /// An estimate of `ns` with a ±5 % interval.
 pub(crate) fn estimate(ns: f64) -> Estimate {

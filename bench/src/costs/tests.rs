@@ -2,27 +2,11 @@
 //! layer provides them.
 
 use super::*;
-use crate::machine::{Environment, Machine};
+use crate::machine::Environment;
 use crate::testing::results_of;
 
 fn env() -> Environment {
-    Environment {
-        commands: vec![
-            "cargo bench -p saltrelay-bench".into(),
-            "saltrelay bench report".into(),
-        ],
-        commit: "abc".into(),
-        date: "2025-01-01T00:00:00Z".into(),
-        machine: Machine {
-            cpu_model: "cpu".into(),
-            logical_cpus: 2,
-            memory_gib: 24,
-            os: "linux".into(),
-            cpu_flags: vec![],
-        },
-        rustc: "rustc 1.95.0".into(),
-        rustflags: None,
-    }
+    crate::testing::environment()
 }
 
 /// Primitive and system medians on exact lines: seal 1000 + 2/B, open 1200 + 2/B, commit
