@@ -17,11 +17,26 @@
 //! such pair gets a ratio. Numeric parameters with a byte throughput become throughput plots.
 //!
 //! # Adding a layer
-//! Add `benches/<layer>.rs` and a `[[bench]]` entry with `harness = false`; its `main` builds
-//! a [`layer::LayerMarker`] (name, title, order, description), calls
-//! `support::criterion_for_layer(&marker)` and runs its groups. Nothing else changes: the
-//! report finds the new layer, tables it and plots it; `costs.json` prefers the new layer's
-//! ids (`frame/seal/*`, `handshake/relay`, `store/commit/*`) over the estimates.
+//! 1. Write `benches/<layer>.rs` starting with `mod support;`; add to `bench/Cargo.toml`
+//!    `[[bench]] name = "<layer>" harness = false` (and the layer's crate as a dev-dependency).
+//! 2. Its `main` builds a [`layer::LayerMarker`] (`name`, `title`, `order`: E2E 20, transport
+//!    30, relay 40, simulator 50; a one-sentence `description`), calls
+//!    `support::criterion_for_layer(&marker)` (thread CPU time) or
+//!    `support::criterion_with_clock(&marker, Clock::Wall)` (anything that waits on I/O), runs
+//!    its groups and ends with `c.final_summary()`.
+//! 3. Ids `area/operation/parameter`, with `Throughput::Bytes` where a size is the parameter
+//!    (`Throughput::Elements` for counts). Nothing else changes: the report finds the layer,
+//!    tables it, plots it.
+//!
+//! Ids this crate already gives meaning to:
+//! - `e2e/seal_text_cached/1024`: checked against `libsodium/box/seal/1024` (issue 5's
+//!   target, [`markdown::TARGETS`]).
+//! - `frame/seal/<bytes>`, `frame/open/<bytes>`: replace the secretbox estimate of
+//!   `frame_seal_ns` / `frame_open_ns` in `costs.json`.
+//! - `handshake/relay[/…]`: replaces the estimate of `relay_handshake_ns`
+//!   ([`costs::HANDSHAKE_RECIPE`]).
+//! - `store/commit/<records>` (with `Throughput::Elements`): replaces the file-system estimate
+//!   of `store_commit_ns`.
 
 pub mod costs;
 mod error;
