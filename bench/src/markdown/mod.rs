@@ -278,27 +278,45 @@ fn layers(out: &mut String, inputs: &Inputs<'_>) {
         if let Some(marker) = marker {
             put!(out, "{}\n\n", marker.description);
         }
-        out.push_str(
-            "| id | median | 95 % CI | throughput | libsodium | ratio |\n\
-             | --- | ---: | ---: | ---: | ---: | ---: |\n",
-        );
-        for m in rows.iter().filter(|m| m.id.baseline.is_none()) {
-            let theirs = inputs.results.baseline_of(&m.id);
+        let ours: Vec<&Measurement> = rows
+            .iter()
+            .copied()
+            .filter(|m| m.id.baseline.is_none())
+            .collect();
+        let compared = ours
+            .iter()
+            .any(|m| inputs.results.baseline_of(&m.id).is_some());
+        out.push_str("| id | median | 95 % CI | throughput |");
+        out.push_str(if compared {
+            " libsodium | ratio |\n"
+        } else {
+            "\n"
+        });
+        out.push_str("| --- | ---: | ---: | ---: |");
+        out.push_str(if compared { " ---: | ---: |\n" } else { "\n" });
+        for m in ours {
             let ci = m.median.confidence_interval;
             put!(
                 out,
-                "| `{}` | {} | {} – {} | {} | {} | {} |\n",
+                "| `{}` | {} | {} – {} | {} |",
                 m.id,
                 format::duration(m.median.point),
                 format::duration(ci.lower_bound),
                 format::duration(ci.upper_bound),
                 throughput(m),
-                theirs.map_or_else(|| "—".to_owned(), |t| format::duration(t.median.point)),
-                theirs.map_or_else(
-                    || "—".to_owned(),
-                    |t| format::ratio(m.median.point / t.median.point)
-                ),
             );
+            if compared {
+                let theirs = inputs.results.baseline_of(&m.id);
+                let (median, ratio) = theirs.map_or_else(
+                    || ("—".to_owned(), "—".to_owned()),
+                    |t| {
+                        let r = m.median.point / t.median.point;
+                        (format::duration(t.median.point), format::ratio(r))
+                    },
+                );
+                put!(out, " {median} | {ratio} |");
+            }
+            out.push('\n');
         }
         out.push('\n');
         for (layer, file) in inputs.plots.costs.iter().filter(|(l, _)| l == name) {

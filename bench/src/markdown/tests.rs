@@ -39,10 +39,21 @@ fn shows_provenance_ratios_and_their_geometric_mean() {
         "![throughput of the primitives layer](throughput-primitives.svg)",
         "![cost per operation, primitives layer](costs-primitives.svg)",
         "| `x25519/keygen` | 25.0 µs | 23.8 µs – 26.2 µs | 40.0 k op/s | — | — |",
+        "| id | median | 95 % CI | throughput | libsodium | ratio |",
         "Build variants have not been measured",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
+}
+
+#[test]
+fn layer_without_a_baseline_has_no_ratio_columns() {
+    let text = render_rows(&[("fs/fsync/4096", 200_000.0)], None);
+    assert!(
+        text.contains("| id | median | 95 % CI | throughput |\n| --- |"),
+        "{text}"
+    );
+    assert!(text.contains("| `fs/fsync/4096` | 200 µs | 190 µs – 210 µs | 19.5 MiB/s |\n"));
 }
 
 #[test]
