@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 #[non_exhaustive]
 pub enum ReportError {
     /// A file or directory could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("cannot read or write {}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -15,7 +15,7 @@ pub enum ReportError {
         source: std::io::Error,
     },
     /// A JSON file did not parse, or a value could not be serialised.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: not the JSON expected", path.display())]
     Json {
         /// The file.
         path: PathBuf,

@@ -230,12 +230,14 @@ fn remove_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The current directory when it is the repository root, else the one this binary was built in.
+/// The current directory when it is the repository root, else the one this binary was built
+/// in; absolute, because the bench binaries run in another directory and inherit paths from us.
 fn repository_root() -> PathBuf {
     let here = PathBuf::from(".");
-    if here.join("bench/Cargo.toml").is_file() {
+    let root = if here.join("bench/Cargo.toml").is_file() {
         here
     } else {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-    }
+    };
+    std::fs::canonicalize(&root).unwrap_or(root)
 }
