@@ -168,7 +168,8 @@ fn draw_bars(
         return Ok(());
     }
     let x_min = 10f64.powf(lo.log10().floor());
-    let x_max = 10f64.powf((hi * 3.0).log10().ceil());
+    // At least two decades: within one, plotters labels every step and the labels collide.
+    let x_max = 10f64.powf((hi * 3.0).log10().ceil()).max(x_min * 100.0);
     let n = f64::from(u32::try_from(rows.len()).unwrap_or(u32::MAX));
     let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 20))

@@ -99,11 +99,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         BenchCommand::Report { criterion_dir, out } => {
             let home = criterion_dir.unwrap_or_else(|| criterion_home(&root));
+            let shown = home
+                .strip_prefix(&root)
+                .unwrap_or(&home)
+                .display()
+                .to_string();
             let commands = vec![
-                format!(
-                    "# the results found in {}, from an earlier `cargo bench -p saltrelay-bench`",
-                    home.display()
-                ),
+                format!("# results in {shown}, from an earlier `cargo bench -p saltrelay-bench`"),
                 "saltrelay bench report".to_owned(),
             ];
             report(&root, &home, out.out, commands)
