@@ -107,8 +107,14 @@ pub struct PerRecord {
 pub fn derive(results: &Results, env: &Environment) -> Result<CostFile, Vec<&'static str>> {
     let mut missing = Vec::new();
     let handshake = handshake(results);
-    let open = per_byte(results, &["frame/open", "secretbox/open"]);
-    let seal = per_byte(results, &["frame/seal", "secretbox/seal"]);
+    let open = per_byte(
+        results,
+        &["transport/frame_open", "frame/open", "secretbox/open"],
+    );
+    let seal = per_byte(
+        results,
+        &["transport/frame_seal", "frame/seal", "secretbox/seal"],
+    );
     let commit = per_record(results, &["store/commit", "fs/commit"]);
     let fsync = single(results, &["fs/fsync/4096"]);
     for (name, ok) in [
@@ -169,11 +175,10 @@ fn whole_ns(ns: f64) -> u64 {
 }
 
 fn handshake(results: &Results) -> Option<Fixed> {
-    if let Some(m) = results
-        .measurements
-        .iter()
-        .find(|m| m.id.baseline.is_none() && m.id.series() == "handshake/relay")
-    {
+    if let Some(m) = results.measurements.iter().find(|m| {
+        m.id.baseline.is_none()
+            && ["handshake/relay", "transport/handshake_relay"].contains(&m.id.series().as_str())
+    }) {
         return Some(Fixed {
             value: whole_ns(m.median.point),
             from: format!("median of {}", m.id),
@@ -188,7 +193,7 @@ fn handshake(results: &Results) -> Option<Fixed> {
     Some(Fixed {
         value: whole_ns(total),
         from: format!(
-            "estimate until a handshake/relay bench exists: sum of the medians of {} (the \
+            "estimate until a transport/handshake_relay bench exists: sum of the medians of {} (the \
              relay's side of a handshake: temporary key, two box keys, the two vouch secrets, \
              vouch key and MAC, server-hello and login-ack sealed, login opened)",
             parts.join(" + ")
@@ -234,11 +239,11 @@ fn sizes_list(sizes: &[u64]) -> String {
 
 fn per_byte(results: &Results, candidates: &[&str]) -> Option<PerByte> {
     let (series, sizes, fit) = fit_series(results, candidates)?;
-    let estimate = if series.starts_with("frame/") {
-        String::new()
-    } else {
+    let estimate = if series.starts_with("secretbox/") {
         " (estimate until frame benches exist: a transport frame is one XSalsa20-Poly1305 box)"
             .to_owned()
+    } else {
+        String::new()
     };
     Some(PerByte {
         base: whole_ns(fit.base),

@@ -29,12 +29,12 @@
 //!    tables it, plots it.
 //!
 //! Ids this crate already gives meaning to:
-//! - `e2e/seal_text_cached/1024`: checked against `libsodium/box/seal/1024` (issue 5's
-//!   target, [`markdown::TARGETS`]).
-//! - `frame/seal/<bytes>`, `frame/open/<bytes>`: replace the secretbox estimate of
-//!   `frame_seal_ns` / `frame_open_ns` in `costs.json`.
-//! - `handshake/relay[/…]`: replaces the estimate of `relay_handshake_ns`
-//!   ([`costs::HANDSHAKE_RECIPE`]).
+//! - `e2e/seal/text_1024`: checked against `libsodium/box/seal/1024` (issue 5's target,
+//!   [`markdown::TARGETS`]).
+//! - `transport/frame_seal/<bytes>`, `transport/frame_open/<bytes>`: replace the secretbox
+//!   estimate of `frame_seal_ns` / `frame_open_ns` in `costs.json`.
+//! - `transport/handshake_relay[/…]`: the relay's side of a handshake alone; replaces the
+//!   estimate of `relay_handshake_ns` ([`costs::HANDSHAKE_RECIPE`]).
 //! - `store/commit/<records>` (with `Throughput::Elements`): replaces the file-system estimate
 //!   of `store_commit_ns`.
 

@@ -19,8 +19,12 @@ struct Cli {
 enum Command {
     /// Create and inspect identity key files.
     Id(cmd::id::Args),
+    /// Seal, open, encode and decode end-to-end messages (JSON on stdin and stdout).
+    Message(cmd::message::Args),
     /// Generate and verify the test vectors in vectors/saltrelay/.
     Vectors(cmd::vectors::Args),
+    /// Simulate relay load for a scenario and write a report.
+    Simulate(cmd::simulate::Args),
     /// Run the benchmarks beside libsodium and write reports/bench/.
     Bench(cmd::bench::Args),
 }
@@ -29,7 +33,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Id(args) => cmd::id::run(args),
+        Command::Message(args) => cmd::message::run(&args),
         Command::Vectors(args) => cmd::vectors::run(args),
+        Command::Simulate(args) => cmd::simulate::run(args),
         Command::Bench(args) => cmd::bench::run(args),
     };
     match result {

@@ -21,7 +21,9 @@
 
 pub mod bytes;
 pub mod crypto;
+pub mod e2e;
 pub mod identity;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod time;
+pub mod transport;

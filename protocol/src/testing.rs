@@ -122,3 +122,7 @@ impl<R: TryRng<Error = Infallible>> TryRng for RecordingRng<R> {
 }
 
 impl<R: TryCryptoRng<Error = Infallible>> TryCryptoRng for RecordingRng<R> {}
+
+pub mod pair;
+
+pub use pair::{Binding, ClientEvent, Directory, LinkConfig, Pair, RelayEvent};

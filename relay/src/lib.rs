@@ -1,2 +1,16 @@
-//! Placeholder: the reference relay (routing, mailboxes, TTL in a sync `core`; the tokio server
-//! and client) lands with the relay issue.
+//! The saltrelay reference relay (spec/05-relay.md, spec/05-relay-storage.md).
+//!
+//! [`core`] is the relay's policy as a sync, sans-IO state machine: routing clients to relays,
+//! per-recipient mailboxes, header flags, caps and expiry. It reads no clock (time is an
+//! argument) and owns no sockets, so the relay-load simulator drives the very same code on
+//! virtual time. [`store`] is the durable embedded buffer behind a small trait. The tokio server
+//! and client come with the relay issue, behind the feature `runtime`; the default build stays
+//! tokio-free.
+//!
+//! # Errors
+//! Each public module has one error enum, split by cause (caller misuse, forbidden peer
+//! behaviour, policy refusal, resource limits, storage). Every variant has a stable `snake_case`
+//! code (`code()`, CONV-7). No error text holds message bytes.
+
+pub mod core;
+pub mod store;

@@ -29,6 +29,14 @@ pub const FILES: &[VectorFile] = &[
     files::identity_generate::FILE,
     files::identity_fingerprint::FILE,
     files::identity_key_file::FILE,
+    files::transport_handshake::FILE,
+    files::transport_frames::FILE,
+    files::transport_transcripts::FILE,
+    files::e2e_container::FILE,
+    files::e2e_messages::FILE,
+    files::e2e_open::FILE,
+    files::e2e_payload::FILE,
+    files::e2e_blob::FILE,
 ];
 
 /// The registered file called `name`.

@@ -33,7 +33,7 @@ pub struct Target {
 
 /// The targets the report checks as soon as both ids are measured.
 pub const TARGETS: &[Target] = &[Target {
-    id: "e2e/seal_text_cached/1024",
+    id: "e2e/seal/text_1024",
     reference: "libsodium/box/seal/1024",
     what: "issue 5: the whole E2E seal of a 1 KiB text with a cached key costs no more than \
            libsodium's raw crypto_box_easy_afternm of 1 KiB",

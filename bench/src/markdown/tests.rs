@@ -80,7 +80,7 @@ fn target_is_pending_until_measured_then_judged() {
     let met = render_rows(
         &[
             ("libsodium/box/seal/1024", 1600.0),
-            ("e2e/seal_text_cached/1024", 1500.0),
+            ("e2e/seal/text_1024", 1500.0),
         ],
         None,
     );
@@ -88,7 +88,7 @@ fn target_is_pending_until_measured_then_judged() {
     let missed = render_rows(
         &[
             ("libsodium/box/seal/1024", 1600.0),
-            ("e2e/seal_text_cached/1024", 3200.0),
+            ("e2e/seal/text_1024", 3200.0),
         ],
         None,
     );

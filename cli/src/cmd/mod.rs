@@ -2,4 +2,6 @@
 
 pub(crate) mod bench;
 pub(crate) mod id;
+pub(crate) mod message;
+pub(crate) mod simulate;
 pub(crate) mod vectors;

@@ -1,6 +1,6 @@
 """Every vector file's independent checker, by file name."""
-from . import identity, prim
+from . import e2e, identity, prim, transport
 
 CHECKERS = {}
-for module in (prim, identity):
+for module in (prim, identity, transport, e2e):
     CHECKERS.update(module.CHECKERS)

@@ -1,5 +1,10 @@
 //! One module per vector file: its generator (fixed seed) and its check.
 
+pub(crate) mod e2e_blob;
+pub(crate) mod e2e_container;
+pub(crate) mod e2e_messages;
+pub(crate) mod e2e_open;
+pub(crate) mod e2e_payload;
 pub(crate) mod identity_fingerprint;
 pub(crate) mod identity_generate;
 pub(crate) mod identity_key_file;
@@ -12,10 +17,18 @@ pub(crate) mod prim_kdf;
 pub(crate) mod prim_keygen;
 pub(crate) mod prim_secretbox;
 pub(crate) mod prim_x25519;
+pub(crate) mod transport_frames;
+pub(crate) mod transport_handshake;
+pub(crate) mod transport_transcripts;
 
 mod builder;
 mod common;
+mod e2e_common;
 mod flags;
 mod low_order;
+mod transport_cases_client;
+mod transport_cases_relay;
+mod transport_common;
+mod transport_runner;
 
 pub(crate) use builder::FileBuilder;

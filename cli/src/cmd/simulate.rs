@@ -1,0 +1,255 @@
+//! `saltrelay simulate`: run relay-load scenarios and write a report (simulator/MODEL.md).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use saltrelay_simulator::costs::CostSource;
+use saltrelay_simulator::report::{self, Performance};
+use saltrelay_simulator::scenario::{Override, parse_override, parse_sweep};
+use saltrelay_simulator::sweep::{Plan, SweepProgress, run_all};
+
+/// Arguments of `saltrelay simulate`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example: saltrelay simulate simulator/scenarios/default.toml --set clients=100000 --seeds 5"
+)]
+pub(crate) struct Args {
+    /// Scenario file (TOML), such as simulator/scenarios/default.toml.
+    #[arg(required_unless_present = "measure_costs")]
+    scenario: Option<PathBuf>,
+    /// Seed of the first run (overrides the scenario's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override a scenario key: --set clients=100000 --set relays.count=8 --set duration=1h.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Sweep one key over values, one point each: --sweep clients=1e3,1e4,1e5.
+    #[arg(long, value_name = "KEY=V1,V2,...")]
+    sweep: Option<String>,
+    /// Runs per point with seeds seed, seed+1, ...; the report gives 95 % confidence intervals
+    /// (default: the scenario's `seeds` key, else 1).
+    #[arg(long)]
+    seeds: Option<u32>,
+    /// Threads for parallel runs (default: all cores). Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Report folder (default: `reports/simulation/NAME`, NAME from the scenario).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Hide the progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// Measure the relay costs on this machine and write a cost file to FILE, then exit.
+    #[arg(long, value_name = "FILE")]
+    measure_costs: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let command = std::iter::once("saltrelay".to_owned())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if let Some(file) = &args.measure_costs {
+        return measure_costs(file, &command);
+    }
+    let path = args
+        .scenario
+        .as_deref()
+        .context("a scenario file is required")?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut sets: Vec<Override> = args
+        .sets
+        .iter()
+        .map(|s| parse_override(s))
+        .collect::<Result<_, _>>()?;
+    if let Some(seed) = args.seed {
+        sets.push(parse_override(&format!("seed={seed}"))?);
+    }
+    let sweep = args
+        .sweep
+        .as_deref()
+        .map(parse_sweep)
+        .transpose()?
+        .unwrap_or_default();
+    let plan = Plan::new(
+        &text,
+        &path.display().to_string(),
+        &sets,
+        &sweep,
+        args.seeds,
+    )?;
+    let name = plan.points[0].1.name.clone();
+    let out = args
+        .out
+        .unwrap_or_else(|| Path::new("reports/simulation").join(&name));
+    let threads = if args.threads == 0 {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    } else {
+        args.threads
+    };
+
+    let total_us: u64 = plan
+        .points
+        .iter()
+        .map(|(_, s)| s.duration.micros())
+        .sum::<u64>()
+        * plan.seeds.len() as u64;
+    let bar = Progress::new(plan.runs(), total_us, args.quiet);
+    let started = Instant::now();
+    let doc = run_all(&plan, threads, &git_commit(), &bar)?;
+    let wall_s = started.elapsed().as_secs_f64();
+    bar.bar.finish_and_clear();
+    let events = doc
+        .points
+        .iter()
+        .flat_map(|p| &p.runs)
+        .map(|r| r.events)
+        .sum();
+    report::write(
+        &doc,
+        &Performance {
+            command,
+            wall_s,
+            events,
+            threads,
+        },
+        &out,
+    )?;
+    for point in &doc.points {
+        let p99 = point
+            .summary
+            .iter()
+            .find(|e| e.metric == "latency_p99_ms")
+            .map_or(0.0, |e| e.mean);
+        let rate = point
+            .summary
+            .iter()
+            .find(|e| e.metric == "relay_in_per_s")
+            .map_or(0.0, |e| e.mean);
+        println!(
+            "{}: relay {rate:.1} msgs/s, latency p99 {:.1} s, conservation holds",
+            point.label,
+            p99 / 1000.0
+        );
+    }
+    #[expect(clippy::cast_precision_loss, reason = "event counts below 2^53")]
+    let rate = events as f64 / wall_s / 1e6;
+    println!(
+        "simulate: {} run(s), {events} events in {wall_s:.1} s ({rate:.2} M events/s); report in {}",
+        plan.runs(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The progress bar: simulated time over all runs, events/s, ETA.
+struct Progress {
+    bar: ProgressBar,
+    sim_us: Vec<AtomicU64>,
+    events: Vec<AtomicU64>,
+    started: Instant,
+}
+
+impl Progress {
+    fn new(runs: usize, total_us: u64, quiet: bool) -> Self {
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(total_us / 1_000_000)
+        };
+        bar.set_style(
+            ProgressStyle::with_template("{bar:36.cyan/blue} {msg} | ETA {eta}")
+                .expect("valid template")
+                .progress_chars("##-"),
+        );
+        Self {
+            bar,
+            sim_us: (0..runs).map(|_| AtomicU64::new(0)).collect(),
+            events: (0..runs).map(|_| AtomicU64::new(0)).collect(),
+            started: Instant::now(),
+        }
+    }
+}
+
+impl SweepProgress for Progress {
+    fn update(&self, job: usize, sim_us: u64, events: u64) {
+        self.sim_us[job].store(sim_us, Ordering::Relaxed);
+        self.events[job].store(events, Ordering::Relaxed);
+        let sim: u64 = self.sim_us.iter().map(|a| a.load(Ordering::Relaxed)).sum();
+        let events: u64 = self.events.iter().map(|a| a.load(Ordering::Relaxed)).sum();
+        #[expect(clippy::cast_precision_loss, reason = "display only")]
+        let rate = events as f64 / self.started.elapsed().as_secs_f64().max(1e-3) / 1e6;
+        #[expect(clippy::cast_precision_loss, reason = "display only")]
+        let (done_h, total_h) = (
+            sim as f64 / 3.6e9,
+            self.bar.length().unwrap_or(0) as f64 / 3600.0,
+        );
+        self.bar.set_position(sim / 1_000_000);
+        self.bar.set_message(format!(
+            "sim {done_h:.1} h / {total_h:.1} h | {rate:.2} M events/s"
+        ));
+    }
+}
+
+fn measure_costs(file: &Path, command: &str) -> anyhow::Result<ExitCode> {
+    let source = CostSource {
+        command: command.to_owned(),
+        commit: git_commit(),
+        date: shell(&["date", "-u", "+%Y-%m-%dT%H:%MZ"]),
+        machine: machine(),
+    };
+    let scratch = std::env::temp_dir();
+    let filesystem = shell(&["stat", "-f", "-c", "%T", &scratch.display().to_string()]);
+    let source = CostSource {
+        machine: format!("{}; {} on {filesystem}", source.machine, scratch.display()),
+        ..source
+    };
+    let costs = saltrelay_simulator::measure::measure(&scratch, source)?;
+    let mut json = serde_json::to_string_pretty(&costs)?;
+    json.push('\n');
+    std::fs::write(file, json).with_context(|| format!("writing {}", file.display()))?;
+    println!("simulate: costs measured, written to {}", file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `git rev-parse` of the current folder, with `-dirty` for uncommitted changes.
+fn git_commit() -> String {
+    let commit = shell(&["git", "rev-parse", "--short=12", "HEAD"]);
+    if commit.is_empty() {
+        return "unknown".into();
+    }
+    let dirty = !shell(&["git", "status", "--porcelain", "--untracked-files=no"]).is_empty();
+    if dirty {
+        format!("{commit}-dirty")
+    } else {
+        commit
+    }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    format!("{} ({cpu}, {cores} cores)", shell(&["uname", "-srm"]))
+}
+
+fn shell(argv: &[&str]) -> String {
+    Command::new(argv[0])
+        .args(&argv[1..])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}

@@ -1,0 +1,121 @@
+//! Errors of the relay's message store (spec/05-relay-storage.md).
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Why a store operation failed.
+///
+/// Split by cause: the caller's misuse (`PayloadTooLarge`), a file that is not what the store
+/// wrote (`Corrupt`, `NotAStore`), the operating system (`Io`), and a store that refuses work
+/// after an earlier write failure (`Poisoned`) or whose committer has stopped (`Closed`).
+/// Display text names files and offsets, never message contents.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A message's payload is longer than [`MAX_PAYLOAD_LEN`](super::MAX_PAYLOAD_LEN) (STORE-4).
+    #[error("payload of {len} bytes exceeds the store's limit of {max} bytes")]
+    PayloadTooLarge {
+        /// Length of the rejected payload.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A file in the data directory holds bytes the store did not write and cannot skip:
+    /// a damaged header in a sealed segment, or a record that fails its checksum when read
+    /// (STORE-8, STORE-9).
+    #[error("corrupt store file {}: {what} at offset {offset}", file.display())]
+    Corrupt {
+        /// The file.
+        file: PathBuf,
+        /// Byte offset of the damage.
+        offset: u64,
+        /// What was wrong.
+        what: &'static str,
+    },
+    /// The data directory holds a file with a segment name but without the segment magic
+    /// (STORE-2): refuse it rather than overwrite someone else's data.
+    #[error("{} is not a saltrelay store segment", file.display())]
+    NotAStore {
+        /// The file.
+        file: PathBuf,
+    },
+    /// An operating-system call failed (STORE-7).
+    #[error("store i/o failed during {op}: {source}")]
+    Io {
+        /// What the store was doing: `open`, `write`, `sync`, `read`, `remove`.
+        op: &'static str,
+        /// The error, shared so that every request of a failed batch receives it.
+        #[source]
+        source: Arc<io::Error>,
+    },
+    /// An earlier write or flush failed, so the store no longer trusts its files and refuses
+    /// every write until it is reopened (STORE-7).
+    #[error("store refused the operation after an earlier write failure; reopen it")]
+    Poisoned,
+    /// The group committer has shut down (STORE-11).
+    #[error("store committer has shut down")]
+    Closed,
+}
+
+impl StoreError {
+    /// The stable error code (CONV-7).
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::Corrupt { .. } => "store_corrupt",
+            Self::NotAStore { .. } => "not_a_store",
+            Self::Io { .. } => "store_io",
+            Self::Poisoned => "store_poisoned",
+            Self::Closed => "store_closed",
+        }
+    }
+
+    /// Wraps an I/O error with the operation that failed.
+    pub(crate) fn io(op: &'static str, source: io::Error) -> Self {
+        Self::Io {
+            op,
+            source: Arc::new(source),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable_and_display_is_lowercase() {
+        let errors = [
+            StoreError::PayloadTooLarge { len: 2, max: 1 },
+            StoreError::Corrupt {
+                file: PathBuf::from("seg"),
+                offset: 7,
+                what: "bad magic",
+            },
+            StoreError::NotAStore {
+                file: PathBuf::from("x"),
+            },
+            StoreError::io("sync", io::Error::other("disk gone")),
+            StoreError::Poisoned,
+            StoreError::Closed,
+        ];
+        let codes: Vec<_> = errors.iter().map(StoreError::code).collect();
+        assert_eq!(
+            codes,
+            [
+                "payload_too_large",
+                "store_corrupt",
+                "not_a_store",
+                "store_io",
+                "store_poisoned",
+                "store_closed"
+            ]
+        );
+        for error in &errors {
+            let text = error.to_string();
+            assert!(text.starts_with(|c: char| c.is_ascii_lowercase()), "{text}");
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! The relay's durable message buffer (spec/05-relay-storage.md).
+//!
+//! The relay keeps an end-to-end encrypted message only until its recipient acks it or it
+//! expires. This module defines what is kept ([`BufferedMessage`], STORE-1) and one small
+//! trait, [`MessageStore`], with three implementations:
+//!
+//! - [`LogStore`]: the default, an append-only segmented log of our own with one `fdatasync`
+//!   per commit, in-place erasure on delete and segment removal (STORE-2 to STORE-10);
+//! - [`MemoryStore`]: the same behaviour without durability, for tests and the simulator;
+//! - any later networked store, which only has to implement the trait.
+//!
+//! A store is single-threaded (`&mut self`). [`Committer`] owns one on a thread of its own
+//! and turns concurrent appends and deletes into group commits: one durable write for many
+//! requests, bounded in records, bytes and waiting time (STORE-11). It calls a completion
+//! closure per request, so a tokio server can wrap it with a oneshot channel and the
+//! default build needs no async runtime.
+//!
+//! # Driving it
+//! 1. [`LogStore::open`] the data directory; recovery (STORE-8) rebuilds the index.
+//! 2. [`Committer::spawn`] it; clone [`CommitHandle`]s to the connection tasks.
+//! 3. Append each message not delivered at once and ack the sender when the completion
+//!    reports it durable; delete it when the recipient acks; call `expire` and `maintain`
+//!    periodically through [`CommitHandle::call`].
+//! 4. [`Committer::shutdown`] finishes every queued commit and returns the store.
+//!
+//! # Errors
+//! One enum, [`StoreError`], split by cause, each variant with a stable `code()`. A corrupt
+//! file is an error, never a panic; a failed write or flush poisons the store (STORE-7).
+
+mod committer;
+mod error;
+mod index;
+mod log;
+mod memory;
+pub mod record;
+
+pub use committer::{CommitHandle, Committer, CommitterConfig};
+pub use error::StoreError;
+pub use log::{LogStore, LogStoreConfig, RecoveryReport};
+pub use memory::MemoryStore;
+pub use record::{BufferedMessage, MAX_PAYLOAD_LEN, RecordId, StoredMessage};
+
+use saltrelay_protocol::identity::Identity;
+use saltrelay_protocol::time::Timestamp;
+
+/// The outcome of one commit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// The record IDs of the appended messages, in the order they were given.
+    pub ids: Vec<RecordId>,
+    /// How many of the given IDs named a stored message and were deleted (STORE-6).
+    pub deleted: usize,
+}
+
+/// A message removed because its deadline passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expired {
+    /// Its record ID.
+    pub id: RecordId,
+    /// Whose queue it was in.
+    pub recipient: Identity,
+}
+
+/// Counts and sizes of what a store holds (STORE-10).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Buffered messages.
+    pub messages: u64,
+    /// Sum of their payload lengths.
+    pub payload_bytes: u64,
+    /// Recipients with at least one buffered message.
+    pub recipients: u64,
+    /// Bytes in the data directory's segment files (zero for a memory store).
+    pub disk_bytes: u64,
+    /// Of those, bytes of deleted records not yet removed by maintenance (STORE-6).
+    pub dead_bytes: u64,
+    /// Segment files (zero for a memory store).
+    pub segments: u64,
+}
+
+/// What one recipient's queue holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Buffered messages.
+    pub messages: u64,
+    /// Sum of their payload lengths.
+    pub payload_bytes: u64,
+}
+
+/// What a maintenance pass did (STORE-6, STORE-9).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Maintenance {
+    /// Segment files removed because every record in them was dead.
+    pub segments_removed: u64,
+    /// Segment files rewritten because at least half their bytes were dead.
+    pub segments_compacted: u64,
+    /// Live records copied by those rewrites.
+    pub records_moved: u64,
+    /// Bytes the data directory shrank by.
+    pub bytes_reclaimed: u64,
+}
+
+/// A durable buffer of messages awaiting their recipients.
+///
+/// Implementations behave identically apart from durability (the tests run the same
+/// scenarios on each). Every method that changes the store returns only once the change is
+/// durable in the implementation's sense (STORE-7).
+pub trait MessageStore: Send {
+    /// Appends `appends` and deletes `deletes` as one commit, and returns once all of it is
+    /// durable. IDs that name no stored message are ignored, so a repeated ack is harmless.
+    ///
+    /// # Errors
+    /// [`StoreError::PayloadTooLarge`] before anything is written; an I/O error (after which
+    /// the store is poisoned).
+    fn commit(
+        &mut self,
+        appends: &[BufferedMessage],
+        deletes: &[RecordId],
+    ) -> Result<Committed, StoreError>;
+
+    /// Up to `limit` of one recipient's buffered messages, oldest first, starting after
+    /// record `after` (from the start when `None`): a relay delivers a long queue page by
+    /// page instead of holding it all in memory (STORE-5).
+    ///
+    /// # Errors
+    /// A read failure, or [`StoreError::Corrupt`] if a record no longer passes its checksum.
+    fn load_queue_page(
+        &self,
+        recipient: &Identity,
+        after: Option<RecordId>,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, StoreError>;
+
+    /// One recipient's whole queue, oldest first.
+    ///
+    /// # Errors
+    /// As [`MessageStore::load_queue_page`].
+    fn load_queue(&self, recipient: &Identity) -> Result<Vec<StoredMessage>, StoreError> {
+        self.load_queue_page(recipient, None, usize::MAX)
+    }
+
+    /// Every recipient with at least one buffered message, in identity order.
+    fn recipients(&self) -> Vec<Identity>;
+
+    /// Counts and bytes of one recipient's queue.
+    fn queue_stats(&self, recipient: &Identity) -> QueueStats;
+
+    /// Deletes every message whose deadline is at or before `now`, durably, and says which.
+    ///
+    /// # Errors
+    /// As [`MessageStore::commit`].
+    fn expire(&mut self, now: Timestamp) -> Result<Vec<Expired>, StoreError>;
+
+    /// Reclaims the space of deleted records (STORE-9). Cheap when there is nothing to do.
+    ///
+    /// # Errors
+    /// An I/O error (after which the store is poisoned).
+    fn maintain(&mut self) -> Result<Maintenance, StoreError>;
+
+    /// What the store holds.
+    fn stats(&self) -> StoreStats;
+
+    /// Writes a commit like [`MessageStore::commit`] but returns before it is durable, with
+    /// a [`PendingFlush`] that makes it durable and may run on another thread, so that
+    /// several flushes can be in flight at once (STORE-11). Until the flush returns, the
+    /// commit's records may already be read but MUST NOT be acknowledged. The default
+    /// commits durably and returns a flush with nothing left to do.
+    ///
+    /// # Errors
+    /// As [`MessageStore::commit`].
+    fn write_commit(
+        &mut self,
+        appends: &[BufferedMessage],
+        deletes: &[RecordId],
+    ) -> Result<(Committed, Box<dyn PendingFlush>), StoreError> {
+        let committed = self.commit(appends, deletes)?;
+        Ok((committed, Box::new(AlreadyDurable)))
+    }
+
+    /// Appends messages as one commit: [`MessageStore::commit`] without deletes.
+    ///
+    /// # Errors
+    /// As [`MessageStore::commit`].
+    fn append(&mut self, messages: &[BufferedMessage]) -> Result<Vec<RecordId>, StoreError> {
+        self.commit(messages, &[]).map(|c| c.ids)
+    }
+
+    /// Deletes messages as one commit: [`MessageStore::commit`] without appends.
+    ///
+    /// # Errors
+    /// As [`MessageStore::commit`].
+    fn delete(&mut self, ids: &[RecordId]) -> Result<usize, StoreError> {
+        self.commit(&[], ids).map(|c| c.deleted)
+    }
+}
+
+/// The second half of [`MessageStore::write_commit`]: makes a written commit durable.
+pub trait PendingFlush: Send {
+    /// Returns once the commit is durable (STORE-7).
+    ///
+    /// # Errors
+    /// The flush failed; the store is poisoned.
+    fn wait_durable(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// A commit that was durable when it was written.
+#[derive(Debug, Clone, Copy)]
+pub struct AlreadyDurable;
+
+impl PendingFlush for AlreadyDurable {
+    fn wait_durable(self: Box<Self>) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// Rejects a commit whose payloads the store cannot hold, before anything is written.
+pub(crate) fn check_payloads(appends: &[BufferedMessage]) -> Result<(), StoreError> {
+    // STORE-4: the payload limit.
+    match appends.iter().find(|m| m.payload.len() > MAX_PAYLOAD_LEN) {
+        Some(m) => Err(StoreError::PayloadTooLarge {
+            len: m.payload.len(),
+            max: MAX_PAYLOAD_LEN,
+        }),
+        None => Ok(()),
+    }
+}

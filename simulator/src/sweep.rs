@@ -1,0 +1,241 @@
+//! Sweeps and seeds: many runs in parallel on rayon, gathered into one results document.
+//!
+//! Each run is single-threaded and a pure function of its scenario, so the results do not
+//! depend on the thread count; rayon only decides which run goes where, and `collect` keeps
+//! the input order.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::costs::CostFile;
+use crate::model::{Progress, run};
+use crate::scenario::{Override, Scenario};
+use crate::{RunResult, SimError};
+
+/// The schema name of `results.json`.
+pub const SCHEMA: &str = "saltrelay_simulation_v1";
+
+/// Receives progress of many runs.
+pub trait SweepProgress: Sync {
+    /// Run `job` reached `sim_us` after `events` events.
+    fn update(&self, job: usize, sim_us: u64, events: u64);
+}
+
+impl SweepProgress for () {
+    fn update(&self, _: usize, _: u64, _: u64) {}
+}
+
+struct One<'a> {
+    job: usize,
+    inner: &'a dyn SweepProgress,
+}
+
+impl Progress for One<'_> {
+    fn update(&self, sim_us: u64, events: u64) {
+        self.inner.update(self.job, sim_us, events);
+    }
+}
+
+/// One point of a sweep: a scenario and its runs over the seeds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// `key=value`, or the scenario name without a sweep.
+    pub label: String,
+    /// The scenario of this point (seed = first seed).
+    pub scenario: Scenario,
+    /// The costs used.
+    pub costs: CostFile,
+    /// One result per seed.
+    pub runs: Vec<RunResult>,
+    /// Mean and 95 % confidence interval across seeds of the headline figures.
+    pub summary: Vec<Estimate>,
+}
+
+/// A figure estimated across seeds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// What (`latency_all_p99_ms`, ...).
+    pub metric: String,
+    /// Mean across seeds.
+    pub mean: f64,
+    /// Half-width of the 95 % confidence interval (Student t); 0 for one seed.
+    pub ci95: f64,
+    /// Smallest and largest across seeds.
+    pub min: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+/// The whole `results.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// Simulator version.
+    pub version: String,
+    /// Git commit of the simulator, as the caller found it.
+    pub commit: String,
+    /// The swept key, if any.
+    pub sweep: Option<String>,
+    /// The seeds every point ran with.
+    pub seeds: Vec<u64>,
+    /// One entry per sweep value (one entry without a sweep).
+    pub points: Vec<Point>,
+}
+
+/// What to run: a base scenario text, overrides, an optional sweep and a number of seeds.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Scenario per point, seeds not yet applied, with labels.
+    pub points: Vec<(String, Scenario)>,
+    /// The swept key.
+    pub sweep: Option<String>,
+    /// Seeds.
+    pub seeds: Vec<u64>,
+}
+
+impl Plan {
+    /// Builds the plan from a scenario file's text: `sets` apply to all points, each value of
+    /// `sweep` makes one point, `seeds` runs each point with `seed`, `seed + 1`, ... (`None`:
+    /// the scenario's `seeds` key)
+    ///
+    /// # Errors
+    /// As [`Scenario::from_toml`].
+    pub fn new(
+        text: &str,
+        origin: &str,
+        sets: &[Override],
+        sweep: &[Override],
+        seeds: Option<u32>,
+    ) -> Result<Self, SimError> {
+        let base = Scenario::from_toml(text, origin, sets)?;
+        let points = if sweep.is_empty() {
+            vec![(base.name.clone(), base.clone())]
+        } else {
+            sweep
+                .iter()
+                .map(|value| {
+                    let mut all = sets.to_vec();
+                    all.push(value.clone());
+                    Scenario::from_toml(text, origin, &all).map(|s| (value.label(), s))
+                })
+                .collect::<Result<_, _>>()?
+        };
+        let seeds = (0..u64::from(seeds.unwrap_or(base.seeds).max(1)))
+            .map(|i| base.seed + i)
+            .collect();
+        Ok(Self {
+            points,
+            sweep: sweep.first().map(|o| o.key.clone()),
+            seeds,
+        })
+    }
+
+    /// Number of runs.
+    #[must_use]
+    pub fn runs(&self) -> usize {
+        self.points.len() * self.seeds.len()
+    }
+}
+
+/// Resolves a scenario's cost file: the shipped default, or the path (relative to the current
+/// folder, else to the repository root).
+///
+/// # Errors
+/// As [`CostFile::load`].
+pub fn costs_for(scenario: &Scenario) -> Result<CostFile, SimError> {
+    match &scenario.costs {
+        None => Ok(CostFile::shipped_default()),
+        Some(path) => {
+            let direct = PathBuf::from(path);
+            let in_repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+            let chosen = if direct.exists() || !in_repo.exists() {
+                direct
+            } else {
+                in_repo
+            };
+            if !chosen.exists() {
+                let message =
+                    format!("no cost file at {path:?} (expected a saltrelay_costs_v1 JSON file)");
+                return Err(SimError::range("costs", message));
+            }
+            CostFile::load(&chosen)
+        }
+    }
+}
+
+/// Runs every point of `plan` for every seed on `threads` threads (0: rayon's default).
+///
+/// # Errors
+/// The first error of any run.
+pub fn run_all(
+    plan: &Plan,
+    threads: usize,
+    commit: &str,
+    progress: &dyn SweepProgress,
+) -> Result<Document, SimError> {
+    let costs: Vec<CostFile> = plan
+        .points
+        .iter()
+        .map(|(_, s)| costs_for(s))
+        .collect::<Result<_, _>>()?;
+    let jobs: Vec<(usize, Scenario)> = plan
+        .points
+        .iter()
+        .enumerate()
+        .flat_map(|(p, (_, s))| {
+            plan.seeds
+                .iter()
+                .map(move |&seed| (p, Scenario { seed, ..s.clone() }))
+        })
+        .collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| SimError::Io {
+            path: "rayon thread pool".into(),
+            source: std::io::Error::other(e),
+        })?;
+    let results: Vec<RunResult> = pool.install(|| {
+        jobs.par_iter()
+            .enumerate()
+            .map(|(job, (p, scenario))| {
+                run(
+                    scenario,
+                    &costs[*p].costs,
+                    &One {
+                        job,
+                        inner: progress,
+                    },
+                )
+            })
+            .collect::<Result<_, _>>()
+    })?;
+    let mut results = results.into_iter();
+    let points = plan
+        .points
+        .iter()
+        .zip(costs)
+        .map(|((label, scenario), costs)| {
+            let runs: Vec<RunResult> = results.by_ref().take(plan.seeds.len()).collect();
+            let summary = crate::report::estimates(&runs);
+            Point {
+                label: label.clone(),
+                scenario: scenario.clone(),
+                costs,
+                runs,
+                summary,
+            }
+        })
+        .collect();
+    Ok(Document {
+        schema: SCHEMA.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        commit: commit.to_owned(),
+        sweep: plan.sweep.clone(),
+        seeds: plan.seeds.clone(),
+        points,
+    })
+}
