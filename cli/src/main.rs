@@ -25,6 +25,8 @@ enum Command {
     Vectors(cmd::vectors::Args),
     /// Simulate relay load for a scenario and write a report.
     Simulate(cmd::simulate::Args),
+    /// Run the benchmarks beside libsodium and write reports/bench/.
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Command::Message(args) => cmd::message::run(&args),
         Command::Vectors(args) => cmd::vectors::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
     };
     match result {
         Ok(code) => code,
