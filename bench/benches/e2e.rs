@@ -2,11 +2,15 @@
 //! the same size, measured in the same run: seal+encode and open+decode of a 1024-byte text and a
 //! file message, with the box key cached and derived per message, and group fan-out.
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+mod support;
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use saltrelay_bench::layer::LayerMarker;
 use saltrelay_protocol::crypto::{BoxKey, Nonce, SecretKey};
 use saltrelay_protocol::e2e::{self, FileMessage, Message};
 use saltrelay_protocol::testing::seeded_rng;
 use serde_json::json;
+use support::clock::Clock;
 
 const TEXT_LEN: usize = 1024;
 const PAD: u8 = 32;
@@ -24,7 +28,7 @@ fn file_message() -> Message {
     Message::File(FileMessage::from_fields(fields).expect("valid file message"))
 }
 
-fn benches(c: &mut Criterion) {
+fn benches(c: &mut Criterion<Clock>) {
     let mut rng = seeded_rng(7);
     let sender = SecretKey::generate(&mut rng);
     let recipient = SecretKey::generate(&mut rng);
@@ -108,5 +112,16 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(e2e_benches, benches);
-criterion_main!(e2e_benches);
+fn main() {
+    let marker = LayerMarker::new(
+        "e2e",
+        "End-to-end messages",
+        20,
+        "The E2E layer (spec/03-e2e-messages.md): seal+encode and open+decode of a 1 KiB text and \
+         a file message, box key cached and derived per message, group fan-out, beside the raw \
+         box of the same size.",
+    );
+    let mut c = support::criterion_for_layer(&marker);
+    benches(&mut c);
+    c.final_summary();
+}

@@ -5,9 +5,12 @@
 //! IDs: `transport/handshake/full`, `transport/frame_seal/<data bytes>`,
 //! `transport/frame_open/<data bytes>`.
 
+mod support;
+
 use std::hint::black_box;
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput};
+use saltrelay_bench::layer::LayerMarker;
 use saltrelay_protocol::crypto::SecretKey;
 use saltrelay_protocol::identity::IdentityKeys;
 use saltrelay_protocol::testing::seeded_rng;
@@ -17,11 +20,12 @@ use saltrelay_protocol::transport::payload::Payload;
 use saltrelay_protocol::transport::{
     ClientConfig, ClientConnection, ClientOutput, RelayConfig, RelayConnection, RelayOutput,
 };
+use support::clock::Clock;
 
 const SIZES: [usize; 3] = [100, 1024, 8172];
 
 /// One complete login: client-hello, server-hello, login, vouch check, login-ack.
-fn handshake(c: &mut Criterion) {
+fn handshake(c: &mut Criterion<Clock>) {
     let relay_secret = SecretKey::from_bytes([0x52; 32]);
     let relay_config = RelayConfig::new(relay_secret.clone());
     let relay_public = relay_secret.public_key();
@@ -71,7 +75,7 @@ fn handshake(c: &mut Criterion) {
 }
 
 /// Sealing and opening one frame per iteration; throughput counts payload data bytes.
-fn frames(c: &mut Criterion) {
+fn frames(c: &mut Criterion<Clock>) {
     let key = FrameKey::from_bytes([7; 32]);
     let cookie = [9; 16];
     let mut seal_group = c.benchmark_group("transport/frame_seal");
@@ -110,5 +114,16 @@ fn frames(c: &mut Criterion) {
     open_group.finish();
 }
 
-criterion_group!(benches, handshake, frames);
-criterion_main!(benches);
+fn main() {
+    let marker = LayerMarker::new(
+        "transport",
+        "Transport",
+        30,
+        "The client-relay transport (spec/04-transport.md): a full handshake with both sides in \
+         memory, and frames sealed and opened at 100 B, 1 KiB and the largest frame payload.",
+    );
+    let mut c = support::criterion_for_layer(&marker);
+    handshake(&mut c);
+    frames(&mut c);
+    c.final_summary();
+}

@@ -31,6 +31,8 @@ enum Command {
     Send(cmd::send::Args),
     /// Receive, decrypt, ack and print messages from a relay.
     Receive(cmd::receive::Args),
+    /// Run the benchmarks beside libsodium and write reports/bench/.
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Relay(args) => cmd::relay::run(args),
         Command::Send(args) => cmd::send::run(args),
         Command::Receive(args) => cmd::receive::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
     };
     match result {
         Ok(code) => code,

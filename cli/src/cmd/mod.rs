@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod bench;
 pub(crate) mod id;
 pub(crate) mod message;
 pub(crate) mod receive;

@@ -1,0 +1,76 @@
+//! The one error type of the report generator.
+
+use std::path::{Path, PathBuf};
+
+/// Why a report could not be read or written. Each variant names the file involved.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// A file or directory could not be read or written.
+    #[error("cannot read or write {}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// A JSON file did not parse, or a value could not be serialised.
+    #[error("{}: not the JSON expected", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// What serde said.
+        source: serde_json::Error,
+    },
+    /// A marker or cost file carried another schema tag.
+    #[error("{}: schema {found:?} is not the one this version reads", path.display())]
+    Schema {
+        /// The file.
+        path: PathBuf,
+        /// The tag it carried.
+        found: String,
+    },
+    /// A benchmark id does not read `area/operation[/parameter]`.
+    #[error("benchmark id {id:?} does not read area/operation/parameter")]
+    BadId {
+        /// The id criterion recorded.
+        id: String,
+    },
+    /// No criterion results were found where they were looked for.
+    #[error("no criterion results under {} (run `cargo bench -p saltrelay-bench` first)", dir.display())]
+    NoResults {
+        /// The directory searched.
+        dir: PathBuf,
+    },
+    /// A plot could not be drawn.
+    #[error("plot {}: {message}", path.display())]
+    Plot {
+        /// The SVG file.
+        path: PathBuf,
+        /// What plotters said.
+        message: String,
+    },
+}
+
+impl ReportError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    pub(crate) fn json(path: &Path, source: serde_json::Error) -> Self {
+        Self::Json {
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    pub(crate) fn plot(path: &Path, error: &impl std::fmt::Display) -> Self {
+        Self::Plot {
+            path: path.to_owned(),
+            message: error.to_string(),
+        }
+    }
+}

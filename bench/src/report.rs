@@ -1,0 +1,200 @@
+//! Writes `reports/bench/`: the README, one throughput and one cost plot per layer, and
+//! `costs.json`; and, for `saltrelay bench variants`, `build-variants.{md,json}`.
+
+use std::path::{Path, PathBuf};
+
+use crate::ReportError;
+use crate::costs;
+use crate::format::to_f64;
+use crate::load::{Results, UNLAYERED};
+use crate::machine::Environment;
+use crate::markdown::{self, Inputs, Plots};
+use crate::plot::{self, BarRow, Line, Panel};
+use crate::variants::{Summary, VARIANTS_SCHEMA, VariantRun};
+
+/// The report's main file.
+pub const README: &str = "README.md";
+/// The simulator's cost file.
+pub const COSTS_JSON: &str = "costs.json";
+/// The build-variant summary the README quotes.
+pub const VARIANTS_JSON: &str = "build-variants.json";
+
+/// What [`write_report`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// Every file written.
+    pub files: Vec<PathBuf>,
+    /// Costs that no measurement gave; `costs.json` was left as it was when any are listed.
+    pub missing_costs: Vec<&'static str>,
+}
+
+/// Writes the report for `results` into `out_dir`.
+///
+/// # Errors
+/// [`ReportError`] naming the file that could not be written or read.
+pub fn write_report(
+    results: &Results,
+    env: &Environment,
+    out_dir: &Path,
+) -> Result<Written, ReportError> {
+    std::fs::create_dir_all(out_dir).map_err(|e| ReportError::io(out_dir, e))?;
+    remove_old_plots(out_dir)?;
+    let mut files = Vec::new();
+    let mut plots = Plots::default();
+    for (marker, _) in results.by_layer() {
+        let layer = marker.map_or(UNLAYERED, |m| m.name.as_str());
+        let title = marker.map_or(UNLAYERED, |m| m.title.as_str());
+        let panels = throughput_panels(results, layer);
+        if !panels.is_empty() {
+            let name = format!("throughput-{layer}.svg");
+            plot::throughput(&out_dir.join(&name), &panels)?;
+            files.push(out_dir.join(&name));
+            plots.throughput.push((layer.to_owned(), name));
+        }
+        let rows = bar_rows(results, layer);
+        if !rows.is_empty() {
+            let name = format!("costs-{layer}.svg");
+            let heading = format!("{title}: median time per operation");
+            plot::cost_bars(&out_dir.join(&name), &heading, &rows)?;
+            files.push(out_dir.join(&name));
+            plots.costs.push((layer.to_owned(), name));
+        }
+    }
+    let (cost_file, missing_costs) = match costs::derive(results, env) {
+        Ok(file) => (Some(file), Vec::new()),
+        Err(missing) => (None, missing),
+    };
+    if let Some(file) = &cost_file {
+        files.push(write_json(&out_dir.join(COSTS_JSON), file)?);
+    }
+    let variants = read_variants(&out_dir.join(VARIANTS_JSON))?;
+    let readme = markdown::render(&Inputs {
+        results,
+        env,
+        plots: &plots,
+        costs: cost_file.as_ref(),
+        variants: variants.as_ref(),
+    });
+    let path = out_dir.join(README);
+    std::fs::write(&path, readme).map_err(|e| ReportError::io(&path, e))?;
+    files.push(path);
+    Ok(Written {
+        files,
+        missing_costs,
+    })
+}
+
+/// Writes `build-variants.md` and `build-variants.json` for `runs` (the default first).
+///
+/// # Errors
+/// [`ReportError`] naming the file that could not be written.
+pub fn write_variants(
+    runs: &[VariantRun],
+    env: &Environment,
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(out_dir).map_err(|e| ReportError::io(out_dir, e))?;
+    let summary = Summary::of(runs, &env.commit, &env.date, &env.machine.summary());
+    let json = write_json(&out_dir.join(VARIANTS_JSON), &summary)?;
+    let path = out_dir.join(markdown::VARIANTS_MD);
+    std::fs::write(&path, markdown::render_variants(&summary, env))
+        .map_err(|e| ReportError::io(&path, e))?;
+    Ok(vec![json, path])
+}
+
+fn read_variants(path: &Path) -> Result<Option<Summary>, ReportError> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| ReportError::io(path, e))?;
+    let summary: Summary = serde_json::from_str(&text).map_err(|e| ReportError::json(path, e))?;
+    if summary.schema != VARIANTS_SCHEMA {
+        return Err(ReportError::Schema {
+            path: path.to_owned(),
+            found: summary.schema,
+        });
+    }
+    Ok(Some(summary))
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<PathBuf, ReportError> {
+    let mut json = serde_json::to_string_pretty(value).map_err(|e| ReportError::json(path, e))?;
+    json.push('\n');
+    std::fs::write(path, json).map_err(|e| ReportError::io(path, e))?;
+    Ok(path.to_owned())
+}
+
+/// Plots of an earlier run whose layer may be gone: the README must not link stale files.
+fn remove_old_plots(dir: &Path) -> Result<(), ReportError> {
+    for entry in std::fs::read_dir(dir).map_err(|e| ReportError::io(dir, e))? {
+        let path = entry.map_err(|e| ReportError::io(dir, e))?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let ours = name.starts_with("throughput-") || name.starts_with("costs-");
+        if ours && path.extension().is_some_and(|e| e == "svg") {
+            std::fs::remove_file(&path).map_err(|e| ReportError::io(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// One panel per `area/operation` of the layer with byte throughput at two sizes or more:
+/// our line, then one per baseline that measured it.
+fn throughput_panels(results: &Results, layer: &str) -> Vec<Panel> {
+    let mut series: Vec<String> = Vec::new();
+    for m in results.measurements.iter().filter(|m| m.layer == layer) {
+        if m.id.baseline.is_none() && !series.contains(&m.id.series()) {
+            series.push(m.id.series());
+        }
+    }
+    let line = |name: &str, baseline: Option<&str>, color| {
+        let mut points: Vec<(f64, f64)> = results
+            .measurements
+            .iter()
+            .filter(|m| m.id.series() == name && m.id.baseline.as_deref() == baseline)
+            .filter_map(|m| {
+                let bytes = to_f64(m.throughput?.bytes()?);
+                Some((bytes, bytes * 1e9 / m.median.point))
+            })
+            .collect();
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        (points.len() >= 2).then(|| Line {
+            label: baseline.unwrap_or("saltrelay").to_owned(),
+            color,
+            points,
+        })
+    };
+    series
+        .iter()
+        .filter_map(|name| {
+            let mut lines = vec![line(name, None, plot::OURS)?];
+            lines.extend(
+                crate::id::BASELINES
+                    .iter()
+                    .filter_map(|b| line(name, Some(b), plot::BASELINE)),
+            );
+            Some(Panel {
+                title: name.clone(),
+                lines,
+            })
+        })
+        .collect()
+}
+
+fn bar_rows(results: &Results, layer: &str) -> Vec<BarRow> {
+    results
+        .measurements
+        .iter()
+        .filter(|m| m.layer == layer && m.id.baseline.is_none())
+        .map(|m| BarRow {
+            label: m.id.key(),
+            ours_ns: m.median.point,
+            baseline_ns: results.baseline_of(&m.id).map(|b| b.median.point),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,245 @@
+//! `saltrelay bench`: runs the criterion benches (beside libsodium) and writes `reports/bench/`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context as _, bail};
+use saltrelay_bench::layer::criterion_home;
+use saltrelay_bench::machine::Environment;
+use saltrelay_bench::report::{write_report, write_variants};
+use saltrelay_bench::variants::{VARIANTS, VariantRun, variant};
+use saltrelay_bench::{Profile, load};
+
+/// Arguments of `saltrelay bench`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    #[command(subcommand)]
+    command: BenchCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum BenchCommand {
+    /// Run every bench (`cargo bench -p saltrelay-bench`), then write the report.
+    ///
+    /// Earlier criterion results are deleted first, so the report shows this run only.
+    Run {
+        #[command(flatten)]
+        profile: ProfileArgs,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Write the report from the criterion results already in the target directory.
+    Report {
+        /// Where criterion's results are (default: its own rule, usually target/criterion).
+        #[arg(long)]
+        criterion_dir: Option<PathBuf>,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Build and run the primitive benches once per build variant (RUSTFLAGS), each in its
+    /// own target directory, and write build-variants.md beside the report.
+    Variants {
+        #[command(flatten)]
+        profile: ProfileArgs,
+        #[command(flatten)]
+        out: OutArgs,
+        /// Measure only these variants (the default is always measured, first).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ProfileArgs {
+    /// Measure briefly (about a minute and a half for all benches) instead of the full profile.
+    #[arg(long, conflicts_with = "profile")]
+    quick: bool,
+    /// Measurement profile: full (the committed report), quick, or smoke (CI).
+    #[arg(long, value_enum)]
+    profile: Option<ProfileName>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ProfileName {
+    Full,
+    Quick,
+    Smoke,
+}
+
+impl ProfileArgs {
+    fn profile(&self) -> Profile {
+        match (self.quick, self.profile) {
+            (true, _) | (false, Some(ProfileName::Quick)) => Profile::Quick,
+            (false, Some(ProfileName::Smoke)) => Profile::Smoke,
+            (false, None | Some(ProfileName::Full)) => Profile::Full,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct OutArgs {
+    /// The report folder (default: reports/bench of this repository).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let root = repository_root();
+    match args.command {
+        BenchCommand::Run { profile, out } => {
+            let home = criterion_home(&root);
+            remove_dir(&home)?;
+            let bench = cargo_bench(&root, None, "", profile.profile())?;
+            report(
+                &root,
+                &home,
+                out.out,
+                vec![bench, "saltrelay bench report".to_owned()],
+            )
+        }
+        BenchCommand::Report { criterion_dir, out } => {
+            let home = criterion_dir.unwrap_or_else(|| criterion_home(&root));
+            let shown = home
+                .strip_prefix(&root)
+                .unwrap_or(&home)
+                .display()
+                .to_string();
+            let commands = vec![
+                format!("# results in {shown}, from an earlier `cargo bench -p saltrelay-bench`"),
+                "saltrelay bench report".to_owned(),
+            ];
+            report(&root, &home, out.out, commands)
+        }
+        BenchCommand::Variants { profile, out, only } => {
+            variants(&root, profile.profile(), out.out, &only)
+        }
+    }
+}
+
+fn report(
+    root: &Path,
+    home: &Path,
+    out: Option<PathBuf>,
+    commands: Vec<String>,
+) -> anyhow::Result<ExitCode> {
+    let results = load::load(home)?;
+    let env = Environment::collect(commands, root);
+    let out = out.unwrap_or_else(|| root.join("reports/bench"));
+    let written = write_report(&results, &env, &out)?;
+    if !written.missing_costs.is_empty() {
+        eprintln!(
+            "saltrelay: costs.json not written: no measurement for {}",
+            written.missing_costs.join(", ")
+        );
+    }
+    println!(
+        "bench: {} results in {} layer(s); wrote {} file(s) to {}",
+        results.measurements.len(),
+        results.layers.len(),
+        written.files.len(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn variants(
+    root: &Path,
+    profile: Profile,
+    out: Option<PathBuf>,
+    only: &[String],
+) -> anyhow::Result<ExitCode> {
+    for name in only {
+        if variant(name).is_none() {
+            let known: Vec<&str> = VARIANTS.iter().map(|v| v.name).collect();
+            bail!("unknown variant {name:?}; known: {}", known.join(", "));
+        }
+    }
+    let chosen = VARIANTS
+        .iter()
+        .enumerate()
+        .filter(|(k, v)| *k == 0 || only.is_empty() || only.iter().any(|n| n == v.name));
+    let mut runs = Vec::new();
+    let mut commands = Vec::new();
+    for (_, v) in chosen {
+        let target = root.join("target/bench-variants").join(v.name);
+        remove_dir(&target.join("criterion"))?;
+        commands.push(cargo_bench(root, Some(&target), v.rustflags, profile)?);
+        let results = load::load(&target.join("criterion"))?;
+        runs.push(VariantRun {
+            variant: *v,
+            results,
+        });
+    }
+    let env = Environment::collect(commands, root);
+    let out = out.unwrap_or_else(|| root.join("reports/bench"));
+    for file in write_variants(&runs, &env, &out)? {
+        println!("bench: wrote {}", file.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `cargo bench -p saltrelay-bench` (only the primitives when `target` is given, as for
+/// a variant) and returns the equivalent shell command for the report.
+fn cargo_bench(
+    root: &Path,
+    target: Option<&Path>,
+    rustflags: &str,
+    profile: Profile,
+) -> anyhow::Result<String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(root)
+        .args(["bench", "-p", "saltrelay-bench"]);
+    let mut shown = String::new();
+    if let Some(target) = target {
+        command
+            .args(["--bench", "primitives"])
+            .env("CARGO_TARGET_DIR", target);
+        // Each variant keeps its results in its own target directory.
+        command
+            .env_remove("CRITERION_HOME")
+            .env("RUSTFLAGS", rustflags);
+        let relative = target.strip_prefix(root).unwrap_or(target);
+        shown = format!(
+            "RUSTFLAGS='{rustflags}' CARGO_TARGET_DIR={} ",
+            relative.display()
+        );
+    }
+    shown.push_str("cargo bench -p saltrelay-bench");
+    if target.is_some() {
+        shown.push_str(" --bench primitives");
+    }
+    let args = profile.criterion_args();
+    if !args.is_empty() {
+        command.arg("--").args(args);
+        shown.push_str(" -- ");
+        shown.push_str(&args.join(" "));
+    }
+    eprintln!("saltrelay: running {shown}");
+    let status = command.status().context("starting cargo")?;
+    if !status.success() {
+        bail!("`{shown}` failed ({status})");
+    }
+    Ok(shown)
+}
+
+/// Deletes a results directory of an earlier run, if present.
+fn remove_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.is_dir() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// The current directory when it is the repository root, else the one this binary was built
+/// in; absolute, because the bench binaries run in another directory and inherit paths from us.
+fn repository_root() -> PathBuf {
+    let here = PathBuf::from(".");
+    let root = if here.join("bench/Cargo.toml").is_file() {
+        here
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    };
+    std::fs::canonicalize(&root).unwrap_or(root)
+}
