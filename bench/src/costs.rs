@@ -1,19 +1,16 @@
-//! `reports/bench/costs.json`: the per-operation costs the simulator reads (schema
-//! `saltrelay_costs_v1`, agreed with the simulator).
+//! `reports/bench/costs.json`: the per-operation costs the simulator reads. The schema and its
+//! types belong to the reader, `saltrelay_simulator::costs`; this module only fills them in.
 //!
 //! Each cost names its candidate sources in order of preference: the measurement of the layer
 //! that owns the operation first (`frame/seal/*` once the transport has benches), then an
 //! estimate from lower layers. `from` always says which was used and how.
 
-use serde::Serialize;
+use saltrelay_simulator::costs::{CostFile, CostSource, Costs, Fixed, PerByte, PerRecord, SCHEMA};
 
 use crate::format::{Fit, fit_line, to_f64};
 use crate::id::BenchId;
 use crate::load::{Measurement, Results};
 use crate::machine::Environment;
-
-/// Schema tag of the cost file.
-pub const COSTS_SCHEMA: &str = "saltrelay_costs_v1";
 
 /// The relay's share of one transport handshake, as primitive operations, until a
 /// `handshake/relay` bench exists: a fresh temporary key (keygen), the box keys with the
@@ -29,76 +26,6 @@ pub const HANDSHAKE_RECIPE: &[(&str, u32)] = &[
     ("secretbox/seal/100", 2),
     ("secretbox/open/100", 1),
 ];
-
-/// The whole file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CostFile {
-    /// Always [`COSTS_SCHEMA`].
-    pub schema: &'static str,
-    /// Where the numbers come from.
-    pub source: Source,
-    /// The costs.
-    pub costs: Costs,
-}
-
-/// Provenance of the numbers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Source {
-    /// The command(s) that measured, joined with ` && ` (comment lines left out).
-    pub command: String,
-    /// The git commit measured.
-    pub commit: String,
-    /// When (UTC).
-    pub date: String,
-    /// The machine, one line.
-    pub machine: String,
-}
-
-/// The costs the simulator charges, all in nanoseconds.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Costs {
-    /// The relay's CPU time for one client handshake.
-    pub relay_handshake_ns: Fixed,
-    /// Opening one transport frame of `n` bytes: `base + per_byte · n`.
-    pub frame_open_ns: PerByte,
-    /// Sealing one transport frame of `n` bytes.
-    pub frame_seal_ns: PerByte,
-    /// Committing a batch of `r` records to the message store: `base + per_record · r`.
-    pub store_commit_ns: PerRecord,
-    /// One durable write (`fdatasync`) of a page.
-    pub fsync_ns: Fixed,
-}
-
-/// A fixed cost.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Fixed {
-    /// Nanoseconds.
-    pub value: u64,
-    /// How it was obtained.
-    pub from: String,
-}
-
-/// A cost linear in bytes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PerByte {
-    /// Nanoseconds per call.
-    pub base: u64,
-    /// Nanoseconds per byte.
-    pub per_byte: f64,
-    /// How it was obtained.
-    pub from: String,
-}
-
-/// A cost linear in records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PerRecord {
-    /// Nanoseconds per batch.
-    pub base: u64,
-    /// Nanoseconds per record.
-    pub per_record: u64,
-    /// How it was obtained.
-    pub from: String,
-}
 
 /// Derives the cost file; `Err` lists the costs that no measurement could give.
 ///
@@ -134,8 +61,8 @@ pub fn derive(results: &Results, env: &Environment) -> Result<CostFile, Vec<&'st
         return Err(missing);
     };
     Ok(CostFile {
-        schema: COSTS_SCHEMA,
-        source: Source {
+        schema: SCHEMA.to_owned(),
+        source: CostSource {
             command: env
                 .commands
                 .iter()
@@ -162,16 +89,9 @@ fn ours(results: &Results, key: &str) -> Option<f64> {
     results.get(&id).map(|m| m.median.point)
 }
 
-/// Rounds a non-negative duration to whole nanoseconds.
-fn whole_ns(ns: f64) -> u64 {
-    // Costs are far below 2^53 ns; negative fits (noise) clamp to zero.
-    #[expect(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "rounded, clamped to 0..2^53"
-    )]
-    let whole = ns.round().clamp(0.0, 9.0e15) as u64;
-    whole
+/// Rounds a duration to whole nanoseconds; negative fits (noise) clamp to zero.
+fn whole_ns(ns: f64) -> f64 {
+    ns.round().max(0.0)
 }
 
 fn handshake(results: &Results) -> Option<Fixed> {

@@ -1,6 +1,9 @@
 //! Tests of the cost derivation: estimates from primitives, and measurements preferred once a
 //! layer provides them.
 
+// The inputs are exact medians on straight lines, so the derived costs are exact too.
+#![allow(clippy::float_cmp)]
+
 use super::*;
 use crate::machine::Environment;
 use crate::testing::results_of;
@@ -44,11 +47,11 @@ fn estimates_every_cost_from_primitives_and_says_how() {
     let c = &file.costs;
     assert_eq!(
         (c.frame_seal_ns.base, c.frame_seal_ns.per_byte),
-        (1000, 2.0)
+        (1000.0, 2.0)
     );
     assert_eq!(
         (c.frame_open_ns.base, c.frame_open_ns.per_byte),
-        (1200, 2.0)
+        (1200.0, 2.0)
     );
     assert!(
         c.frame_seal_ns
@@ -57,13 +60,13 @@ fn estimates_every_cost_from_primitives_and_says_how() {
     );
     assert!(c.frame_seal_ns.from.contains("estimate"));
     // 30 000 + 2·110 000 + 2·100 000 + 400 + 500 + 2·1200 + 1400
-    assert_eq!(c.relay_handshake_ns.value, 454_700);
+    assert_eq!(c.relay_handshake_ns.value, 454_700.0);
     assert!(c.relay_handshake_ns.from.contains("2 × box/beforenm"));
     assert_eq!(
         (c.store_commit_ns.base, c.store_commit_ns.per_record),
-        (50_000, 3000)
+        (50_000.0, 3000.0)
     );
-    assert_eq!(c.fsync_ns.value, 900_000);
+    assert_eq!(c.fsync_ns.value, 900_000.0);
 }
 
 #[test]
@@ -75,9 +78,9 @@ fn prefers_a_layer_measurement_over_the_estimate() {
         ("handshake/relay", 321_000.0),
     ]);
     let file = derive(&results_of(&rows), &env()).unwrap();
-    assert_eq!(file.costs.frame_seal_ns.base, 1300);
+    assert_eq!(file.costs.frame_seal_ns.base, 1300.0);
     assert!(!file.costs.frame_seal_ns.from.contains("estimate"));
-    assert_eq!(file.costs.relay_handshake_ns.value, 321_000);
+    assert_eq!(file.costs.relay_handshake_ns.value, 321_000.0);
     assert_eq!(
         file.costs.relay_handshake_ns.from,
         "median of handshake/relay"
@@ -113,7 +116,7 @@ fn serialises_in_the_agreed_schema() {
         ]
     );
     assert!(json["costs"]["frame_seal_ns"]["per_byte"].is_f64());
-    assert!(json["costs"]["store_commit_ns"]["per_record"].is_u64());
+    assert!(json["costs"]["store_commit_ns"]["per_record"].is_number());
     for key in ["command", "commit", "date", "machine"] {
         assert!(json["source"][key].is_string(), "{key}");
     }

@@ -13,12 +13,12 @@ macro_rules! put {
     };
 }
 
-use crate::costs::CostFile;
 use crate::format::{self, fit_line, to_f64};
 use crate::id::BenchId;
 use crate::load::{Measurement, Results, Throughput, UNLAYERED};
 use crate::machine::Environment;
 use crate::variants::Summary;
+use saltrelay_simulator::costs::CostFile;
 
 /// A target an issue sets: our `id` must cost no more than `reference`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -50,7 +50,7 @@ fn writes_readme_plots_and_costs_that_link_up() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join(COSTS_JSON)).unwrap())
             .unwrap();
     assert_eq!(costs["schema"], "saltrelay_costs_v1");
-    assert_eq!(costs["costs"]["fsync_ns"]["value"], 200_000);
+    assert_eq!(costs["costs"]["fsync_ns"]["value"], 200_000.0);
 }
 
 #[test]
