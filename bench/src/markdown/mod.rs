@@ -15,7 +15,7 @@ macro_rules! put {
 
 use crate::format::{self, fit_line, to_f64};
 use crate::id::BenchId;
-use crate::load::{Measurement, Results, Throughput, UNLAYERED};
+use crate::load::{Measurement, Results, UNLAYERED};
 use crate::machine::Environment;
 use crate::variants::Summary;
 use saltrelay_simulator::costs::CostFile;
@@ -189,7 +189,7 @@ fn decomposition(out: &mut String, results: &Results) {
         .filter(|m| m.id.baseline.is_none())
     {
         let series = m.id.series();
-        if seen.contains(&series) || m.throughput.and_then(Throughput::bytes).is_none() {
+        if seen.contains(&series) || sized_by_bytes(m).is_none() {
             continue;
         }
         seen.push(series.clone());
@@ -232,9 +232,17 @@ fn series_fit(results: &Results, id: &BenchId, baseline: Option<&str>) -> Option
         .measurements
         .iter()
         .filter(|m| m.id.baseline.as_deref() == baseline && m.id.series() == id.series())
-        .filter_map(|m| Some((to_f64(m.throughput?.bytes()?), m.median.point)))
+        .filter_map(|m| Some((to_f64(sized_by_bytes(m)?), m.median.point)))
         .collect();
     fit_line(&points)
+}
+
+/// The message size of a measurement whose parameter is that size (`box/seal/1024`); `None`
+/// for parameters that count something else (`group_fanout/10`, `seal/file`), whose bytes
+/// do not lie on one line with the others.
+fn sized_by_bytes(m: &Measurement) -> Option<u64> {
+    let bytes = m.throughput?.bytes()?;
+    (m.id.parameter.as_deref()?.parse::<u64>().ok()? == bytes).then_some(bytes)
 }
 
 fn targets(out: &mut String, results: &Results) {
