@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Fuzzing: the frame decoder and the relay's handshake machine, 60 s each, from the committed
+# Fuzzing: the frame decoder and the relay's handshake machine, 30 s each, from the committed
 # seed corpus (fuzz/corpus/). Stable toolchain only: the targets are cargo-fuzz targets built
 # with cargo-fuzz's own coverage flags (all stable -C flags; no sanitizer, so no nightly), which
 # is what `cargo fuzz run --sanitizer none -O <target>` does, without installing cargo-fuzz.
 set -euo pipefail
-SECONDS_PER_TARGET="${FUZZ_SECONDS:-60}"
+SECONDS_PER_TARGET="${FUZZ_SECONDS:-30}"
 if ! command -v c++ >/dev/null; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get install -y -qq g++ >/dev/null   # libfuzzer-sys compiles libFuzzer (C++)
