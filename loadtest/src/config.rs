@@ -120,6 +120,8 @@ pub struct LoadConfig {
     pub flush_check: bool,
     /// Run Redis (`appendfsync always`) beside the run.
     pub redis: bool,
+    /// Requests of the pipelined Redis benchmark (a quarter of them unpipelined).
+    pub redis_requests: u64,
     /// Targets to check.
     pub targets: Targets,
     /// Show a progress bar on stderr (hidden when not a terminal).
@@ -155,6 +157,7 @@ impl LoadConfig {
             offenders: Offenders::default(),
             flush_check: false,
             redis: false,
+            redis_requests: 200_000,
             targets: Targets::default(),
             progress: true,
             command: String::new(),
@@ -173,6 +176,7 @@ impl LoadConfig {
                 config.duration = 2.0;
                 config.warmup = 0.0;
                 config.drain = 15.0;
+                config.redis_requests = 20_000;
             }
             Preset::Offline => {
                 config.name = "offline".into();

@@ -27,8 +27,6 @@ use crate::{LoadConfig, LoadError, RelayMode, cpu, flush, redis};
 const LOGINS_IN_FLIGHT: usize = 64;
 /// Seconds the flush check runs.
 const FLUSH_CHECK: Duration = Duration::from_secs(3);
-/// Requests of the pipelined Redis benchmark.
-const REDIS_REQUESTS: u64 = 200_000;
 /// Longest wait for senders to see their last acks after the load stops.
 const SENDER_GRACE: Duration = Duration::from_secs(30);
 
@@ -54,7 +52,7 @@ pub fn run(config: &LoadConfig, repo: &Path) -> Result<Results, LoadError> {
     } else {
         None
     };
-    let redis = config.redis.then(|| redis::measure(REDIS_REQUESTS));
+    let redis = config.redis.then(|| redis::measure(config.redis_requests));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("load-rt")
