@@ -6,8 +6,8 @@ use std::path::Path;
 /// Clock ticks per second of /proc's CPU times; 100 on every Linux this runs on.
 const TICKS_PER_SEC: f64 = 100.0;
 
-/// Thread-name prefixes of the relay: its runtime, the store committer, the key directory.
-const RELAY_THREADS: [&str; 3] = ["relay-rt", "store-", "key-directory"];
+/// Thread-name prefix of the load generator's runtime.
+const CLIENT_THREADS: &str = "load-rt";
 
 /// CPU seconds of this process, split into relay threads and the rest (the clients).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -26,29 +26,36 @@ fn stat_secs(text: &str) -> Option<f64> {
     Some((utime + stime) / TICKS_PER_SEC)
 }
 
-/// This process's threads' CPU time, split by thread name. Threads that ended are missed:
-/// the runtimes' threads live for the whole run.
+/// This process's CPU time, split: the clients are the load runtime's threads and the main
+/// thread, which live for the whole run; the relay is the rest of the process's total, so
+/// the store's short-lived flush threads count even after they ended.
 pub(crate) fn split_self() -> CpuSplit {
-    let mut split = CpuSplit::default();
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return split;
-    };
-    for task in tasks.flatten() {
-        let dir = task.path();
-        let name = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
-        let Some(secs) = std::fs::read_to_string(dir.join("stat"))
-            .ok()
-            .and_then(|t| stat_secs(&t))
-        else {
-            continue;
-        };
-        if RELAY_THREADS.iter().any(|p| name.trim().starts_with(p)) {
-            split.relay_secs += secs;
-        } else {
-            split.client_secs += secs;
+    let total = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|t| stat_secs(&t))
+        .unwrap_or(0.0);
+    let main = std::process::id().to_string();
+    let mut client_secs = 0.0;
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        for task in tasks.flatten() {
+            let dir = task.path();
+            let name = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+            let is_main = task.file_name().to_str() == Some(main.as_str());
+            if !(is_main || name.trim().starts_with(CLIENT_THREADS)) {
+                continue;
+            }
+            if let Some(secs) = std::fs::read_to_string(dir.join("stat"))
+                .ok()
+                .and_then(|t| stat_secs(&t))
+            {
+                client_secs += secs;
+            }
         }
     }
-    split
+    CpuSplit {
+        relay_secs: (total - client_secs).max(0.0),
+        client_secs,
+    }
 }
 
 /// A process's CPU seconds (all its threads).

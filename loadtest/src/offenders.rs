@@ -22,9 +22,10 @@ use crate::message;
 use crate::receiver::Login;
 
 /// Body size of the messages fed to a client that never reads.
-const FEED_SIZE: usize = 4096;
-/// Feed messages in flight at once.
-const FEED_IN_FLIGHT: usize = 64;
+const FEED_SIZE: usize = 6000;
+/// Feed messages in flight at once: just below the relay's 1,024 unacked per connection
+/// (RELAY-20), since each ack waits for the 2 s spill to the store (RELAY-13).
+const FEED_IN_FLIGHT: usize = 1000;
 
 /// How one offender ended.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -203,7 +204,11 @@ async fn never_reading(
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let mut in_flight = JoinSet::new();
     let clock = saltrelay_relay::client::clock::Clock::new();
+    // At most 1,000 messages a second: the feeder itself stays below the rate limit (RELAY-20)
+    // once its recipient is gone and acks come at the store's pace.
+    let mut pace = tokio::time::interval(Duration::from_millis(1));
     for counter in 0u64.. {
+        pace.tick().await;
         if *stop.borrow() {
             break;
         }
