@@ -58,6 +58,25 @@ pub(crate) fn split_self() -> CpuSplit {
     }
 }
 
+/// CPU seconds the whole machine spent busy (every process, all CPUs), from /proc/stat.
+pub(crate) fn machine_busy_secs() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = text.lines().next()?.strip_prefix("cpu ")?;
+    let fields: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+    let busy: f64 = fields
+        .iter()
+        .take(8)
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .map(|(_, v)| v)
+        .sum();
+    Some(busy / TICKS_PER_SEC)
+}
+
 /// A process's CPU seconds (all its threads).
 pub(crate) fn process_secs(pid: u32) -> Option<f64> {
     stat_secs(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)

@@ -47,6 +47,8 @@ pub struct CpuUse {
     pub relay_secs: Option<f64>,
     /// The load generator's CPU seconds (this process's other threads).
     pub client_secs: f64,
+    /// CPU seconds the whole machine was busy (every process): the rest is other work.
+    pub machine_busy_secs: Option<f64>,
     /// CPUs the machine has.
     pub cores: usize,
 }

@@ -86,6 +86,7 @@ struct Snapshot {
     stats: Option<RelayStats>,
     relay_cpu: Option<f64>,
     client_cpu: f64,
+    machine_busy: Option<f64>,
 }
 
 impl Snapshot {
@@ -95,6 +96,7 @@ impl Snapshot {
             stats: target.stats(),
             relay_cpu: target.cpu_secs(),
             client_cpu: cpu::split_self().client_secs,
+            machine_busy: cpu::machine_busy_secs(),
         }
     }
 }
@@ -147,6 +149,11 @@ impl Driven {
                 .zip(self.begin.relay_cpu)
                 .map(|(e, b)| e - b),
             client_secs: self.end.client_cpu - self.begin.client_cpu,
+            machine_busy_secs: self
+                .end
+                .machine_busy
+                .zip(self.begin.machine_busy)
+                .map(|(e, b)| e - b),
             cores: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         };
         let store = self

@@ -216,13 +216,16 @@ fn cpu_and_store(s: &mut String, r: &Results) {
         s,
         "## Where the time goes (measured phase, {:.1} s, {} CPUs)\n\n\
          | part | CPU seconds | CPUs busy |\n| --- | --- | --- |\n\
-         | relay | {} | {} |\n| load generator (clients) | {:.2} | {:.2} |\n",
+         | relay | {} | {} |\n| load generator (clients) | {:.2} | {:.2} |\n\
+         | whole machine, every process (other work = the rest) | {} | {} |\n",
         c.wall_secs,
         c.cores,
         opt(c.relay_secs, ""),
         opt(c.relay_secs.map(|v| v / wall), ""),
         c.client_secs,
         c.client_secs / wall,
+        opt(c.machine_busy_secs, ""),
+        opt(c.machine_busy_secs.map(|v| v / wall), ""),
     );
     if let Some(store) = &r.store {
         let _ = writeln!(
