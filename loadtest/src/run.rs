@@ -406,7 +406,10 @@ fn spawn_senders(
             Some(rate) => {
                 let per_sender = rate / (config.senders * config.group_size) as f64;
                 let period = Duration::from_secs_f64(1.0 / per_sender);
-                senders.spawn(sender::open_loop(state, sender, handle, period, stop));
+                let phase = index as f64 / config.senders as f64;
+                senders.spawn(sender::open_loop(
+                    state, sender, handle, period, phase, stop,
+                ));
             }
         }
     }

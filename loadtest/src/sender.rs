@@ -157,16 +157,20 @@ pub(crate) async fn closed_loop(
 }
 
 /// Open loop: a group every `period`, each in its own task, until `stop`; waits for the
-/// sends in flight before returning.
+/// sends in flight before returning. `phase` (0 to 1) spreads the senders' first ticks over
+/// one period: started together, every sender would fire at the same instant, and the
+/// bursts, not the load, would set the latency.
 pub(crate) async fn open_loop(
     state: Arc<State>,
     sender: Arc<Sender>,
     handle: ClientHandle,
     period: Duration,
+    phase: f64,
     mut stop: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(OPEN_LOOP_IN_FLIGHT));
-    let mut ticker = tokio::time::interval(period);
+    let first = tokio::time::Instant::now() + period.mul_f64(phase.clamp(0.0, 1.0));
+    let mut ticker = tokio::time::interval_at(first, period);
     // Behind schedule, catch up: an open loop keeps its offered rate.
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut in_flight = JoinSet::new();
