@@ -33,6 +33,8 @@ enum Command {
     Receive(cmd::receive::Args),
     /// Run the benchmarks beside libsodium and write reports/bench/.
     Bench(cmd::bench::Args),
+    /// Load a relay with real TCP clients, count every message, write reports/loadtest/.
+    Loadtest(Box<cmd::loadtest::Args>),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Send(args) => cmd::send::run(args),
         Command::Receive(args) => cmd::receive::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Loadtest(args) => cmd::loadtest::run(*args),
     };
     match result {
         Ok(code) => code,
