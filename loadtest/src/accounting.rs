@@ -2,6 +2,7 @@
 //! (acked but never delivered by the end of the drain) and duplicated (delivered twice).
 
 use std::collections::HashMap;
+use std::collections::hash_map;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -89,21 +90,19 @@ impl Ledger {
     /// Records a message about to be sent. Returns false if the ID was already used (a bug
     /// in the ID scheme: the caller must not send it).
     pub fn sent(&self, id: u64, sent_us: u64, recipient_online: bool, measured: bool) -> bool {
-        let mut shard = self.shard(id);
-        if shard.contains_key(&id) {
-            return false;
+        match self.shard(id).entry(id) {
+            hash_map::Entry::Occupied(_) => false,
+            hash_map::Entry::Vacant(slot) => {
+                slot.insert(Entry {
+                    sent_us,
+                    recipient_online,
+                    measured,
+                    acked: false,
+                    deliveries: 0,
+                });
+                true
+            }
         }
-        shard.insert(
-            id,
-            Entry {
-                sent_us,
-                recipient_online,
-                measured,
-                acked: false,
-                deliveries: 0,
-            },
-        );
-        true
     }
 
     /// The relay acked it.

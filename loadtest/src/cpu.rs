@@ -7,7 +7,7 @@ use std::path::Path;
 const TICKS_PER_SEC: f64 = 100.0;
 
 /// Thread-name prefix of the load generator's runtime.
-const CLIENT_THREADS: &str = "load-rt";
+pub(crate) const CLIENT_THREADS: &str = "load-rt";
 
 /// CPU seconds of this process, split into relay threads and the rest (the clients).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

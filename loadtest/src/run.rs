@@ -53,12 +53,7 @@ pub fn run(config: &LoadConfig, repo: &Path) -> Result<Results, LoadError> {
         None
     };
     let redis = config.redis.then(|| redis::measure(config.redis_requests));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("load-rt")
-        .enable_all()
-        .build()
-        .map_err(|e| LoadError::io("load runtime", e))?;
+    let runtime = runtime(cpu::CLIENT_THREADS)?;
     let driven = runtime.block_on(drive(config, &target, population))?;
     drop(runtime);
     let relay = target.describe().to_owned();
@@ -459,4 +454,15 @@ async fn login_all(
         .into_iter()
         .map(|c| c.expect("every index logged in"))
         .collect())
+}
+
+/// A two-worker runtime whose threads carry `thread_name`: the CPU split of `cpu` tells the
+/// clients' threads from the relay's by that name.
+pub(crate) fn runtime(thread_name: &str) -> Result<tokio::runtime::Runtime, LoadError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(thread_name)
+        .enable_all()
+        .build()
+        .map_err(|e| LoadError::io(format!("{thread_name} runtime"), e))
 }

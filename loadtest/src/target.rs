@@ -48,12 +48,7 @@ impl Target {
         match &config.relay {
             RelayMode::Embedded => {
                 let data = temp()?;
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .thread_name("relay-rt")
-                    .enable_all()
-                    .build()
-                    .map_err(|e| LoadError::io("relay runtime", e))?;
+                let runtime = crate::run::runtime("relay-rt")?;
                 let listen: SocketAddr = "127.0.0.1:0".parse().expect("a valid literal");
                 let mut server_config = ServerConfig::new(listen, data.path());
                 server_config.max_connections = server_config

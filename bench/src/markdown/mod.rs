@@ -359,44 +359,7 @@ fn costs(out: &mut String, costs: Option<&CostFile>) {
         "[`costs.json`](costs.json) (schema `saltrelay_costs_v1`) is what the simulator \
          charges per operation:\n\n| cost | value | from |\n| --- | --- | --- |\n",
     );
-    let c = &file.costs;
-    let rows = [
-        (
-            "relay_handshake_ns",
-            format!("{} ns", c.relay_handshake_ns.value),
-            &c.relay_handshake_ns.from,
-        ),
-        (
-            "frame_open_ns",
-            format!(
-                "{} ns + {} ns/B",
-                c.frame_open_ns.base, c.frame_open_ns.per_byte
-            ),
-            &c.frame_open_ns.from,
-        ),
-        (
-            "frame_seal_ns",
-            format!(
-                "{} ns + {} ns/B",
-                c.frame_seal_ns.base, c.frame_seal_ns.per_byte
-            ),
-            &c.frame_seal_ns.from,
-        ),
-        (
-            "store_commit_ns",
-            format!(
-                "{} ns + {} ns/record",
-                c.store_commit_ns.base, c.store_commit_ns.per_record
-            ),
-            &c.store_commit_ns.from,
-        ),
-        (
-            "fsync_ns",
-            format!("{} ns", c.fsync_ns.value),
-            &c.fsync_ns.from,
-        ),
-    ];
-    for (name, value, from) in rows {
+    for (name, value, from) in file.costs.rows() {
         put!(out, "| `{name}` | {value} | {from} |\n");
     }
     out.push('\n');

@@ -279,44 +279,7 @@ fn inputs(out: &mut String, point: &Point) {
         c.schema, c.source.command, c.source.commit, c.source.machine
     );
     let _ = writeln!(out, "| cost | value | from |\n| --- | --- | --- |");
-    let k = &c.costs;
-    let rows = [
-        (
-            "handshake",
-            format!("{:.0} ns", k.relay_handshake_ns.value),
-            &k.relay_handshake_ns.from,
-        ),
-        (
-            "frame open",
-            format!(
-                "{:.0} ns + {} ns/B",
-                k.frame_open_ns.base, k.frame_open_ns.per_byte
-            ),
-            &k.frame_open_ns.from,
-        ),
-        (
-            "frame seal",
-            format!(
-                "{:.0} ns + {} ns/B",
-                k.frame_seal_ns.base, k.frame_seal_ns.per_byte
-            ),
-            &k.frame_seal_ns.from,
-        ),
-        (
-            "store commit",
-            format!(
-                "{:.0} ns + {:.0} ns/record",
-                k.store_commit_ns.base, k.store_commit_ns.per_record
-            ),
-            &k.store_commit_ns.from,
-        ),
-        (
-            "fsync",
-            format!("{:.0} ns", k.fsync_ns.value),
-            &k.fsync_ns.from,
-        ),
-    ];
-    for (name, value, from) in rows {
-        let _ = writeln!(out, "| {name} | {value} | {from} |");
+    for (name, value, from) in c.costs.rows() {
+        let _ = writeln!(out, "| `{name}` | {value} | {from} |");
     }
 }
