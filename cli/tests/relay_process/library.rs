@@ -96,6 +96,11 @@ impl LibrarySender {
         }
     }
 
+    /// Sends one outer message as it is and waits for the relay's ack.
+    pub async fn send_bytes(&self, bytes: Vec<u8>) {
+        self.client.send_message(bytes).await.expect("acked");
+    }
+
     /// Closes the connection.
     pub async fn close(self) {
         self.client.close().await;
