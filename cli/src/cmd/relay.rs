@@ -20,11 +20,14 @@ pub(crate) struct Args {
 enum RelayCommand {
     /// Serve the transport on an address until SIGTERM or Ctrl-C (graceful shutdown).
     Serve(Box<ServeArgs>),
-    /// Print the relay's public key as hex, creating the key in DIR if absent.
+    /// Print the relay's public key as hex (RELAY-14).
     Key {
         /// The relay's data directory.
         #[arg(long)]
         data: PathBuf,
+        /// Create the key if there is none; only in a new or empty directory (RELAY-26).
+        #[arg(long)]
+        create: bool,
     },
 }
 
@@ -33,7 +36,12 @@ struct ServeArgs {
     /// Address to listen on (port 0: any free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:5222")]
     listen: SocketAddr,
-    /// Data directory: key (created on first start, mode 0600), key directory, messages, blobs.
+    /// Connections the kernel queues before the relay accepts them (RELAY-20; capped by
+    /// net.core.somaxconn).
+    #[arg(long, default_value_t = 4_096)]
+    listen_backlog: u32,
+    /// Data directory: key (created on first start in an empty directory, mode 0600), key
+    /// directory, messages, blobs; locked while the relay runs (RELAY-25).
     #[arg(long)]
     data: PathBuf,
     /// Print every frame decoded on stderr, identities included.
@@ -73,8 +81,18 @@ struct ServeArgs {
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        RelayCommand::Key { data } => {
-            let (key, _) = keyfile::load_or_create(&data)?;
+        RelayCommand::Key { data, create } => {
+            let key = if create {
+                keyfile::load_or_create(&data)?.0
+            } else {
+                keyfile::load(&data)?.with_context(|| {
+                    format!(
+                        "no relay key in {}: start the relay there once, or pass --create \
+                         to make one in a new or empty directory",
+                        data.display()
+                    )
+                })?
+            };
             println!("{}", key.public_key().to_hex());
             Ok(ExitCode::SUCCESS)
         }
@@ -84,6 +102,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 fn serve_relay(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = ServerConfig::new(args.listen, &args.data);
+    config.listen_backlog = args.listen_backlog;
     config.trace = args.trace;
     config.verbose = args.verbose;
     config.ttl_ms = args.ttl_days.saturating_mul(24 * 60 * 60 * 1000);

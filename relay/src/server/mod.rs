@@ -27,6 +27,7 @@ mod error;
 mod hub;
 pub mod keyfile;
 mod limits;
+pub mod lock;
 mod payload;
 mod run;
 

@@ -9,13 +9,14 @@ use std::time::{Duration, SystemTime};
 
 use saltrelay_protocol::crypto::PublicKey;
 use saltrelay_protocol::transport::RelayConfig;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::conn::Conn;
 use super::directory::Directory;
 use super::hub::{Hub, HubStats};
+use super::lock::DataLock;
 use super::{Blobs, CloseCounts, ServerConfig, ServerError, keyfile};
 use crate::client::clock::Clock;
 use crate::core::Policy;
@@ -173,7 +174,14 @@ pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
     let opened = tokio::task::spawn_blocking(move || open_data(&data, max_blob, blob_ttl))
         .await
         .map_err(|_| ServerError::Store(crate::store::StoreError::Closed))??;
-    let (secret, directory, blobs, store, recovered) = opened;
+    let Opened {
+        lock,
+        secret,
+        directory,
+        blobs,
+        store,
+        recovered,
+    } = opened;
     let public_key = secret.public_key();
     let committer = Committer::spawn(store, config.committer)?;
     let policy = Policy {
@@ -188,12 +196,7 @@ pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
         let handle = committer.handle();
         let _ = tokio::task::spawn_blocking(move || handle.delete_blocking(refused)).await;
     }
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| ServerError::Listen {
-            addr: config.listen.to_string(),
-            reason: e.to_string(),
-        })?;
+    let listener = listen(config.listen, config.listen_backlog)?;
     let local_addr = listener.local_addr().map_err(|e| ServerError::Listen {
         addr: config.listen.to_string(),
         reason: e.to_string(),
@@ -214,7 +217,7 @@ pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
         closes: CloseCounts::default(),
         config,
     });
-    let task = tokio::spawn(serve(listener, Arc::clone(&shared), committer));
+    let task = tokio::spawn(serve(listener, Arc::clone(&shared), committer, lock));
     Ok(RelayHandle {
         local_addr,
         public_key,
@@ -224,21 +227,45 @@ pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
     })
 }
 
-type Opened = (
-    saltrelay_protocol::crypto::SecretKey,
-    Directory,
-    Blobs,
-    LogStore,
-    Vec<StoredMessage>,
-);
+/// RELAY-20: the listening socket with the configured backlog (the kernel's default of 128
+/// makes a burst of connects wait for SYN retries).
+fn listen(addr: SocketAddr, backlog: u32) -> Result<TcpListener, ServerError> {
+    let error = |e: std::io::Error| ServerError::Listen {
+        addr: addr.to_string(),
+        reason: e.to_string(),
+    };
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(error)?;
+    #[cfg(unix)]
+    socket.set_reuseaddr(true).map_err(error)?;
+    socket.bind(addr).map_err(error)?;
+    socket.listen(backlog.max(1)).map_err(error)
+}
 
-/// RELAY-17: the key, the key directory, the blobs and the message store with every queued
-/// message (recovery, STORE-8).
+/// What [`open_data`] opened.
+struct Opened {
+    lock: DataLock,
+    secret: saltrelay_protocol::crypto::SecretKey,
+    directory: Directory,
+    blobs: Blobs,
+    store: LogStore,
+    recovered: Vec<StoredMessage>,
+}
+
+/// RELAY-17, RELAY-25: the lock, the key, the key directory, the blobs and the message store
+/// with every queued message (recovery, STORE-8).
 fn open_data(
     data: &std::path::Path,
     max_blob_len: u32,
     blob_ttl_ms: u64,
 ) -> Result<Opened, ServerError> {
+    std::fs::create_dir_all(data).map_err(|e| ServerError::data_dir(data, "create", &e))?;
+    // RELAY-25: before anything is read or written, so two relays never share the files.
+    let lock = DataLock::acquire(data)?;
     let (secret, _) = keyfile::load_or_create(data)?;
     let directory = Directory::open(data)?;
     let store = LogStore::open(data.join(STORE_DIR_NAME), LogStoreConfig::default())?;
@@ -246,13 +273,14 @@ fn open_data(
     for recipient in store.recipients() {
         recovered.extend(store.load_queue(&recipient)?);
     }
-    Ok((
+    Ok(Opened {
+        lock,
         secret,
         directory,
-        Blobs::open(data, max_blob_len, blob_ttl_ms)?,
+        blobs: Blobs::open(data, max_blob_len, blob_ttl_ms)?,
         store,
         recovered,
-    ))
+    })
 }
 
 /// The accept loop and the sweeper, then graceful shutdown.
@@ -260,6 +288,7 @@ async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
     committer: Committer<LogStore>,
+    lock: DataLock,
 ) -> Result<(), ServerError> {
     let mut shutdown = shared.shutdown.clone();
     let mut tasks = JoinSet::new();
@@ -285,6 +314,8 @@ async fn serve(
         .await
         .map_err(|_| ServerError::Store(crate::store::StoreError::Closed))?;
     shared.directory.shutdown();
+    // RELAY-25: released only once every file is closed for good.
+    drop(lock);
     result.map(drop).map_err(ServerError::from)
 }
 
