@@ -21,7 +21,8 @@ use super::{Blobs, CloseCounts, ServerConfig, ServerError, keyfile};
 use crate::client::clock::Clock;
 use crate::core::Policy;
 use crate::store::{
-    CommitHandle, Committer, LogStore, LogStoreConfig, MessageStore as _, StoredMessage,
+    CommitHandle, Committer, LogStore, LogStoreConfig, MessageStore as _, RecoveryReport,
+    StoredMessage,
 };
 
 /// Name of the message store's folder in the data directory.
@@ -73,6 +74,8 @@ pub struct RelayStats {
 pub struct RelayHandle {
     local_addr: SocketAddr,
     public_key: PublicKey,
+    /// Boxed: it is read once, and keeps the handle small for those who embed it.
+    report: Box<StartReport>,
     stop: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<Result<(), ServerError>>>,
     shared: Arc<Shared>,
@@ -95,6 +98,12 @@ impl RelayHandle {
     #[must_use]
     pub fn public_key(&self) -> PublicKey {
         self.public_key
+    }
+
+    /// What the relay found in its data directory at start (STORE-14, RELAY-27).
+    #[must_use]
+    pub fn start_report(&self) -> &StartReport {
+        &self.report
     }
 
     /// Counts of what the relay holds and did.
@@ -131,7 +140,17 @@ impl RelayHandle {
     /// # Errors
     /// As [`RelayHandle::shutdown`].
     pub async fn run_until_signal(self) -> Result<(), ServerError> {
-        wait_for_signal().await;
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Runs until `stop` completes (for example [`shutdown_signal`], created before the
+    /// relay announces itself so that an early SIGTERM is not lost), then shuts down
+    /// gracefully.
+    ///
+    /// # Errors
+    /// As [`RelayHandle::shutdown`].
+    pub async fn run_until(self, stop: impl Future<Output = ()>) -> Result<(), ServerError> {
+        stop.await;
         self.shutdown().await
     }
 }
@@ -142,25 +161,23 @@ impl Drop for RelayHandle {
     }
 }
 
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
+/// Completes at SIGTERM or Ctrl-C. SIGTERM's handler is installed when this is called, so
+/// a SIGTERM that arrives before the future is first polled still stops the relay (RELAY-23).
+/// Must be called inside a tokio runtime.
+pub fn shutdown_signal() -> impl Future<Output = ()> {
+    #[cfg(unix)]
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
             tokio::select! {
                 _ = term.recv() => {}
                 _ = tokio::signal::ctrl_c() => {}
             }
+            return;
         }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
+        let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Opens the data directory and starts serving (RELAY-14, RELAY-17).
@@ -182,6 +199,10 @@ pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
         store,
         recovered,
     } = opened;
+    let mut report = StartReport {
+        recovery: store.recovery_report().clone(),
+        ..StartReport::default()
+    };
     let public_key = secret.public_key();
     let committer = Committer::spawn(store, config.committer)?;
     let policy = Policy {
@@ -191,8 +212,28 @@ pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
         ..Policy::default()
     };
     let hub = Hub::new(policy, committer.handle(), PAYLOAD_CACHE_BYTES);
-    let refused = hub.restore(recovered);
-    if !refused.is_empty() {
+    let recovery = &report.recovery;
+    if !recovery.is_clean() || recovery.torn_tail_bytes > 0 {
+        // STORE-14: anything beyond a clean start is logged, with offsets.
+        eprintln!("saltrelay relay: recovery: {}", recovery.summary());
+    }
+    let restored = hub.restore(recovered);
+    report.queues_above_cap = restored.above_cap;
+    report.messages_above_cap = restored.above_cap_messages;
+    if restored.above_cap > 0 {
+        // RELAY-27: said once at start; the queues drain as their recipients read them.
+        eprintln!(
+            "saltrelay relay: {} queues hold more than the caps (--max-queue-messages {}, \
+             max queue bytes {}; {} messages above the message cap): all kept, new messages \
+             to them are refused with mailbox_full until they drain below the caps",
+            restored.above_cap,
+            config.max_queue_messages,
+            config.max_queue_bytes,
+            restored.above_cap_messages,
+        );
+    }
+    if !restored.refused.is_empty() {
+        let refused = restored.refused;
         let handle = committer.handle();
         let _ = tokio::task::spawn_blocking(move || handle.delete_blocking(refused)).await;
     }
@@ -221,6 +262,7 @@ pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
     Ok(RelayHandle {
         local_addr,
         public_key,
+        report: Box::new(report),
         stop,
         task: Some(task),
         shared,
@@ -254,6 +296,17 @@ struct Opened {
     blobs: Blobs,
     store: LogStore,
     recovered: Vec<StoredMessage>,
+}
+
+/// What the relay found in its data directory at start (RELAY-26, RELAY-27, STORE-14).
+#[derive(Debug, Clone, Default)]
+pub struct StartReport {
+    /// The store's recovery (STORE-8, STORE-13).
+    pub recovery: RecoveryReport,
+    /// Queues left above a cap lowered since they filled, all kept (RELAY-27).
+    pub queues_above_cap: usize,
+    /// Messages those queues hold above the message cap.
+    pub messages_above_cap: u64,
 }
 
 /// RELAY-17, RELAY-25: the lock, the key, the key directory, the blobs and the message store

@@ -26,7 +26,7 @@ use super::{
     StoreStats, check_payloads,
 };
 
-pub use open::RecoveryReport;
+pub use open::{LostRange, RecoveryReport, RefusedSegment};
 
 /// Tuning of a [`LogStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
