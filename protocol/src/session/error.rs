@@ -103,6 +103,12 @@ pub enum SessionError {
     /// The caller's message did not encode (FS-21).
     #[error("message does not encode: {0}")]
     InvalidMessage(E2eError),
+    /// A JSON field of a tool's input is missing or malformed (FS-40).
+    #[error("json field {field} is missing or malformed")]
+    InvalidJson {
+        /// The field.
+        field: &'static str,
+    },
     /// The peer's long-term public key has small order (PRIM-5): caller misuse.
     #[error("peer public key is unusable")]
     InvalidPeerKey,
@@ -141,6 +147,7 @@ impl SessionError {
             Self::NotEncapsulable => "not_encapsulable",
             Self::InvalidMessage(e) => e.code(),
             Self::InvalidPeerKey => "invalid_peer_key",
+            Self::InvalidJson { .. } => "invalid_json",
             Self::InvalidStoredSession { .. } => "invalid_stored_session",
         }
     }

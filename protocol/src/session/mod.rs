@@ -15,6 +15,7 @@
 
 mod envelope;
 mod error;
+mod json;
 pub mod keys;
 mod machine;
 mod state;
@@ -25,6 +26,7 @@ pub use envelope::{
     TerminateCause, V1_0, V1_1, V1_2, VersionRange, pb,
 };
 pub use error::SessionError;
+pub use json::{envelope_from_json, envelope_to_json};
 pub use keys::SKIP_LIMIT;
 pub use machine::{PeerSessions, REFRESH_AFTER_MS};
 pub use state::{
