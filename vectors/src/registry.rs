@@ -38,6 +38,7 @@ pub const FILES: &[VectorFile] = &[
     files::e2e_payload::FILE,
     files::e2e_blob::FILE,
     files::group_scenarios::FILE,
+    files::poll_scenarios::FILE,
 ];
 
 /// The registered file called `name`.

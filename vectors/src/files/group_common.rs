@@ -135,12 +135,11 @@ pub(super) fn deliver(
 ) -> Outcome {
     let me = scenario.client.me();
     let mut replies = Outcome::default();
-    let mut now = at;
-    for entry in out.sent.iter().filter(|e| e.recipients.contains(&me)) {
+    let mine = out.sent.iter().filter(|e| e.recipients.contains(&me));
+    for (now, entry) in (at..).zip(mine) {
         let reply = scenario.step(rng, now, receive_entry(from, entry));
         replies.sent.extend(reply.sent);
         replies.events.extend(reply.events);
-        now += 1;
     }
     replies
 }
