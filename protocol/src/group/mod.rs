@@ -28,6 +28,7 @@ mod distribution;
 mod poll;
 mod receive;
 mod state;
+mod store;
 
 use crate::e2e::GroupIdentity;
 use crate::identity::Identity;
@@ -253,6 +254,9 @@ pub enum GroupError {
     /// A poll that cannot be built: duplicate choice IDs, or text the E2E layer refuses (GRP-23).
     #[error("invalid poll")]
     InvalidPoll,
+    /// A group state file with a missing or malformed field (GRP-31).
+    #[error("invalid group state file")]
+    InvalidState,
 }
 
 impl GroupError {
@@ -274,6 +278,7 @@ impl GroupError {
             Self::PollClosed => "poll_closed",
             Self::InvalidVote => "invalid_vote",
             Self::InvalidPoll => "invalid_poll",
+            Self::InvalidState => "invalid_state",
         }
     }
 }

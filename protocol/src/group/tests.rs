@@ -165,3 +165,35 @@ fn errors_change_nothing() {
     );
     assert_eq!(creator.digest(), before);
 }
+
+#[test]
+fn state_file_round_trips_the_whole_state() {
+    let (a, b, c) = (id("AAAAAAAA"), id("BBBBBBBB"), id("CCCCCCCC"));
+    let mut rng = seeded_rng(5);
+    let mut creator = GroupClient::new(a);
+    let (group, _) = creator
+        .create(at(0), &mut rng, "Lunch", None, BTreeSet::from([b, c]))
+        .unwrap();
+    creator
+        .send(at(1), &mut rng, group, GroupContent::Text("hi".into()))
+        .unwrap();
+    let poll = Poll::new("d".into(), true, 1, vec![(1, "x".into()), (2, "y".into())]);
+    let (key, _) = creator.poll_create(at(2), &mut rng, group, poll).unwrap();
+    creator
+        .poll_vote(at(3), &mut rng, group, key, vec![(1, true), (2, true)])
+        .unwrap();
+    let sync = Message::GroupControl(crate::e2e::GroupControlMessage {
+        group_id: group.group_id,
+        content: GroupControl::SyncRequest,
+    });
+    creator
+        .handle_message(at(4), &mut rng, b, MessageId([9; 8]), &sync)
+        .unwrap();
+    let restored = GroupClient::from_json(&creator.to_json()).unwrap();
+    assert_eq!(restored, creator);
+    assert_eq!(restored.digest(), creator.digest());
+    assert_eq!(
+        GroupClient::from_json(&serde_json::json!({"format": "other"})),
+        Err(GroupError::InvalidState)
+    );
+}
