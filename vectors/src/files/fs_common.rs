@@ -2,7 +2,7 @@
 
 use saltrelay_protocol::crypto::SecretKey;
 use saltrelay_protocol::identity::Identity;
-use saltrelay_protocol::testing::{ReplayRng, seeded_rng};
+use crate::rng::{ReplayRng, seeded_rng};
 
 use super::common::random_bytes;
 use crate::case::Malformed;

@@ -7,7 +7,7 @@ use saltrelay_protocol::identity::Identity;
 use saltrelay_protocol::session::{
     ChainCheckpoint, Event, Output, PeerSessions, SessionCheckpoint, TerminateCause,
 };
-use saltrelay_protocol::testing::ReplayRng;
+use crate::rng::ReplayRng;
 use saltrelay_protocol::time::Timestamp;
 use serde_json::{Map, Value, json};
 
