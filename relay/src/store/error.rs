@@ -7,8 +7,9 @@ use std::sync::Arc;
 /// Why a store operation failed.
 ///
 /// Split by cause: the caller's misuse (`PayloadTooLarge`), a file that is not what the store
-/// wrote (`Corrupt`, `NotAStore`), the operating system (`Io`), and a store that refuses work
-/// after an earlier write failure (`Poisoned`) or whose committer has stopped (`Closed`).
+/// wrote (`Corrupt`, `NotAStore`), the operating system (`Io`), a file system without space
+/// for new records (`Full`, retryable), and a store that refuses work after an earlier write
+/// failure (`Poisoned`) or whose committer has stopped (`Closed`).
 /// Display text names files and offsets, never message contents.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
@@ -49,6 +50,14 @@ pub enum StoreError {
         #[source]
         source: Arc<io::Error>,
     },
+    /// The file system has no space (or quota) for the records of a commit (STORE-15): its
+    /// appends are refused, nothing of them is durable, and the store stays usable; deletions
+    /// still work and the next commit is tried afresh.
+    #[error("storage full in {}: new messages are refused until space is freed", dir.display())]
+    Full {
+        /// The store's directory.
+        dir: PathBuf,
+    },
     /// An earlier write or flush failed, so the store no longer trusts its files and refuses
     /// every write until it is reopened (STORE-7).
     #[error("store refused the operation after an earlier write failure; reopen it")]
@@ -67,8 +76,25 @@ impl StoreError {
             Self::Corrupt { .. } => "store_corrupt",
             Self::NotAStore { .. } => "not_a_store",
             Self::Io { .. } => "store_io",
+            Self::Full { .. } => "storage_full",
             Self::Poisoned => "store_poisoned",
             Self::Closed => "store_closed",
+        }
+    }
+
+    /// Whether this is a write or create that failed for want of space (STORE-15).
+    #[must_use]
+    pub fn is_out_of_space(&self) -> bool {
+        match self {
+            Self::Full { .. } => true,
+            Self::Io { op, source } => {
+                matches!(*op, "write" | "open")
+                    && matches!(
+                        source.kind(),
+                        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+                    )
+            }
+            _ => false,
         }
     }
 
@@ -98,6 +124,9 @@ mod tests {
                 file: PathBuf::from("x"),
             },
             StoreError::io("sync", io::Error::other("disk gone")),
+            StoreError::Full {
+                dir: PathBuf::from("messages"),
+            },
             StoreError::Poisoned,
             StoreError::Closed,
         ];
@@ -109,6 +138,7 @@ mod tests {
                 "store_corrupt",
                 "not_a_store",
                 "store_io",
+                "storage_full",
                 "store_poisoned",
                 "store_closed"
             ]
@@ -117,5 +147,16 @@ mod tests {
             let text = error.to_string();
             assert!(text.starts_with(|c: char| c.is_ascii_lowercase()), "{text}");
         }
+    }
+
+    #[test]
+    fn only_a_write_without_space_counts_as_full() {
+        let full = || io::Error::from(io::ErrorKind::StorageFull);
+        assert!(StoreError::io("write", full()).is_out_of_space());
+        assert!(
+            !StoreError::io("sync", full()).is_out_of_space(),
+            "a flush is never retried"
+        );
+        assert!(!StoreError::io("write", io::Error::other("eio")).is_out_of_space());
     }
 }

@@ -178,7 +178,18 @@ impl LogStore {
             }
             // STORE-8: the commit record makes the batch durable as a whole.
             encode_commit(RecordId(self.next_id - 1), &mut self.buf);
-            let (seq, start) = self.write_batch()?;
+            let (seq, start) = self.write_batch().map_err(|error| {
+                // STORE-15: no space for the new records. Nothing of them was flushed or
+                // indexed and the active segment's end is unchanged, so the next commit
+                // overwrites whatever part reached the file: no reason to distrust the files.
+                if error.is_out_of_space() {
+                    StoreError::Full {
+                        dir: self.dir.clone(),
+                    }
+                } else {
+                    error
+                }
+            })?;
             touched.insert(seq);
             let segment = self.segments.get_mut(&seq).expect("just written");
             for ((id, message), offset) in ids.iter().zip(appends).zip(offsets) {
@@ -281,6 +292,11 @@ impl MessageStore for LogStore {
         self.check_usable()?;
         check_payloads(appends)?;
         let result = self.write_inner(appends, deletes);
+        if let Err(error @ StoreError::Full { .. }) = result {
+            // STORE-15: the appends failed before anything was indexed or deleted; the store
+            // stays usable.
+            return Err(error);
+        }
         let (committed, touched) = self.poison_on_error(result)?;
         let flush = LogFlush {
             files: self.files(&touched),
