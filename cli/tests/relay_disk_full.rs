@@ -117,6 +117,7 @@ fn a_full_disk_refuses_with_storage_full_logs_once_recovers_and_never_redelivers
     let text = format!("still full {body}");
     assert!(!send(&text).status.success());
     refused.push(text);
+    assert!(relay.logged(|l| l.contains("storage full")));
     let full_lines: Vec<String> = relay
         .stderr_lines()
         .into_iter()
@@ -152,10 +153,7 @@ fn a_full_disk_refuses_with_storage_full_logs_once_recovers_and_never_redelivers
         );
     }
     assert!(
-        relay
-            .stderr_lines()
-            .iter()
-            .any(|l| l.contains("storage available again")),
+        relay.logged(|l| l.contains("storage available again")),
         "{:?}",
         relay.stderr_lines()
     );

@@ -110,10 +110,7 @@ fn store_damage_is_contained_and_reported_by_check_and_at_start() {
         relay.banner
     );
     assert!(
-        relay
-            .stderr_lines()
-            .iter()
-            .any(|l| l.contains("recovery:") && l.contains(&format!("at {damaged}"))),
+        relay.logged(|l| l.contains("recovery:") && l.contains(&format!("at {damaged}"))),
         "{:?}",
         relay.stderr_lines()
     );
@@ -149,7 +146,7 @@ fn a_segment_truncated_to_ten_bytes_is_reported_not_silent() {
         "{:?}",
         relay.banner
     );
-    assert!(relay.stderr_lines().iter().any(|l| l.contains("recovery:")));
+    assert!(relay.logged(|l| l.contains("recovery:")));
     assert!(relay.stop().success());
 }
 
@@ -226,10 +223,7 @@ fn a_lower_queue_cap_after_a_restart_keeps_every_acked_message() {
         relay.banner
     );
     assert!(
-        relay
-            .stderr_lines()
-            .iter()
-            .any(|l| l.contains("1 queues hold more than the caps") && l.contains("all kept")),
+        relay.logged(|l| l.contains("1 queues hold more than the caps") && l.contains("all kept")),
         "{:?}",
         relay.stderr_lines()
     );

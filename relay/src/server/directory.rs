@@ -106,6 +106,14 @@ impl Directory {
         }
         let valid_len = (DIRECTORY_MAGIC.len() + scan.valid_len) as u64;
         if valid_len < bytes.len() as u64 {
+            // RELAY-15: a write never acknowledged (its login was not accepted); said anyway.
+            eprintln!(
+                "saltrelay relay: key directory {}: cut off a torn tail of {} bytes after \
+                 {} bindings",
+                path.display(),
+                bytes.len() as u64 - valid_len,
+                scan.keys.len()
+            );
             file.set_len(valid_len)
                 .map_err(io("truncate torn record"))?;
             file.sync_all().map_err(io("sync"))?;
