@@ -22,9 +22,8 @@ pub enum StoreError {
         /// The limit.
         max: usize,
     },
-    /// A file in the data directory holds bytes the store did not write and cannot skip:
-    /// a damaged header in a sealed segment, or a record that fails its checksum when read
-    /// (STORE-8, STORE-9).
+    /// A record that passed recovery no longer matches its checksum when read (STORE-8,
+    /// STORE-9); damage found at opening is contained instead (STORE-13).
     #[error("corrupt store file {}: {what} at offset {offset}", file.display())]
     Corrupt {
         /// The file.
@@ -34,9 +33,9 @@ pub enum StoreError {
         /// What was wrong.
         what: &'static str,
     },
-    /// The data directory holds a file with a segment name but without the segment magic
-    /// (STORE-2): refuse it rather than overwrite someone else's data.
-    #[error("{} is not a saltrelay store segment", file.display())]
+    /// A segment names this store but another format version (STORE-2, STORE-13): refuse it
+    /// rather than guess at its records.
+    #[error("{} is not a segment of this store's format version", file.display())]
     NotAStore {
         /// The file.
         file: PathBuf,
