@@ -165,3 +165,44 @@ fn a_full_disk_refuses_with_storage_full_logs_once_recovers_and_never_redelivers
     assert_eq!(received, ["after 0", "after 1", "after 2"]);
     assert!(relay.stop().success());
 }
+
+#[test]
+fn key_directory_bindings_resume_after_a_full_disk_without_a_restart() {
+    use saltrelay_protocol::crypto::SecretKey;
+    use saltrelay_protocol::identity::Identity;
+    use saltrelay_relay::server::directory::{Binding, Directory};
+
+    let fs = SmallFs::mount("1m");
+    let dir = fs.path.join("relay");
+    std::fs::create_dir(&dir).expect("data dir");
+    let directory = Directory::open(&dir).expect("opens");
+    let filler = fs.path.join("filler");
+    fill(&filler, 0);
+    let key = SecretKey::from_bytes([7; 32]).public_key();
+    let bind = |n: u32| {
+        let identity = Identity::from_bytes(format!("D{n:07}").as_bytes()).expect("identity");
+        let Binding::New(done) = directory.bind(identity, key) else {
+            panic!("a new identity");
+        };
+        done.blocking_recv().expect("answered").map(|()| identity)
+    };
+    // Bindings until the directory's file needs a page the file system does not have.
+    let mut bound = Vec::new();
+    let failure = loop {
+        assert!(bound.len() < 5_000, "the file system never filled up");
+        match bind(u32::try_from(bound.len()).expect("small")) {
+            Ok(identity) => bound.push(identity),
+            Err(error) => break error,
+        }
+    };
+    assert!(failure.to_string().contains("No space"), "{failure}");
+    // Space returns: the next binding is written, no restart.
+    std::fs::remove_file(&filler).expect("free space");
+    bound.push(bind(1_000_000).expect("bound once space returned"));
+    directory.shutdown();
+    // Nothing of the failed write is left behind: the file reopens intact, every binding in it.
+    let reopened = Directory::open(&dir).expect("reopens without damage");
+    assert_eq!(reopened.len(), bound.len());
+    assert!(bound.iter().all(|id| reopened.lookup(id) == Some(key)));
+    reopened.shutdown();
+}

@@ -285,6 +285,8 @@ fn write_loop(
     path: &Path,
 ) {
     let mut failed = false;
+    // The file's length after the last durable group (the file is opened for appending).
+    let mut len = file.metadata().map(|m| m.len()).ok();
     while let Ok(first) = requests.recv() {
         let mut group = vec![first];
         group.extend(requests.try_iter());
@@ -295,11 +297,24 @@ fn write_loop(
         let result = if failed {
             Err(std::io::Error::other("an earlier write failed"))
         } else {
-            file.write_all(&bytes).and_then(|()| file.sync_data())
+            match file.write_all(&bytes) {
+                // RELAY-28: no space for the group. Nothing of it was flushed; cut off what
+                // part reached the file (that frees space, it needs none) and stay usable.
+                Err(error) if out_of_space(&error) => {
+                    let restored = len.is_some_and(|len| file.set_len(len).is_ok());
+                    failed = !restored;
+                    Err(error)
+                }
+                Err(error) => {
+                    failed = true;
+                    Err(error)
+                }
+                Ok(()) => file.sync_data().inspect_err(|_| failed = true),
+            }
         };
         if let Err(error) = &result {
-            // After a failed write or flush the file cannot be trusted (as STORE-7).
-            failed = true;
+            // After a failed flush or an unrepaired write the file cannot be trusted (as
+            // STORE-7): `failed` refuses every later group.
             let mut keys = keys.write().expect("no panic under the directory lock");
             for request in &group {
                 keys.remove(&request.identity);
@@ -312,10 +327,19 @@ fn write_loop(
             }
             continue;
         }
+        len = len.map(|len| len + bytes.len() as u64);
         for request in group {
             let _ = request.done.send(Ok(()));
         }
     }
+}
+
+/// `ENOSPC` or `EDQUOT` (RELAY-28).
+fn out_of_space(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
 }
 
 #[cfg(test)]
