@@ -23,6 +23,8 @@ enum Command {
     Message(cmd::message::Args),
     /// Generate and verify the test vectors in vectors/saltrelay/.
     Vectors(cmd::vectors::Args),
+    /// Check any implementation against the vectors over the peer protocol (spec/08).
+    Interop(cmd::interop::Args),
     /// Simulate relay load for a scenario and write a report.
     Simulate(cmd::simulate::Args),
     /// Run the reference relay, or print its public key.
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Id(args) => cmd::id::run(args),
         Command::Message(args) => cmd::message::run(&args),
         Command::Vectors(args) => cmd::vectors::run(args),
+        Command::Interop(args) => cmd::interop::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Relay(args) => cmd::relay::run(args),
         Command::Send(args) => cmd::send::run(args),
