@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The conformance harness (spec/08-interop.md) against both of our peers, every family: the Rust
+# implementation and the independent Python cross-check. Neither may fail or skip a case. The
+# peer template of the README must pass the operations it implements.
+set -euo pipefail
+cargo build --release --locked -p saltrelay-cli
+bin=./target/release/saltrelay
+out=$(mktemp)
+for peer in "$bin interop peer" ".venv/bin/python interop/peers/python/peer.py"; do
+  # shellcheck disable=SC2086  # the peer command is split into its words on purpose
+  $bin interop run -- $peer | tee "$out"
+  tail -n 1 "$out" | grep -q ' 0 failed, 0 skipped$' \
+    || { echo "interop: $peer skipped cases; it must claim every capability" >&2; exit 1; }
+done
+$bin interop run --file prim_x25519.json,prim_keygen.json,prim_blake2b.json \
+  -- .venv/bin/python interop/peers/template/peer.py | tail -n 1
+# A replayed case gives the same answer as in the run.
+$bin interop request prim_box.json --tc-id 7 | $bin interop peer | tail -n 1 | grep -q '"error":"auth_failed"'
