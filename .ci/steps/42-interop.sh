@@ -16,3 +16,5 @@ $bin interop run --file prim_x25519.json,prim_keygen.json,prim_blake2b.json \
   -- .venv/bin/python interop/peers/template/peer.py | tail -n 1
 # A replayed case gives the same answer as in the run.
 $bin interop request prim_box.json --tc-id 7 | $bin interop peer | tail -n 1 | grep -q '"error":"auth_failed"'
+# Each peer seals under nonces the vectors do not use; the other opens.
+$bin interop pair -- $bin interop peer -- .venv/bin/python interop/peers/python/peer.py | tail -n 4

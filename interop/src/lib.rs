@@ -12,6 +12,7 @@
 //! finding in the report, never an error.
 
 pub mod fault;
+pub mod pair;
 pub mod peer;
 pub mod process;
 pub mod report;

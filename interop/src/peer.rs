@@ -55,6 +55,8 @@ pub struct Peer {
     process: PeerProcess,
     next_id: u64,
     hello: Hello,
+    /// Why the peer could not be restarted (IOP-12): every later request faults with it.
+    dead: Option<Fault>,
 }
 
 impl Peer {
@@ -71,6 +73,7 @@ impl Peer {
             process,
             next_id: 1,
             hello,
+            dead: None,
         })
     }
 
@@ -99,6 +102,25 @@ impl Peer {
             let mut fault = self.process.fault(FaultKind::Malformed, detail);
             fault.line = Some(answer);
             fault
+        })
+    }
+
+    /// Sends `line` and reads its answer; after a fault, restarts the peer before returning
+    /// the fault, so the next request meets a fresh process (IOP-12). Once a restart failed,
+    /// every request faults with the reason.
+    ///
+    /// # Errors
+    /// A peer fault (IOP-11).
+    pub fn ask(&mut self, line: &str) -> Result<Answer, Fault> {
+        if let Some(fault) = &self.dead {
+            let mut fault = fault.clone();
+            fault.detail = format!("the peer did not restart after a fault: {}", fault.detail);
+            return Err(fault);
+        }
+        self.exchange(line).inspect_err(|_| {
+            if let Err(restart) = self.restart() {
+                self.dead = Some(restart);
+            }
         })
     }
 

@@ -120,9 +120,10 @@ impl RunReport {
     }
 
     /// The text report: each failure, the table, the summary line. `replay` is the peer
-    /// command as the user typed it, for the replay hint.
+    /// command as the user typed it, for the replay hint (none when the request line alone
+    /// is the replay, as in `interop pair`).
     #[must_use]
-    pub fn to_text(&self, replay: &str) -> String {
+    pub fn to_text(&self, replay: Option<&str>) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -161,7 +162,7 @@ impl RunReport {
     }
 }
 
-fn write_problem(out: &mut String, p: &Problem, replay: &str) {
+fn write_problem(out: &mut String, p: &Problem, replay: Option<&str>) {
     let label = match p.kind.as_str() {
         "failed" | "unsupported" => "FAIL",
         _ => "FAULT",
@@ -174,8 +175,14 @@ fn write_problem(out: &mut String, p: &Problem, replay: &str) {
         p.capabilities.join("+"),
         p.spec_refs.join(", ")
     );
-    if let Some(detail) = &p.detail {
-        let _ = writeln!(out, "  peer fault ({}): {detail}", p.kind);
+    match (&p.detail, label) {
+        (Some(detail), "FAULT") => {
+            let _ = writeln!(out, "  peer fault ({}): {detail}", p.kind);
+        }
+        (Some(detail), _) => {
+            let _ = writeln!(out, "  {detail}");
+        }
+        (None, _) => {}
     }
     if let Some(field) = &p.field {
         let at = p
@@ -208,11 +215,13 @@ fn write_problem(out: &mut String, p: &Problem, replay: &str) {
             p.request.len()
         );
     }
-    let _ = writeln!(
-        out,
-        "  replay   saltrelay interop request {} --tc-id {} | {replay}",
-        p.file, p.tc_id
-    );
+    if let Some(replay) = replay {
+        let _ = writeln!(
+            out,
+            "  replay   saltrelay interop request {} --tc-id {} | {replay}",
+            p.file, p.tc_id
+        );
+    }
 }
 
 fn shorten(text: &str) -> String {

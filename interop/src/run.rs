@@ -91,7 +91,6 @@ pub fn run(command: &[String], options: &Options) -> Result<RunReport, RunError>
     let hello = peer.hello().clone();
     let mut rows: BTreeMap<(usize, String), Row> = BTreeMap::new();
     let mut problems = Vec::new();
-    let mut dead: Option<Fault> = None;
     for iface in files {
         let kat = load(options, iface.file)?;
         for case in &kat.tests {
@@ -112,24 +111,9 @@ pub fn run(command: &[String], options: &Options) -> Result<RunReport, RunError>
                 continue;
             }
             let request = peer.request_line(iface.op(), &iface.request_input(case));
-            let verdict = match &dead {
-                Some(fault) => {
-                    let mut fault = fault.clone();
-                    fault.detail =
-                        format!("the peer did not restart after a fault: {}", fault.detail);
-                    Err(fault)
-                }
-                None => match peer.exchange(&request) {
-                    Ok(answer) => judge_answer(iface, case, answer),
-                    Err(fault) => {
-                        // IOP-12: a fresh process before the next case.
-                        if let Err(restart) = peer.restart() {
-                            dead = Some(restart);
-                        }
-                        Err(fault)
-                    }
-                },
-            };
+            let verdict = peer
+                .ask(&request)
+                .and_then(|answer| judge_answer(iface, case, answer));
             match verdict {
                 Ok(found) if found.is_empty() => row.passed += 1,
                 Ok(found) => {

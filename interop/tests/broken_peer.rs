@@ -9,6 +9,7 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use saltrelay_interop::pair::pair;
 use saltrelay_interop::peer::Timeouts;
 use saltrelay_interop::report::{Problem, RunReport};
 use saltrelay_interop::run::{Options, RunError, run};
@@ -67,6 +68,10 @@ fn main() {
             "unclaimed_and_unselected_cases_are_skipped",
             unclaimed_and_unselected_cases_are_skipped,
         ),
+        (
+            "pair_reports_a_bad_seal_at_the_opener",
+            pair_reports_a_bad_seal_at_the_opener,
+        ),
     ];
     for (name, scenario) in scenarios {
         print!("test {name} ... ");
@@ -103,6 +108,10 @@ fn broken_peer(mode: &str) {
             && first_time()
         {
             answer["output"]["events"][1]["received"]["type"] = "outgoing_message_ack".into();
+        }
+        if mode == "wrong_seal" && op == "e2e_messages" && first_time() {
+            let sealed = answer["output"]["box"].as_str().expect("box").to_owned();
+            answer["output"]["box"] = flip_last_digit(&sealed).into();
         }
         if op == TARGET && breaks_here(mode, &answer) && first_time() {
             match mode {
@@ -234,7 +243,7 @@ fn a_correct_peer_passes_everything() {
     assert!(report.is_success());
     assert!(
         report
-            .to_text("peer")
+            .to_text(Some("peer"))
             .ends_with(&format!("{} passed, 0 failed, 0 skipped\n", report.passed))
     );
 }
@@ -254,7 +263,7 @@ fn one_wrong_byte_is_a_failure_at_its_byte() {
     );
     assert_eq!(report.passed, cases_in(BOX_FILES) - 1);
     assert_eq!(report.faults, 0);
-    let text = report.to_text("peer");
+    let text = report.to_text(Some("peer"));
     assert!(text.contains("FAIL prim_box.json tcId 1 [prim]"), "{text}");
     assert!(
         text.contains("saltrelay interop request prim_box.json --tc-id 1 | peer"),
@@ -295,7 +304,7 @@ fn a_crash_is_a_fault_and_the_peer_restarts() {
     assert_eq!(report.passed, cases_in(BOX_FILES) - 1);
     assert!(
         report
-            .to_text("peer")
+            .to_text(Some("peer"))
             .contains("FAULT prim_box.json tcId 1")
     );
 }
@@ -407,4 +416,37 @@ fn unclaimed_and_unselected_cases_are_skipped() {
     opts.tc_id = Some(2);
     let report = run(&command, &opts).expect("runs");
     assert_eq!((report.passed, report.skipped), (1, 1));
+}
+
+fn pair_reports_a_bad_seal_at_the_opener() {
+    let marker = std::env::temp_dir().join(format!("saltrelay-broken-pair-{}", std::process::id()));
+    let _ = std::fs::remove_file(&marker);
+    let exe = std::env::current_exe()
+        .expect("own path")
+        .display()
+        .to_string();
+    let good = vec!["env".to_owned(), format!("{MODE}=none"), exe.clone()];
+    let bad = vec![
+        "env".to_owned(),
+        format!("{MODE}=wrong_seal"),
+        format!("{ONCE}={}", marker.display()),
+        exe,
+    ];
+    let report = pair(&good, &bad, &options(&[], GENEROUS)).expect("runs");
+    let _ = std::fs::remove_file(&marker);
+    let rounds = report
+        .rows
+        .iter()
+        .map(|r| r.passed + r.failed)
+        .sum::<usize>();
+    assert_eq!(report.failed, 1, "{report:#?}");
+    assert_eq!(report.faults, 0);
+    assert_eq!(report.passed, rounds - 1);
+    let problem = &report.failures[0];
+    // B sealed a wrong box in the second direction; A, opening it, rejects it.
+    assert_eq!(problem.file, "e2e_messages.json");
+    assert_eq!(problem.detail.as_deref(), Some("peer A rejected it"));
+    assert_eq!(problem.actual.as_deref(), Some("rejected (auth_failed)"));
+    assert!(problem.request.contains(r#""op":"e2e_open""#));
+    assert_eq!(report.rows[1].failed, 1);
 }

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::bail;
+use saltrelay_interop::pair::pair;
 use saltrelay_interop::peer::Timeouts;
+use saltrelay_interop::report::RunReport;
 use saltrelay_interop::run::{Options, RunError, replay_lines, run as run_peer};
 use saltrelay_interop::rust_peer;
 
@@ -23,30 +26,20 @@ pub(crate) struct Args {
 enum InteropCommand {
     /// Run every vector case the peer's capabilities cover through the peer command.
     Run {
-        /// Write the whole result as JSON instead of the table (IOP-14).
-        #[arg(long)]
-        json: bool,
-        /// Only cases whose capabilities are all in this list (comma-separated).
-        #[arg(long, value_delimiter = ',')]
-        only: Vec<String>,
-        /// No case that needs one of these capabilities (comma-separated).
-        #[arg(long, value_delimiter = ',')]
-        skip: Vec<String>,
-        /// Only these vector files (comma-separated or repeated).
-        #[arg(long, value_delimiter = ',')]
-        file: Vec<String>,
-        /// Only the case with this tcId.
-        #[arg(long)]
-        tc_id: Option<u64>,
-        /// Seconds to wait for each answer.
-        #[arg(long, default_value_t = 10.0)]
-        timeout: f64,
-        /// The vector folder (default: vectors/saltrelay of this repository).
-        #[arg(long)]
-        vectors: Option<PathBuf>,
+        #[command(flatten)]
+        selection: Selection,
         /// The peer: a program and its arguments, after `--`.
         #[arg(last = true, required = true)]
         command: Vec<String>,
+    },
+    /// Check two peers against each other: each seals, the other opens (IOP-15).
+    /// Usage: `saltrelay interop pair -- CMD A... -- CMD B...`.
+    Pair {
+        #[command(flatten)]
+        selection: Selection,
+        /// Both peers, after `--`, separated by a second `--`.
+        #[arg(last = true, required = true)]
+        commands: Vec<String>,
     },
     /// Serve the peer protocol on stdin and stdout with this implementation.
     Peer,
@@ -64,52 +57,66 @@ enum InteropCommand {
     },
 }
 
+/// Which cases, how long to wait, how to report.
+#[derive(Debug, clap::Args)]
+struct Selection {
+    /// Write the whole result as JSON instead of the table (IOP-14).
+    #[arg(long)]
+    json: bool,
+    /// Only cases whose capabilities are all in this list (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// No case that needs one of these capabilities (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    skip: Vec<String>,
+    /// Only these vector files (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',')]
+    file: Vec<String>,
+    /// Only the case with this tcId.
+    #[arg(long)]
+    tc_id: Option<u64>,
+    /// Seconds to wait for each answer.
+    #[arg(long, default_value_t = 10.0)]
+    timeout: f64,
+    /// The vector folder (default: vectors/saltrelay of this repository).
+    #[arg(long)]
+    vectors: Option<PathBuf>,
+}
+
+impl Selection {
+    fn options(&self) -> Options {
+        Options {
+            vectors: vector_dir(self.vectors.clone()),
+            only: self.only.clone(),
+            skip: self.skip.clone(),
+            files: self.file.clone(),
+            tc_id: self.tc_id,
+            timeouts: Timeouts {
+                request: Duration::from_secs_f64(self.timeout),
+                ..Timeouts::default()
+            },
+        }
+    }
+}
+
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        InteropCommand::Run {
-            json,
-            only,
-            skip,
-            file,
-            tc_id,
-            timeout,
-            vectors,
-            command,
+        InteropCommand::Run { selection, command } => {
+            let result = run_peer(&command, &selection.options());
+            report(result, selection.json, Some(&shell_words(&command)))
+        }
+        InteropCommand::Pair {
+            selection,
+            commands,
         } => {
-            let options = Options {
-                vectors: vector_dir(vectors),
-                only,
-                skip,
-                files: file,
-                tc_id,
-                timeouts: Timeouts {
-                    request: Duration::from_secs_f64(timeout),
-                    ..Timeouts::default()
-                },
+            let Some(split) = commands.iter().position(|word| word == "--") else {
+                bail!("give two peers: interop pair -- CMD A... -- CMD B...");
             };
-            let report = match run_peer(&command, &options) {
-                Ok(report) => report,
-                Err(error @ RunError::PeerStart(_)) => {
-                    eprintln!("saltrelay interop: {error}");
-                    if let RunError::PeerStart(fault) = &error {
-                        for line in fault.line.iter().chain(&fault.stderr) {
-                            eprintln!("  {line}");
-                        }
-                    }
-                    return Ok(ExitCode::from(2));
-                }
-                Err(error) => return Err(error.into()),
-            };
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", report.to_text(&shell_words(&command)));
+            let (a, b) = (&commands[..split], &commands[split + 1..]);
+            if a.is_empty() || b.is_empty() {
+                bail!("give two peers: interop pair -- CMD A... -- CMD B...");
             }
-            Ok(if report.is_success() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            report(pair(a, b, &selection.options()), selection.json, None)
         }
         InteropCommand::Peer => {
             let stdout = BufWriter::new(std::io::stdout().lock());
@@ -121,21 +128,51 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             tc_id,
             vectors,
         } => {
-            let options = Options {
-                vectors: vector_dir(vectors),
+            let selection = Selection {
+                json: false,
                 only: Vec::new(),
                 skip: Vec::new(),
-                files: Vec::new(),
+                file: Vec::new(),
                 tc_id: None,
-                timeouts: Timeouts::default(),
+                timeout: 10.0,
+                vectors,
             };
             let mut out = std::io::stdout().lock();
-            for line in replay_lines(&options, &file, tc_id)? {
+            for line in replay_lines(&selection.options(), &file, tc_id)? {
                 writeln!(out, "{line}")?;
             }
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Prints the result; exit status 0, 1 on a failure, 2 when a peer did not start (IOP-14).
+fn report(
+    result: Result<RunReport, RunError>,
+    json: bool,
+    replay: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let report = match result {
+        Ok(report) => report,
+        Err(RunError::PeerStart(fault)) => {
+            eprintln!("saltrelay interop: the peer did not start: {fault}");
+            for line in fault.line.iter().chain(&fault.stderr) {
+                eprintln!("  {line}");
+            }
+            return Ok(ExitCode::from(2));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.to_text(replay));
+    }
+    Ok(if report.is_success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// The peer command as a shell would take it back, for the replay hint.
