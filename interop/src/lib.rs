@@ -15,6 +15,7 @@ pub mod fault;
 pub mod pair;
 pub mod peer;
 pub mod process;
+pub mod relay_check;
 pub mod report;
 pub mod run;
 pub mod rust_peer;

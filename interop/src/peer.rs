@@ -23,7 +23,7 @@ pub struct Timeouts {
 impl Default for Timeouts {
     fn default() -> Self {
         Self {
-            request: Duration::from_secs(10),
+            request: Duration::from_secs(30),
             hello: Duration::from_secs(30),
         }
     }

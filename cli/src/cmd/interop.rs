@@ -6,12 +6,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use saltrelay_interop::pair::pair;
 use saltrelay_interop::peer::Timeouts;
+use saltrelay_interop::relay_check::{self, relay_check};
 use saltrelay_interop::report::RunReport;
 use saltrelay_interop::run::{Options, RunError, replay_lines, run as run_peer};
 use saltrelay_interop::rust_peer;
+use saltrelay_protocol::crypto::PublicKey;
 
 use super::vectors::vector_dir;
 
@@ -43,6 +45,19 @@ enum InteropCommand {
     },
     /// Serve the peer protocol on stdin and stdout with this implementation.
     Peer,
+    /// Run a scripted suite against a running relay: login, key lookup, send and ack,
+    /// offline delivery, blobs, echo, and misbehaviour with its close-errors.
+    RelayCheck {
+        /// The relay's address, such as 127.0.0.1:5222.
+        #[arg(long)]
+        relay: String,
+        /// The relay's public key as hex (`saltrelay relay key --data DIR`).
+        #[arg(long)]
+        relay_key: String,
+        /// Write the results as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the hello and the request line of one case, to replay it alone:
     /// `saltrelay interop request FILE --tc-id N | your-peer`.
     Request {
@@ -76,7 +91,7 @@ struct Selection {
     #[arg(long)]
     tc_id: Option<u64>,
     /// Seconds to wait for each answer.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 30.0)]
     timeout: f64,
     /// The vector folder (default: vectors/saltrelay of this repository).
     #[arg(long)]
@@ -118,6 +133,31 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             report(pair(a, b, &selection.options()), selection.json, None)
         }
+        InteropCommand::RelayCheck {
+            relay,
+            relay_key,
+            json,
+        } => {
+            let relay_key = PublicKey::from_slice(
+                &hex::decode(relay_key.trim()).context("--relay-key is not hex")?,
+            )
+            .context("--relay-key is not a 32-byte public key")?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            let results = runtime.block_on(relay_check(&relay, relay_key));
+            if json {
+                println!("{}", serde_json::to_string_pretty(&results)?);
+            } else {
+                print!("{}", relay_check::to_text(&results));
+            }
+            Ok(if results.iter().all(|r| r.passed) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         InteropCommand::Peer => {
             let stdout = BufWriter::new(std::io::stdout().lock());
             rust_peer::serve(std::io::stdin().lock(), stdout)?;
@@ -134,7 +174,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 skip: Vec::new(),
                 file: Vec::new(),
                 tc_id: None,
-                timeout: 10.0,
+                timeout: 30.0,
                 vectors,
             };
             let mut out = std::io::stdout().lock();
