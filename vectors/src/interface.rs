@@ -52,6 +52,9 @@ pub struct Interface {
     /// Answered fields a case may carry as input only (an incoming-only `e2e_payload` case
     /// carries `payload` to decode): compared when answered, not required.
     pub optional: &'static [&'static str],
+    /// Fields withheld from every object of the case's `steps` (a scenario's per-step
+    /// expectations); the peer answers `steps` with them filled in (IOP-7).
+    pub in_steps: &'static [&'static str],
     /// Fields that pin what a side did before failing: an invalid case that carries one is
     /// answered with it beside the error code (IOP-9).
     pub on_failure: &'static [&'static str],
@@ -64,6 +67,7 @@ const fn all(file: &'static str, caps: &'static [&'static str]) -> Interface {
         answers: &[],
         withheld: &[],
         optional: &[],
+        in_steps: &[],
         on_failure: &[],
     }
 }
@@ -76,6 +80,11 @@ impl Interface {
 
     const fn withheld(mut self, fields: &'static [&'static str]) -> Self {
         self.withheld = fields;
+        self
+    }
+
+    const fn in_steps(mut self, fields: &'static [&'static str]) -> Self {
+        self.in_steps = fields;
         self
     }
 
@@ -125,8 +134,28 @@ impl Interface {
             .filter(|(field, _)| {
                 !METADATA.contains(&field.as_str()) && !self.withheld.contains(&field.as_str())
             })
-            .map(|(field, value)| (field.clone(), value.clone()))
+            .map(|(field, value)| {
+                let value = match (field.as_str(), value) {
+                    ("steps", Value::Array(steps)) if !self.in_steps.is_empty() => {
+                        Value::Array(steps.iter().map(|s| self.strip_step(s)).collect())
+                    }
+                    _ => value.clone(),
+                };
+                (field.clone(), value)
+            })
             .collect()
+    }
+
+    fn strip_step(&self, step: &Value) -> Value {
+        match step {
+            Value::Object(step) => Value::Object(
+                step.iter()
+                    .filter(|(k, _)| !self.in_steps.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
     }
 }
 
@@ -190,6 +219,7 @@ pub const INTERFACES: &[Interface] = &[
         answers: &["frame", "container", "payload"],
         withheld: &["container", "payload"],
         optional: &[],
+        in_steps: &[],
         on_failure: &[],
     },
     Interface {
@@ -204,6 +234,7 @@ pub const INTERFACES: &[Interface] = &[
         answers: &["sent", "events"],
         withheld: &["sent", "events"],
         optional: &[],
+        in_steps: &[],
         on_failure: &["sent", "events"],
     },
     all("e2e_container.json", &["e2e.seal"])
@@ -235,6 +266,43 @@ pub const INTERFACES: &[Interface] = &[
     all("e2e_blob.json", &["e2e.blob"])
         .answers(&["box", "data", "nonce"])
         .optional(&["nonce"]),
+    all("fs_kdf.json", &["fs"])
+        .answers(FS_KDF_OUTPUTS)
+        .withheld(FS_KDF_OUTPUTS),
+    all("fs_envelope.json", &["fs"])
+        .answers(&["decoded", "reencoded"])
+        .withheld(&["decoded", "reencoded"]),
+    all("fs_transcripts.json", &["fs"])
+        .answers(&["steps"])
+        .in_steps(&["outputs", "events", "error", "checkpoint"]),
+    all("group_scenarios.json", &["groups"])
+        .answers(&["me", "steps"])
+        .in_steps(SCENARIO_STEP_OUTPUTS),
+    all("poll_scenarios.json", &["groups", "polls"])
+        .answers(&["me", "steps"])
+        .in_steps(SCENARIO_STEP_OUTPUTS),
+];
+
+/// What a group or poll scenario step produces (GRP-28).
+const SCENARIO_STEP_OUTPUTS: &[&str] = &["sent", "events", "error", "checkpoint"];
+
+const FS_KDF_OUTPUTS: &[&str] = &[
+    "initiatorPublic",
+    "responderPublic",
+    "initiatorFsskPublic",
+    "responderFsskPublic",
+    "dhStaticStatic",
+    "dhInitiatorEphemeralStatic",
+    "dhInitiatorStaticEphemeral",
+    "dhEphemeralEphemeral",
+    "root2dh",
+    "root2dhTextReading",
+    "hash4dh",
+    "root4dhInitiator",
+    "root4dhResponder",
+    "targetChainKey",
+    "targetMessageKey",
+    "nextChainKey",
 ];
 
 const HANDSHAKE_OUTPUTS: &[&str] = &[
