@@ -18,14 +18,16 @@ $bin interop run --file prim_x25519.json,prim_keygen.json,prim_blake2b.json \
 $bin interop request prim_box.json --tc-id 7 | $bin interop peer | tail -n 1 | grep -q '"error":"auth_failed"'
 # Each peer seals under nonces the vectors do not use; the other opens.
 $bin interop pair -- $bin interop peer -- .venv/bin/python interop/peers/python/peer.py | tail -n 4
-# The live suite against our relay, started as a user would.
-data=$(mktemp -d)
-$bin relay serve --listen 127.0.0.1:0 --data "$data" > "$data/serve.txt" &
+# The live suite against our relay, started as a user would (an empty data directory).
+work=$(mktemp -d)
+mkdir "$work/data"
+$bin relay serve --listen 127.0.0.1:0 --data "$work/data" > "$work/serve.txt" &
 relay_pid=$!
 trap 'kill "$relay_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do grep -q '^public key ' "$data/serve.txt" 2>/dev/null && break; sleep 0.1; done
-addr=$(sed -n 's/^saltrelay relay listening on //p' "$data/serve.txt")
-key=$(sed -n 's/^public key //p' "$data/serve.txt")
+for _ in $(seq 1 100); do grep -q '^public key ' "$work/serve.txt" 2>/dev/null && break; sleep 0.1; done
+addr=$(sed -n 's/^saltrelay relay listening on //p' "$work/serve.txt")
+key=$(sed -n 's/^public key //p' "$work/serve.txt")
+[ -n "$key" ] || { echo "interop: the relay did not start" >&2; exit 1; }
 $bin interop relay-check --relay "$addr" --relay-key "$key"
 kill "$relay_pid"
 wait "$relay_pid" || true

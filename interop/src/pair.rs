@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::fault::{Fault, FaultKind};
 use crate::peer::{Answer, Hello, Peer};
 use crate::report::{Problem, Row, RunReport};
-use crate::run::{Options, RunError, load};
+use crate::run::{CaseFacts, Options, RunError, load};
 use crate::step::first_difference;
 
 /// The capability a pair round needs from both peers.
@@ -293,23 +293,12 @@ fn problem(
     who: &str,
     detail: Detail,
 ) -> Problem {
-    let strings = |field: &str| -> Vec<String> {
-        case.get(field)
-            .and_then(Value::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let facts = CaseFacts::of(SEAL, case);
     let mut p = Problem {
         file: SEAL.into(),
-        tc_id: Case(case).tc_id(),
-        spec_refs: strings("specRefs"),
-        capabilities: strings("capabilities"),
+        tc_id: facts.tc_id,
+        spec_refs: facts.spec_refs,
+        capabilities: facts.capabilities,
         kind: kind.into(),
         field: None,
         step: None,

@@ -221,15 +221,15 @@ fn judge_answer(
 }
 
 /// What the report says about a case besides the finding.
-struct CaseFacts {
-    file: &'static str,
-    tc_id: u64,
-    spec_refs: Vec<String>,
-    capabilities: Vec<String>,
+pub(crate) struct CaseFacts {
+    pub(crate) file: &'static str,
+    pub(crate) tc_id: u64,
+    pub(crate) spec_refs: Vec<String>,
+    pub(crate) capabilities: Vec<String>,
 }
 
 impl CaseFacts {
-    fn of(file: &'static str, case: &Map<String, Value>) -> Self {
+    pub(crate) fn of(file: &'static str, case: &Map<String, Value>) -> Self {
         let strings = |field: &str| -> Vec<String> {
             case.get(field)
                 .and_then(Value::as_array)
