@@ -22,6 +22,9 @@ const ROOMY: &[&str] = &[
     "1000000",
 ];
 
+/// The two tests run one after the other: each loads the machine on its own.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Generous: a loaded machine with five builds running must still pass.
 const RECEIVE_DEADLINE: Duration = Duration::from_secs(900);
 
@@ -128,6 +131,9 @@ fn count_texts(lines: &[serde_json::Value], seen: &mut HashMap<String, u32>) {
 #[test]
 fn receive_drains_100_000_queued_messages_with_bounded_memory() {
     const MESSAGES: u64 = 100_000;
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().expect("temp dir");
     let relay = RelayProcess::start(&dir.path().join("relay"), ROOMY);
     let (alice, _) = new_identity(dir.path(), "alice");
@@ -178,6 +184,9 @@ fn receive_drains_100_000_queued_messages_with_bounded_memory() {
 fn receive_prints_no_duplicates_while_messages_keep_coming() {
     const BURSTS: u64 = 50;
     const PER_BURST: u64 = 20;
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().expect("temp dir");
     let relay = RelayProcess::start(&dir.path().join("relay"), ROOMY);
     let (alice, _) = new_identity(dir.path(), "alice");
