@@ -11,6 +11,7 @@
 //! Errors: [`run::RunError`] when a run cannot take place; everything a peer does wrong is a
 //! finding in the report, never an error.
 
+pub mod client_check;
 pub mod fault;
 pub mod pair;
 pub mod peer;
