@@ -4,12 +4,10 @@
 # Usage: saltrelay interop client-check -- sh interop/clients/saltrelay-cli.sh PATH/TO/saltrelay
 set -eu
 bin=${1:?give the path of the saltrelay binary}
-relay="--relay $SALTRELAY_RELAY --relay-key $SALTRELAY_RELAY_KEY --id $SALTRELAY_ID_FILE"
+set -- --relay "$SALTRELAY_RELAY" --relay-key "$SALTRELAY_RELAY_KEY" --id "$SALTRELAY_ID_FILE"
 case "$SALTRELAY_CHECK_ACTION" in
-  # shellcheck disable=SC2086  # $relay is split into its words on purpose
-  send) exec "$bin" send $relay --to "$SALTRELAY_PEER" --text "$SALTRELAY_TEXT" \
+  send) exec "$bin" send "$@" --to "$SALTRELAY_PEER" --text "$SALTRELAY_TEXT" \
     --timeout-secs "$SALTRELAY_TIMEOUT_SECS" ;;
-  # shellcheck disable=SC2086
-  receive) exec "$bin" receive $relay ;;
+  receive) exec "$bin" receive "$@" ;;
   *) echo "unknown action $SALTRELAY_CHECK_ACTION" >&2; exit 2 ;;
 esac

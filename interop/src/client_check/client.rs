@@ -111,20 +111,19 @@ pub(super) async fn run_client(command: &[String], scenario: &Scenario<'_>) -> O
         (child.wait().await, stdout, stderr)
     })
     .await;
-    match finished {
-        Ok((status, stdout, stderr)) => Outcome {
+    if let Ok((status, stdout, stderr)) = finished {
+        Outcome {
             code: status.ok().and_then(|s| s.code()),
             fault: "was ended by a signal".to_owned(),
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
             stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        },
-        Err(_) => {
-            let _ = child.kill().await;
-            fault(&format!(
-                "did not exit within {} s and was killed",
-                limit.as_secs()
-            ))
         }
+    } else {
+        let _ = child.kill().await;
+        fault(&format!(
+            "did not exit within {} s and was killed",
+            limit.as_secs()
+        ))
     }
 }
 

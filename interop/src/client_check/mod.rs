@@ -24,6 +24,7 @@ use saltrelay_protocol::identity::IdentityKeys;
 use saltrelay_relay::client::clock::Clock;
 use saltrelay_relay::client::{Client, ClientEvent, ClientOptions};
 use saltrelay_relay::server::{RelayHandle, ServerConfig, start};
+use tokio::sync::oneshot;
 
 pub use crate::relay_check::{CheckResult, to_text};
 use client::{Scenario, run_client};
@@ -157,6 +158,34 @@ fn fresh_text(label: &str) -> String {
     format!("saltrelay client-check {label} {}", hex::encode(tag))
 }
 
+/// After the client exited, how long its message may still take to arrive.
+const AFTER_EXIT: Duration = Duration::from_secs(5);
+
+/// The client's run, telling `exited` when it is over.
+async fn run_and_tell(
+    command: &[String],
+    scenario: &Scenario<'_>,
+    exited: oneshot::Sender<()>,
+) -> client::Outcome {
+    let outcome = run_client(command, scenario).await;
+    let _ = exited.send(());
+    outcome
+}
+
+/// The next event at the peer, or an error once the client has exited without sending.
+async fn next_while_running(
+    peer: &mut Client,
+    exited: oneshot::Receiver<()>,
+) -> Result<ClientEvent, String> {
+    tokio::select! {
+        event = next(peer) => event,
+        () = async {
+            let _ = exited.await;
+            tokio::time::sleep(AFTER_EXIT).await;
+        } => Err("the client exited and its message never arrived".to_owned()),
+    }
+}
+
 async fn next(client: &mut Client) -> Result<ClientEvent, String> {
     tokio::time::timeout(WAIT, client.next_event())
         .await
@@ -225,9 +254,10 @@ async fn send_delivered(command: &[String]) -> Result<(), String> {
     drain(&mut peer, true).await?;
     let text = fresh_text("send");
     let scenario = stage.scenario("send", &text);
-    let running = run_client(command, &scenario);
+    let (tell, exited) = oneshot::channel();
+    let running = run_and_tell(command, &scenario, tell);
     let watching = async {
-        let ClientEvent::Message(message) = next(&mut peer).await? else {
+        let ClientEvent::Message(message) = next_while_running(&mut peer, exited).await? else {
             return Err("the recipient got something other than a message".to_owned());
         };
         peer.ack_incoming(message.sender, message.message_id)
@@ -344,10 +374,11 @@ async fn replaced_before_ack(command: &[String]) -> Result<(), String> {
     drain(&mut peer, true).await?;
     let text = fresh_text("replaced");
     let scenario = stage.scenario("send", &text);
-    let running = run_client(command, &scenario);
+    let (tell, exited) = oneshot::channel();
+    let running = run_and_tell(command, &scenario, tell);
     let script = async {
         // The message arrives and is not acked: the client now waits for its ack.
-        let ClientEvent::Message(_) = next(&mut peer).await? else {
+        let ClientEvent::Message(_) = next_while_running(&mut peer, exited).await? else {
             return Err("the recipient got something other than a message".to_owned());
         };
         let replacing = stage.connect(&stage.client).await?;
