@@ -34,7 +34,7 @@ fn failed(text: &str) -> Vec<&str> {
 fn our_client_passes_every_check() {
     let (code, text) = client_check(&wrapper());
     assert_eq!(code, 0, "{text}");
-    assert!(text.ends_with("4 passed, 0 failed, 0 skipped\n"), "{text}");
+    assert!(text.ends_with("5 passed, 0 failed, 0 skipped\n"), "{text}");
 }
 
 /// The wrapper with some of its text replaced.
@@ -68,7 +68,11 @@ fn a_client_that_claims_success_without_an_ack_fails_the_fault_checks() {
     assert_eq!(code, 1, "{text}");
     assert_eq!(
         failed(&text),
-        ["send_refused_mailbox_full", "replaced_before_ack"],
+        [
+            "send_refused_mailbox_full",
+            "ack_withheld_gives_up",
+            "replaced_before_ack"
+        ],
         "{text}"
     );
     assert!(

@@ -33,6 +33,8 @@ use client::{Scenario, run_client};
 const WAIT: Duration = Duration::from_secs(30);
 /// The client's own timeout in every scenario (`SALTRELAY_TIMEOUT_SECS`, IOP-17).
 const CLIENT_TIMEOUT_SECS: u64 = 20;
+/// The client's timeout where the relay withholds the ack (IOP-19).
+const WITHHELD_TIMEOUT_SECS: u64 = 5;
 /// How soon after a close-error the client must have exited (IOP-19).
 const EXIT_AFTER_CLOSE: Duration = Duration::from_secs(10);
 
@@ -58,6 +60,11 @@ pub async fn client_check(command: &[String]) -> Vec<CheckResult> {
         "send_refused_mailbox_full",
         ["IOP-19", "RELAY-11", "RELAY-16"],
         send_refused(command)
+    );
+    check!(
+        "ack_withheld_gives_up",
+        ["IOP-19", "RELAY-13"],
+        ack_withheld(command)
     );
     check!(
         "replaced_before_ack",
@@ -357,6 +364,35 @@ async fn send_refused(command: &[String]) -> Result<(), String> {
     }
     match outcome.code {
         Some(0) => Err("the client exited 0 for a message the relay refused".to_owned()),
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "{} instead of giving up within its timeout",
+            outcome.describe()
+        )),
+    }
+}
+
+/// IOP-19: the recipient holds the ack back and the relay stays silent about the message, the
+/// connection otherwise alive: the client must give up, non-zero, within its timeout.
+async fn ack_withheld(command: &[String]) -> Result<(), String> {
+    let stage = Stage::new(|config| config.spill_after_ms = 600_000).await?;
+    let mut peer = stage.connect(&stage.peer).await?;
+    drain(&mut peer, true).await?;
+    let text = fresh_text("withheld");
+    let mut scenario = stage.scenario("send", &text);
+    scenario.timeout_secs = WITHHELD_TIMEOUT_SECS;
+    let (tell, exited) = oneshot::channel();
+    let running = run_and_tell(command, &scenario, tell);
+    let (outcome, seen) = tokio::join!(running, next_while_running(&mut peer, exited));
+    peer.close().await;
+    stage.finish().await;
+    match seen {
+        Ok(ClientEvent::Message(_)) => {}
+        Ok(other) => return Err(format!("the recipient got {other:?}, not the message")),
+        Err(error) => return Err(format!("{error}; {}", outcome.describe())),
+    }
+    match outcome.code {
+        Some(0) => Err("the client exited 0 for a message the relay never acked".to_owned()),
         Some(_) => Ok(()),
         None => Err(format!(
             "{} instead of giving up within its timeout",
