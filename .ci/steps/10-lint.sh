@@ -9,3 +9,11 @@ if cargo tree -p saltrelay-protocol -e normal --locked | grep -qE '^.*tokio'; th
   echo "saltrelay-protocol depends on tokio: the core must stay sans-IO" >&2
   exit 1
 fi
+# STYLE.md: the shipped binary carries no test-only power. Nothing `saltrelay` links may enable
+# the protocol crate's `test-support` (fixed RNGs, in-memory pairs, `*_for_testing` copies of
+# secrets); the vector generators keep their own RNGs in saltrelay-vectors (vectors/src/rng.rs).
+if cargo tree -e features -p saltrelay-cli --locked | grep -q 'test-support'; then
+  echo "saltrelay-cli enables test-support; the shipped binary must not:" >&2
+  cargo tree -e features -p saltrelay-cli --locked -i saltrelay-protocol >&2 || true
+  exit 1
+fi

@@ -162,8 +162,11 @@ macro_rules! symmetric_key {
         }
 
         #[cfg(any(test, feature = "test-support"))]
-        impl Clone for $name {
-            fn clone(&self) -> Self {
+        impl $name {
+            /// A second key with the same bytes, for tests. Not `Clone`: a copy of a secret is
+            /// made on purpose, by name.
+            #[must_use]
+            pub fn clone_for_testing(&self) -> Self {
                 Self(self.0)
             }
         }
@@ -200,6 +203,12 @@ mod tests {
         let mut sealed = key.seal(&nonce, b"");
         sealed[0] ^= 1;
         assert_eq!(key.open(&nonce, &sealed), Err(CryptoError::AuthFailed));
+    }
+
+    #[test]
+    fn clone_for_testing_is_the_same_key() {
+        let key = SecretBoxKey::from_bytes([3; 32]);
+        assert_eq!(key.clone_for_testing().expose_secret(), &[3; 32]);
     }
 
     #[test]

@@ -7,7 +7,6 @@
 )]
 
 use saltrelay_protocol::e2e::{self, E2eError};
-use saltrelay_protocol::testing::{RecordingRng, seeded_rng};
 
 use super::FileBuilder;
 use super::common::hex_value;
@@ -16,6 +15,7 @@ use crate::KatFile;
 use crate::case::{Case, CaseBuilder, Malformed};
 use crate::check::Computed;
 use crate::registry::VectorFile;
+use crate::rng::{RecordingRng, seeded_rng};
 
 pub(crate) const FILE: VectorFile = VectorFile {
     name: "e2e_container.json",
@@ -31,9 +31,9 @@ fn compute(case: Case<'_>) -> Result<Computed, Malformed> {
     if case.has("randomBytes") {
         let bytes = case.hex("randomBytes")?;
         let body_len = usize::try_from(case.u64("bodyLength")?).unwrap_or(usize::MAX);
-        let mut rng = saltrelay_protocol::testing::ReplayRng::new(&bytes);
+        let mut rng = crate::rng::ReplayRng::new(&bytes);
         let pad = e2e::draw_padding_length(&mut rng, body_len);
-        let used = rng.consumed() == bytes.len() && !rng.overrun();
+        let used = rng.used_exactly();
         return Ok(Computed::Accepted(vec![
             ("paddingLength", pad.into()),
             ("allBytesUsed", used.into()),

@@ -9,7 +9,6 @@
 
 use saltrelay_protocol::crypto::Nonce;
 use saltrelay_protocol::e2e;
-use saltrelay_protocol::testing::seeded_rng;
 use serde_json::{Value, json};
 
 use super::FileBuilder;
@@ -19,6 +18,7 @@ use crate::KatFile;
 use crate::case::{Case, Malformed};
 use crate::check::Computed;
 use crate::registry::VectorFile;
+use crate::rng::seeded_rng;
 
 pub(crate) const FILE: VectorFile = VectorFile {
     name: "e2e_messages.json",

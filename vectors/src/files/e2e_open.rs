@@ -9,7 +9,6 @@
 
 use saltrelay_protocol::crypto::{Nonce, SecretKey};
 use saltrelay_protocol::e2e;
-use saltrelay_protocol::testing::seeded_rng;
 
 use super::FileBuilder;
 use super::common::{flip_bit, hex_value};
@@ -18,6 +17,7 @@ use crate::KatFile;
 use crate::case::{Case, Malformed};
 use crate::check::Computed;
 use crate::registry::VectorFile;
+use crate::rng::seeded_rng;
 
 pub(crate) const FILE: VectorFile = VectorFile {
     name: "e2e_open.json",

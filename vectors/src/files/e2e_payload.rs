@@ -13,7 +13,6 @@ use saltrelay_protocol::e2e::{
     self, E2eError, InMemoryNonceStore, MessageFlags, MessageId, MessageMetadata, MessagePayload,
     MetadataKey, NonceStore, OutgoingMessage, PayloadVersion, pb,
 };
-use saltrelay_protocol::testing::seeded_rng;
 use saltrelay_protocol::time::Timestamp;
 use serde_json::{Map, Value, json};
 
@@ -24,6 +23,7 @@ use crate::KatFile;
 use crate::case::{Case, Malformed};
 use crate::check::Computed;
 use crate::registry::VectorFile;
+use crate::rng::seeded_rng;
 
 pub(crate) const FILE: VectorFile = VectorFile {
     name: "e2e_payload.json",

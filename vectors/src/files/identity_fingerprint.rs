@@ -2,7 +2,6 @@
 
 use saltrelay_protocol::crypto::{PublicKey, SecretKey};
 use saltrelay_protocol::identity::Fingerprint;
-use saltrelay_protocol::testing::seeded_rng;
 
 use super::FileBuilder;
 use super::common::{hex_value, outcome, random_bytes};
@@ -10,6 +9,7 @@ use crate::KatFile;
 use crate::case::{Case, CaseBuilder, Malformed};
 use crate::check::Computed;
 use crate::registry::VectorFile;
+use crate::rng::seeded_rng;
 
 pub(crate) const FILE: VectorFile = VectorFile {
     name: "identity_fingerprint.json",

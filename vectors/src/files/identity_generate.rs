@@ -2,7 +2,6 @@
 //! ID-5, PRIM-3).
 
 use saltrelay_protocol::identity::IdentityKeys;
-use saltrelay_protocol::testing::{RecordingRng, ReplayRng, seeded_rng};
 
 use super::FileBuilder;
 use super::common::hex_value;
@@ -10,6 +9,7 @@ use crate::KatFile;
 use crate::case::{Case, CaseBuilder, Malformed};
 use crate::check::Computed;
 use crate::registry::VectorFile;
+use crate::rng::{RecordingRng, ReplayRng, seeded_rng};
 
 pub(crate) const FILE: VectorFile = VectorFile {
     name: "identity_generate.json",

@@ -2,7 +2,6 @@
 
 use saltrelay_protocol::crypto::{SecretKey, blake2b, labels};
 use saltrelay_protocol::identity::IdentityKeys;
-use saltrelay_protocol::testing::seeded_rng;
 
 use super::FileBuilder;
 use super::common::{flip_bit, hex_value};
@@ -10,6 +9,7 @@ use crate::KatFile;
 use crate::case::{Case, CaseBuilder, Malformed};
 use crate::check::Computed;
 use crate::registry::VectorFile;
+use crate::rng::seeded_rng;
 
 pub(crate) const FILE: VectorFile = VectorFile {
     name: "identity_key_file.json",

@@ -1,7 +1,6 @@
 //! `prim_box.json`: NaCl `crypto_box` seal and open between two key pairs (PRIM-12, PRIM-13).
 
 use saltrelay_protocol::crypto::{BoxKey, CryptoError, Nonce, PublicKey, SecretKey};
-use saltrelay_protocol::testing::seeded_rng;
 
 use super::common::{flip_bit, hex_value, outcome, random_bytes};
 use super::{FileBuilder, low_order};
@@ -9,6 +8,7 @@ use crate::KatFile;
 use crate::case::{Case, CaseBuilder, Malformed};
 use crate::check::Computed;
 use crate::registry::VectorFile;
+use crate::rng::seeded_rng;
 
 pub(crate) const FILE: VectorFile = VectorFile {
     name: "prim_box.json",

@@ -1,7 +1,6 @@
 //! `prim_box_beforenm.json`: the box key `HSalsa20(X25519(sk, pk), 0^16)` (PRIM-12).
 
 use saltrelay_protocol::crypto::{BoxKey, PublicKey, SecretKey};
-use saltrelay_protocol::testing::seeded_rng;
 
 use super::common::{hex_value, outcome, random_bytes};
 use super::{FileBuilder, low_order};
@@ -9,6 +8,7 @@ use crate::KatFile;
 use crate::case::{Case, CaseBuilder, Malformed};
 use crate::check::Computed;
 use crate::registry::VectorFile;
+use crate::rng::seeded_rng;
 
 pub(crate) const FILE: VectorFile = VectorFile {
     name: "prim_box_beforenm.json",

@@ -1,12 +1,11 @@
 //! `prim_box_large.json`: `crypto_box` with a 1-MiB message (PRIM-13), kept apart so the
 //! other files stay readable.
 
-use saltrelay_protocol::testing::seeded_rng;
-
 use super::FileBuilder;
 use super::common::random_bytes;
 use crate::KatFile;
 use crate::registry::VectorFile;
+use crate::rng::seeded_rng;
 
 pub(crate) const FILE: VectorFile = VectorFile {
     name: "prim_box_large.json",

@@ -1,7 +1,6 @@
 //! `prim_keygen.json`: public key from secret key, `X25519(secret, 9)` (PRIM-3).
 
 use saltrelay_protocol::crypto::SecretKey;
-use saltrelay_protocol::testing::seeded_rng;
 
 use super::FileBuilder;
 use super::common::{hex_value, outcome, random_bytes};
@@ -9,6 +8,7 @@ use crate::KatFile;
 use crate::case::{Case, CaseBuilder, Malformed};
 use crate::check::Computed;
 use crate::registry::VectorFile;
+use crate::rng::seeded_rng;
 
 pub(crate) const FILE: VectorFile = VectorFile {
     name: "prim_keygen.json",

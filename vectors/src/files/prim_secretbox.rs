@@ -1,7 +1,6 @@
 //! `prim_secretbox.json`: XSalsa20-Poly1305 seal and open, tag first (PRIM-6, PRIM-7).
 
 use saltrelay_protocol::crypto::{Nonce, SecretBoxKey};
-use saltrelay_protocol::testing::seeded_rng;
 
 use super::FileBuilder;
 use super::common::{flip_bit, hex_value, outcome, random_bytes};
@@ -9,6 +8,7 @@ use crate::KatFile;
 use crate::case::{Case, CaseBuilder, Malformed};
 use crate::check::Computed;
 use crate::registry::VectorFile;
+use crate::rng::seeded_rng;
 
 pub(crate) const FILE: VectorFile = VectorFile {
     name: "prim_secretbox.json",

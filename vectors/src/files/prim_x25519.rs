@@ -1,7 +1,6 @@
 //! `prim_x25519.json`: X25519 Diffie-Hellman with the all-zero rejection (PRIM-2, PRIM-4, PRIM-5).
 
 use saltrelay_protocol::crypto::{PublicKey, SecretKey};
-use saltrelay_protocol::testing::seeded_rng;
 
 use super::common::{hex_value, outcome, random_bytes};
 use super::{FileBuilder, low_order};
@@ -9,6 +8,7 @@ use crate::KatFile;
 use crate::case::{Case, CaseBuilder, Malformed};
 use crate::check::Computed;
 use crate::registry::VectorFile;
+use crate::rng::seeded_rng;
 
 pub(crate) const FILE: VectorFile = VectorFile {
     name: "prim_x25519.json",

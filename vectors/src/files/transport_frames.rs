@@ -2,7 +2,6 @@
 //! invalid case per frame or payload failure (TR-2, TR-16 to TR-25).
 
 use saltrelay_protocol::crypto::{Nonce, TAG_LEN};
-use saltrelay_protocol::testing::seeded_rng;
 use saltrelay_protocol::transport::TransportError;
 use saltrelay_protocol::transport::frame::{
     Cookie, CounterNonce, FrameDecoder, FrameKey, open_frame, seal_frame,
@@ -16,6 +15,7 @@ use crate::KatFile;
 use crate::case::{Case, CaseBuilder, Malformed};
 use crate::check::Computed;
 use crate::registry::VectorFile;
+use crate::rng::seeded_rng;
 
 pub(crate) const FILE: VectorFile = VectorFile {
     name: "transport_frames.json",

@@ -1,9 +1,9 @@
 //! `transport_handshake.json`: complete handshakes, client and relay against each other, with
 //! every key, cookie, counter and message written out (TR-3 to TR-15).
 
+use super::common::rebuilt_secret;
 use saltrelay_protocol::crypto::{BoxKey, PublicKey, SecretKey};
 use saltrelay_protocol::identity::{Identity, IdentityKeys};
-use saltrelay_protocol::testing::{ReplayRng, seeded_rng};
 use saltrelay_protocol::time::Timestamp;
 use saltrelay_protocol::transport::handshake::{self, LoginAck};
 use saltrelay_protocol::transport::{
@@ -19,6 +19,7 @@ use crate::KatFile;
 use crate::case::{Case, CaseBuilder, Malformed};
 use crate::check::Computed;
 use crate::registry::VectorFile;
+use crate::rng::{ReplayRng, seeded_rng};
 
 pub(crate) const FILE: VectorFile = VectorFile {
     name: "transport_handshake.json",
@@ -72,18 +73,18 @@ fn compute(case: Case<'_>) -> Result<Computed, Malformed> {
     let relay_random = case.hex("relayRandom")?;
 
     let now = Timestamp::from_millis(time);
-    let keys = IdentityKeys::from_parts(identity, client_secret.clone());
+    let keys = IdentityKeys::from_parts(identity, rebuilt_secret(&client_secret));
     let mut config = ClientConfig::new(keys, relay_keys);
     config.extensions = extensions.clone();
     config.offer_public_key = false;
     let mut client = ClientConnection::start(config, &mut ReplayRng::new(&client_random), now);
     let setup = RelaySetup {
-        permanent: relay_secret.clone(),
+        permanent: rebuilt_secret(&relay_secret),
         bound_key,
         queued_count: queued,
     };
     let mut relay = RelayConnection::start(
-        RelayConfig::new(relay_secret.clone()),
+        RelayConfig::new(rebuilt_secret(&relay_secret)),
         &mut ReplayRng::new(&relay_random),
         now,
     );

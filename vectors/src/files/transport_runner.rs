@@ -1,9 +1,9 @@
 //! Runs one side of a connection through a scripted sequence of inputs (TR-12 to TR-31):
 //! the check behind `transport_transcripts.json` and `transport_handshake.json`.
 
+use super::common::rebuilt_secret;
 use saltrelay_protocol::crypto::{PublicKey, SecretKey};
 use saltrelay_protocol::identity::IdentityKeys;
-use saltrelay_protocol::testing::ReplayRng;
 use saltrelay_protocol::time::Timestamp;
 use saltrelay_protocol::transport::{
     ClientConfig, ClientConnection, ClientOutput, CloseCause, LoginExtensions, RelayConfig,
@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::transport_common::{extensions_json, payload_json};
 use crate::case::{Case, Malformed};
+use crate::rng::ReplayRng;
 
 /// One scripted input.
 #[derive(Debug, Clone)]
@@ -135,7 +136,7 @@ pub(crate) struct RelaySetup {
 
 /// Runs the relay machine, deciding logins by TR-15 at the time of the step that asked.
 pub(crate) fn run_relay(setup: &RelaySetup, random: &[u8], start: u64, steps: &[Step]) -> Run {
-    let config = RelayConfig::new(setup.permanent.clone());
+    let config = RelayConfig::new(rebuilt_secret(&setup.permanent));
     let mut relay = RelayConnection::start(
         config,
         &mut ReplayRng::new(random),

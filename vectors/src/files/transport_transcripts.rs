@@ -1,9 +1,9 @@
 //! `transport_transcripts.json`: one side of a connection fed a scripted byte stream, valid
 //! and with every failure, including what the relay writes before it closes (TR-2 to TR-31).
 
+use super::common::rebuilt_secret;
 use saltrelay_protocol::crypto::{PublicKey, SecretKey};
 use saltrelay_protocol::identity::{Identity, IdentityKeys};
-use saltrelay_protocol::testing::seeded_rng;
 use saltrelay_protocol::transport::LoginExtensions;
 use saltrelay_protocol::transport::payload::Payload;
 use serde_json::Value;
@@ -16,6 +16,7 @@ use crate::KatFile;
 use crate::case::{Case, CaseBuilder, Malformed};
 use crate::check::Computed;
 use crate::registry::VectorFile;
+use crate::rng::seeded_rng;
 
 pub(crate) const FILE: VectorFile = VectorFile {
     name: "transport_transcripts.json",
@@ -146,7 +147,7 @@ impl Gen {
         script: &[Step],
     ) {
         let setup = RelaySetup {
-            permanent: s.relay.clone(),
+            permanent: rebuilt_secret(&s.relay),
             bound_key: bound,
             queued_count: 2,
         };
@@ -178,7 +179,10 @@ impl Gen {
     ) {
         let extensions = client_extensions(s);
         let setup = ClientSetup {
-            keys: IdentityKeys::from_parts(s.client.identity(), s.client.secret_key().clone()),
+            keys: IdentityKeys::from_parts(
+                s.client.identity(),
+                rebuilt_secret(s.client.secret_key()),
+            ),
             relay_keys: relay_keys.to_vec(),
             extensions: extensions.clone(),
             idle_timeout_secs: idle,
