@@ -153,7 +153,8 @@ fn benches(c: &mut Criterion<Clock>) {
             e2e::open_message(&key, &nonce, std::hint::black_box(&sealed_text)).expect("opens")
         });
     });
-    let (mut alice, mut bob) = established(7);
+    // Encapsulating alone runs far ahead of any receiver: its own pair (FS-10's skip limit).
+    let (mut alice, _) = established(7);
     group.bench_function(BenchmarkId::new("encapsulate", "text_1024"), |b| {
         b.iter(|| {
             alice
@@ -188,6 +189,7 @@ fn benches(c: &mut Criterion<Clock>) {
     });
     // Decapsulation consumes the message key: each iteration gets a fresh envelope, sealed
     // (outside the timing) in the outer box too.
+    let (mut alice, mut bob) = established(8);
     let mut setup_rng = seeded_rng(12);
     group.bench_function(BenchmarkId::new("decapsulate", "text_1024"), |b| {
         b.iter_batched(
