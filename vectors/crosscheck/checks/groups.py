@@ -314,7 +314,7 @@ class Client:
                 return self.ignore(g, reason[1:])
             name, counts = reason, True
         elif kind == "group_poll_vote":
-            poll = grp.polls.get((msg["creator"], bytes.fromhex(msg["poll_id"])))
+            poll = grp.polls.get((msg["poll_creator"], bytes.fromhex(msg["poll_id"])))
             if poll is None:
                 return self.ignore(g, "unknown_poll")
             if poll.closed:
@@ -582,12 +582,10 @@ def copy_state(client):
 
 
 def decode(code, body):
-    """E2E decoding; for the member container the group's creator is read from the header
-    (the JSON form's `creator` of a poll vote is the poll's creator, E2E-12)."""
+    """E2E decoding (E2E-20 to E2E-22); `group_creator` is the member container's creator."""
     msg = decode_message(code, body)
-    if msg["type"].startswith("group_") and "group_id" in msg and len(body) >= 16 and code not in (
-            0x4A, 0x4B, 0x50, 0x51, 0x54):
-        msg["group_creator"] = body[:8].decode("latin-1")
+    if code not in (0x4A, 0x4B, 0x50, 0x51, 0x54) and msg["type"].startswith("group_"):
+        msg["group_creator"] = msg["creator"]
     return msg
 
 
