@@ -158,6 +158,56 @@ fn three_identities_create_kick_leave_and_recover_a_lost_setup() {
     assert_eq!(sync(&relay, &alice, |_| false), ["message"]);
     assert_eq!(sync(&relay, &carol, |_| false), ["message"]);
 
+    // Bob opens a public poll; Alice votes on it (the poll's creator is not the group's,
+    // E2E-21); Bob closes it and everyone holds his result (GRP-23 to GRP-25).
+    let made = group_cmd(
+        &relay,
+        &["poll", "create"],
+        &bob,
+        &[
+            "--group",
+            &group,
+            "--question",
+            "Lunch?",
+            "--choice",
+            "Pizza",
+            "--choice",
+            "Sushi",
+            "--public",
+        ],
+        "",
+    );
+    let poll = made[0].clone();
+    assert!(poll.starts_with(&format!("{bob_id}:")), "{poll}");
+    assert_eq!(sync(&relay, &alice, |_| false), ["poll_opened"]);
+    assert_eq!(sync(&relay, &carol, |_| false), ["poll_opened"]);
+    group_cmd(
+        &relay,
+        &["poll", "vote"],
+        &alice,
+        &["--group", &group, "--poll", &poll, "--choose", "1"],
+        "",
+    );
+    assert_eq!(sync(&relay, &bob, |_| false), ["poll_vote"]);
+    assert_eq!(sync(&relay, &carol, |_| false), ["poll_vote"]);
+    group_cmd(
+        &relay,
+        &["poll", "close"],
+        &bob,
+        &["--group", &group, "--poll", &poll],
+        "",
+    );
+    assert_eq!(sync(&relay, &alice, |_| false), ["poll_closed"]);
+    let shown = saltrelay()
+        .args(["poll", "show", "--group", &group, "--id"])
+        .arg(&alice)
+        .output()
+        .expect("poll show runs");
+    let shown: Value = serde_json::from_slice(&shown.stdout).expect("poll JSON");
+    assert_eq!(shown["closed"], true);
+    assert_eq!(shown["result"][1]["votes"], 1, "Sushi has Alice's vote");
+    assert_eq!(shown["result"][0]["votes"], 0);
+
     // Alice kicks Carol; Carol's later text is answered with an empty setup (GRP-12).
     group_cmd(
         &relay,
@@ -166,7 +216,7 @@ fn three_identities_create_kick_leave_and_recover_a_lost_setup() {
         &["--group", &group, "--member", &carol_id],
         "",
     );
-    assert_eq!(sync(&relay, &carol, |_| false), ["kicked"]);
+    assert_eq!(sync(&relay, &carol, |_| false), ["poll_closed", "kicked"]);
     assert_eq!(members(&carol).0, "kicked");
     assert_eq!(
         sync(&relay, &bob, |_| false),
