@@ -98,7 +98,10 @@ fn members(id: &Path) -> (String, Vec<String>) {
 }
 
 #[test]
-#[expect(clippy::too_many_lines, reason = "one linear walk-through, as in the README")]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one linear walk-through, as in the README"
+)]
 fn three_identities_create_kick_leave_and_recover_a_lost_setup() {
     let dir = tempfile::tempdir().expect("temp dir");
     let relay = RelayProcess::start(&dir.path().join("relay"), &[]);
