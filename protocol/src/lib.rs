@@ -24,6 +24,7 @@ pub mod crypto;
 pub mod e2e;
 pub mod group;
 pub mod identity;
+pub mod session;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod time;

@@ -29,7 +29,6 @@ pub mod case;
 pub mod check;
 mod files;
 pub mod generate;
-pub mod kat_dir;
 pub mod kat_file;
 pub mod registry;
 pub mod rng;

