@@ -1,8 +1,8 @@
 //! What the `fs_*` files share: the one place they draw randomness, and the identities.
 
+use crate::rng::{ReplayRng, seeded_rng};
 use saltrelay_protocol::crypto::SecretKey;
 use saltrelay_protocol::identity::Identity;
-use crate::rng::{ReplayRng, seeded_rng};
 
 use super::common::random_bytes;
 use crate::case::Malformed;

@@ -1,13 +1,13 @@
 //! Runs `fs_transcripts.json` steps: two `PeerSessions` with replayed randomness, one step
 //! at a time, reporting outputs, events, errors and checkpoints (FS-35, FS-36).
 
+use crate::rng::ReplayRng;
 use saltrelay_protocol::crypto::{PublicKey, SecretKey};
 use saltrelay_protocol::e2e::{Message, MessageId};
 use saltrelay_protocol::identity::Identity;
 use saltrelay_protocol::session::{
     ChainCheckpoint, Event, Output, PeerSessions, SessionCheckpoint, TerminateCause,
 };
-use crate::rng::ReplayRng;
 use saltrelay_protocol::time::Timestamp;
 use serde_json::{Map, Value, json};
 
