@@ -10,9 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use saltrelay_protocol::crypto::PublicKey;
-use saltrelay_protocol::e2e::{
-    self, GroupContent, GroupId, GroupIdentity, MessageFlags, MessageId,
-};
+use saltrelay_protocol::e2e::{self, GroupContent, GroupId, GroupIdentity, MessageId};
 use saltrelay_protocol::group::{
     GroupClient, GroupEvent, GroupUpdate, Outcome, PictureChange, Poll, PollKey,
 };
@@ -298,14 +296,13 @@ async fn transmit(
                 known.insert(*to, key);
                 key
             };
-            // E2E-18, GRP-18: group messages ask for no automatic receipts.
             let bytes = encode_at(
                 keys,
                 *to,
                 &key,
                 entry.message_id,
                 entry.message.clone(),
-                MessageFlags::NO_DELIVERY_RECEIPTS,
+                entry.flags(),
                 entry.created_at,
             )?;
             client.send_message(bytes).await?;

@@ -99,8 +99,10 @@ class Client:
         if not to:
             return None
         mid = mid if mid is not None else self.draw()
-        self.sent.append({"to": to, "messageId": mid.hex(), "createdAt": self.now, "type": code,
-                          "body": body.hex()})
+        # GRP-3: send-push for texts, locations, files and poll setups (group or 1:1), else none
+        push = code in (0x41, 0x42, 0x46, 0x52, 0x01, 0x10, 0x17, 0x15)
+        self.sent.append({"to": to, "messageId": mid.hex(), "createdAt": self.now,
+                          "flags": 1 if push else 0, "type": code, "body": body.hex()})
         return mid
 
     def event(self, name, g, **extra):
