@@ -1,6 +1,6 @@
 //! Properties of the group rules (spec/07-groups.md) over random operation sequences and
 //! delivery orders: members converge on the creator's view, sync requests never ping-pong,
-//! nothing panics.
+//! nothing panics (GRP-30).
 //!
 //! The network keeps each (sender, receiver) pair in order, as the relay's mailboxes do, and
 //! interleaves pairs at random.
