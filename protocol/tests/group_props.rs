@@ -80,6 +80,34 @@ impl Net {
         }
     }
 
+    /// A network where Alice created a group with `members`, the bundle posted, not delivered.
+    fn start(seed: u64, members: &[usize]) -> (Self, GroupIdentity) {
+        let mut net = Self::new(seed);
+        let now = Timestamp::from_millis(net.now);
+        let members = members.iter().map(|i| who(*i)).collect();
+        let (group, out) = net
+            .clients
+            .get_mut(&who(0))
+            .unwrap()
+            .create(now, &mut net.rng, "start", None, members)
+            .unwrap();
+        net.post(who(0), out);
+        (net, group)
+    }
+
+    /// Alice resyncs the group and everything is delivered.
+    fn resync_and_settle(&mut self, group: GroupIdentity) {
+        let now = Timestamp::from_millis(self.now);
+        let out = self
+            .clients
+            .get_mut(&who(0))
+            .unwrap()
+            .resync(now, &mut self.rng, group)
+            .unwrap();
+        self.post(who(0), out);
+        self.settle();
+    }
+
     fn post(&mut self, from: Identity, out: Outcome) {
         for entry in out.sent {
             if let Message::GroupControl(m) = &entry.message {
@@ -238,25 +266,14 @@ impl Net {
 }
 
 fn run(seed: u64, initial: &[usize], ops: &[Op], resync_at_end: bool) {
-    let mut net = Net::new(seed);
+    let (mut net, group) = Net::start(seed, initial);
     net.readd = resync_at_end;
-    let members = initial.iter().map(|i| who(*i)).collect();
-    let now = Timestamp::from_millis(net.now);
-    let creator = net.clients.get_mut(&who(0)).unwrap();
-    let (group, out) = creator
-        .create(now, &mut net.rng, "start", None, members)
-        .unwrap();
-    net.post(who(0), out);
     for op in ops {
         net.apply(group, op);
     }
     net.settle();
     if resync_at_end {
-        let now = Timestamp::from_millis(net.now);
-        let creator = net.clients.get_mut(&who(0)).unwrap();
-        let out = creator.resync(now, &mut net.rng, group).unwrap();
-        net.post(who(0), out);
-        net.settle();
+        net.resync_and_settle(group);
     }
     net.assert_converged(group);
     net.assert_no_ping_pong();
@@ -304,15 +321,7 @@ fn a_leave_racing_an_update_splits_views_until_a_resync() {
         Op::Leave(2),
         Op::Rename(1),
     ];
-    let mut net = Net::new(7);
-    let now = Timestamp::from_millis(net.now);
-    let (group, out) = net
-        .clients
-        .get_mut(&who(0))
-        .unwrap()
-        .create(now, &mut net.rng, "race", None, [who(1), who(2)].into())
-        .unwrap();
-    net.post(who(0), out);
+    let (mut net, group) = Net::start(7, &[1, 2]);
     for op in &ops {
         net.apply(group, op);
     }
@@ -336,15 +345,7 @@ fn a_leave_racing_an_update_splits_views_until_a_resync() {
     let alice = net.clients[&who(0)].group(&group).unwrap().members.clone();
     let bob = net.clients[&who(1)].group(&group).unwrap().members.clone();
     assert_ne!(alice, bob, "the race leaves Bob with Carol listed");
-    let now = Timestamp::from_millis(net.now);
-    let out = net
-        .clients
-        .get_mut(&who(0))
-        .unwrap()
-        .resync(now, &mut net.rng, group)
-        .unwrap();
-    net.post(who(0), out);
-    net.settle();
+    net.resync_and_settle(group);
     net.assert_converged(group);
     // Carol left, but Alice's in-flight bundle listed her, and a setup listing the user rejoins
     // it (GRP-13): Carol believes she is a member until her next message is answered with an
@@ -387,15 +388,7 @@ fn a_kicked_members_automatic_leave_races_its_readd() {
         Op::Add(1),
         Op::Rename(0),
     ];
-    let mut net = Net::new(0);
-    let now = Timestamp::from_millis(net.now);
-    let (group, out) = net
-        .clients
-        .get_mut(&who(0))
-        .unwrap()
-        .create(now, &mut net.rng, "start", None, [who(1), who(2)].into())
-        .unwrap();
-    net.post(who(0), out);
+    let (mut net, group) = Net::start(0, &[1, 2]);
     for op in &ops {
         net.apply(group, op);
     }
@@ -403,15 +396,7 @@ fn a_kicked_members_automatic_leave_races_its_readd() {
     let alice = &net.clients[&who(0)].group(&group).unwrap().members;
     let carol = &net.clients[&who(2)].group(&group).unwrap().members;
     assert_ne!(alice, carol, "Carol dropped the re-added Bob");
-    let now = Timestamp::from_millis(net.now);
-    let out = net
-        .clients
-        .get_mut(&who(0))
-        .unwrap()
-        .resync(now, &mut net.rng, group)
-        .unwrap();
-    net.post(who(0), out);
-    net.settle();
+    net.resync_and_settle(group);
     net.assert_converged(group);
 }
 
