@@ -4,7 +4,7 @@
 //! every entry it produced (one 1:1 message per recipient, GRP-3) and prints the events.
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::BufRead as _;
+use std::io::{BufRead as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -526,42 +526,65 @@ fn show(id: &Path, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Applies the group messages among `receive --json` lines (E2E-43 form plus `from` and
-/// `message_id`); other lines are passed over.
-fn apply(relay: &RelayArgs) -> anyhow::Result<ExitCode> {
-    let mut inputs = Vec::new();
-    for line in std::io::stdin().lock().lines() {
-        let line = line.context("cannot read stdin")?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let value: Value = serde_json::from_str(&line).context("a line is not JSON")?;
-        let is_group = value["type"]
-            .as_str()
-            .is_some_and(|t| t.starts_with("group_"));
-        if !is_group {
-            continue;
-        }
-        let from: Identity = value["from"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .context("a line has no `from` identity")?;
-        let id: [u8; 8] = value["message_id"]
-            .as_str()
-            .and_then(|s| hex::decode(s).ok())
-            .and_then(|b| b.try_into().ok())
-            .context("a line has no 16-digit `message_id`")?;
-        let message = e2e::message_from_json(&value).context("a group message did not decode")?;
-        inputs.push((from, MessageId(id), message));
+/// One `receive --json` line as a group message: sender, message ID and message, or `None`
+/// for a line that is not a group message (E2E-43 form plus `from` and `message_id`).
+fn group_line(line: &str) -> anyhow::Result<Option<(Identity, MessageId, e2e::Message)>> {
+    if line.trim().is_empty() {
+        return Ok(None);
     }
-    act(relay, |state| {
-        let mut all = Outcome::default();
+    let value: Value = serde_json::from_str(line).context("a line is not JSON")?;
+    let is_group = value["type"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("group_"));
+    if !is_group {
+        return Ok(None);
+    }
+    let from: Identity = value["from"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .context("a line has no `from` identity")?;
+    let id: [u8; 8] = value["message_id"]
+        .as_str()
+        .and_then(|s| hex::decode(s).ok())
+        .and_then(|b| b.try_into().ok())
+        .context("a line has no 16-digit `message_id`")?;
+    let message = e2e::message_from_json(&value).context("a group message did not decode")?;
+    Ok(Some((from, MessageId(id), message)))
+}
+
+/// Applies the group messages among `receive --json` lines read on stdin, one line at a time:
+/// each is applied, the state saved, the answers sent and the events printed before the next
+/// line is read, so `receive --follow --json | group apply` works live.
+fn apply(relay: &RelayArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let (keys, client) = relay.connect().await?;
+        let mut state = load_state(relay.id_path(), keys.identity())?;
         let mut rng = os_rng()?;
-        for (from, id, message) in &inputs {
-            let out = state.handle_message(now(), &mut rng, *from, *id, message)?;
-            all.sent.extend(out.sent);
-            all.events.extend(out.events);
+        let (lines, mut incoming) = tokio::sync::mpsc::channel::<String>(64);
+        // stdin is blocking: read it on its own thread and hand lines over.
+        std::thread::spawn(move || {
+            for line in std::io::stdin().lock().lines() {
+                let Ok(line) = line else { break };
+                if lines.blocking_send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut sent = 0;
+        while let Some(line) = incoming.recv().await {
+            let Some((from, id, message)) = group_line(&line)? else {
+                continue;
+            };
+            let outcome = state.handle_message(now(), &mut rng, from, id, &message)?;
+            save_state(relay.id_path(), &state)?;
+            sent += transmit(&keys, &client, &outcome).await?;
+            for event in &outcome.events {
+                println!("{}", event_json(event));
+            }
+            std::io::stdout().flush().context("cannot write stdout")?;
         }
-        Ok((None, all))
+        eprintln!("{sent} message(s) sent and acked");
+        client.close().await;
+        Ok(ExitCode::SUCCESS)
     })
 }
