@@ -4,7 +4,7 @@
 //! every entry it produced (one 1:1 message per recipient, GRP-3) and prints the events.
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::{BufRead as _, Write as _};
+use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -552,39 +552,25 @@ fn group_line(line: &str) -> anyhow::Result<Option<(Identity, MessageId, e2e::Me
     Ok(Some((from, MessageId(id), message)))
 }
 
-/// Applies the group messages among `receive --json` lines read on stdin, one line at a time:
-/// each is applied, the state saved, the answers sent and the events printed before the next
-/// line is read, so `receive --follow --json | group apply` works live.
+/// Applies the group messages among `receive --json` lines read on stdin, in order, then sends
+/// what the rules answer. The relay holds one connection per identity (a second login replaces
+/// the first), so this logs in only once stdin has ended: pipe a finished `receive`, not
+/// `receive --follow`.
 fn apply(relay: &RelayArgs) -> anyhow::Result<ExitCode> {
-    runtime()?.block_on(async {
-        let (keys, client) = relay.connect().await?;
-        let mut state = load_state(relay.id_path(), keys.identity())?;
-        let mut rng = os_rng()?;
-        let (lines, mut incoming) = tokio::sync::mpsc::channel::<String>(64);
-        // stdin is blocking: read it on its own thread and hand lines over.
-        std::thread::spawn(move || {
-            for line in std::io::stdin().lock().lines() {
-                let Ok(line) = line else { break };
-                if lines.blocking_send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut sent = 0;
-        while let Some(line) = incoming.recv().await {
-            let Some((from, id, message)) = group_line(&line)? else {
-                continue;
-            };
-            let outcome = state.handle_message(now(), &mut rng, from, id, &message)?;
-            save_state(relay.id_path(), &state)?;
-            sent += transmit(&keys, &client, &outcome).await?;
-            for event in &outcome.events {
-                println!("{}", event_json(event));
-            }
-            std::io::stdout().flush().context("cannot write stdout")?;
+    let mut inputs = Vec::new();
+    for line in std::io::stdin().lock().lines() {
+        if let Some(input) = group_line(&line.context("cannot read stdin")?)? {
+            inputs.push(input);
         }
-        eprintln!("{sent} message(s) sent and acked");
-        client.close().await;
-        Ok(ExitCode::SUCCESS)
+    }
+    act(relay, |state| {
+        let mut all = Outcome::default();
+        let mut rng = os_rng()?;
+        for (from, id, message) in &inputs {
+            let out = state.handle_message(now(), &mut rng, *from, *id, message)?;
+            all.sent.extend(out.sent);
+            all.events.extend(out.events);
+        }
+        Ok((None, all))
     })
 }
