@@ -55,7 +55,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// The folder given, or `vectors/saltrelay` under the current directory, or the one this
 /// binary was built from.
-fn vector_dir(dir: Option<PathBuf>) -> PathBuf {
+pub(crate) fn vector_dir(dir: Option<PathBuf>) -> PathBuf {
     dir.unwrap_or_else(|| {
         let relative = PathBuf::from("vectors/saltrelay");
         if relative.is_dir() {
