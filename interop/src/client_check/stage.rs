@@ -45,6 +45,7 @@ impl Stage {
             .await
             .map_err(|e| format!("the reference relay did not start: {e}"))?;
         let client = fresh_identity();
+        // The temporary directory is private to this user (mode 0700), so is the key in it.
         let id_file = dir.path().join("client.key");
         std::fs::write(&id_file, client.to_key_file())
             .map_err(|e| format!("writing the identity file: {e}"))?;
