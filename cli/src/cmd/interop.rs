@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use saltrelay_interop::client_check::client_check;
 use saltrelay_interop::pair::pair;
 use saltrelay_interop::peer::Timeouts;
 use saltrelay_interop::relay_check::{self, relay_check};
@@ -57,6 +58,16 @@ enum InteropCommand {
         /// Write the results as JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// Run a scripted reference relay and drive a client through delivery and relay-side
+    /// faults, one run of the client command per scenario (IOP-17 to IOP-19).
+    ClientCheck {
+        /// Write the results as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The client: a program and its arguments, after `--`.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
     },
     /// Print the hello and the request line of one case, to replay it alone:
     /// `saltrelay interop request FILE --tc-id N | your-peer`.
@@ -142,21 +153,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 &hex::decode(relay_key.trim()).context("--relay-key is not hex")?,
             )
             .context("--relay-key is not a 32-byte public key")?;
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("cannot start the async runtime")?;
-            let results = runtime.block_on(relay_check(&relay, relay_key));
-            if json {
-                println!("{}", serde_json::to_string_pretty(&results)?);
-            } else {
-                print!("{}", relay_check::to_text(&results));
-            }
-            Ok(if results.iter().all(|r| r.passed) {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            let results = runtime()?.block_on(relay_check(&relay, relay_key));
+            checks(&results, json)
+        }
+        InteropCommand::ClientCheck { json, command } => {
+            let results = runtime()?.block_on(client_check(&command));
+            checks(&results, json)
         }
         InteropCommand::Peer => {
             let stdout = BufWriter::new(std::io::stdout().lock());
@@ -184,6 +186,27 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Prints the live checks' results (IOP-16, IOP-19); exit status 1 when one failed.
+fn checks(results: &[relay_check::CheckResult], json: bool) -> anyhow::Result<ExitCode> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(results)?);
+    } else {
+        print!("{}", relay_check::to_text(results));
+    }
+    Ok(if results.iter().all(|r| r.passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Prints the result; exit status 0, 1 on a failure, 2 when a peer did not start (IOP-14).
