@@ -27,7 +27,7 @@ const SIZES: [usize; 3] = [100, 1024, 8172];
 /// One complete login: client-hello, server-hello, login, vouch check, login-ack.
 fn handshake(c: &mut Criterion<Clock>) {
     let relay_secret = SecretKey::from_bytes([0x52; 32]);
-    let relay_config = RelayConfig::new(relay_secret.clone());
+    let relay_config = RelayConfig::new(relay_secret.clone_for_testing());
     let relay_public = relay_secret.public_key();
     let mut rng = seeded_rng(1);
     let mut identities = seeded_rng(2);
