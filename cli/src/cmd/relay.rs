@@ -20,11 +20,15 @@ pub(crate) struct Args {
 enum RelayCommand {
     /// Serve the transport on an address until SIGTERM or Ctrl-C (graceful shutdown).
     Serve(Box<ServeArgs>),
-    /// Print the relay's public key as hex, creating the key in DIR if absent.
+    /// Print the relay's public key as hex. Without --create, a DIR holding no key is an error
+    /// (a mistyped folder must not get a new key).
     Key {
         /// The relay's data directory.
         #[arg(long)]
         data: PathBuf,
+        /// Create the directory and a new key (mode 0600) if there is none.
+        #[arg(long)]
+        create: bool,
     },
 }
 
@@ -73,8 +77,20 @@ struct ServeArgs {
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        RelayCommand::Key { data } => {
-            let (key, _) = keyfile::load_or_create(&data)?;
+        RelayCommand::Key { data, create } => {
+            let path = keyfile::key_path(&data);
+            if !create && !path.exists() {
+                anyhow::bail!(
+                    "no relay key in {} (looked for {}): check the directory, or pass --create \
+                     to make a new key there",
+                    data.display(),
+                    path.display()
+                );
+            }
+            let (key, created) = keyfile::load_or_create(&data)?;
+            if created {
+                eprintln!("created a new relay key in {}", path.display());
+            }
             println!("{}", key.public_key().to_hex());
             Ok(ExitCode::SUCCESS)
         }
