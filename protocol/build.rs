@@ -3,7 +3,8 @@
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
-    let descriptors = protox::compile(["proto/csp_e2e.proto"], ["proto"])?;
+    let descriptors =
+        protox::compile(["proto/csp_e2e.proto", "proto/csp_e2e_fs.proto"], ["proto"])?;
     prost_build::Config::new().compile_fds(descriptors)?;
     Ok(())
 }

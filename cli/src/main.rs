@@ -21,6 +21,8 @@ enum Command {
     Id(cmd::id::Args),
     /// Seal, open, encode and decode end-to-end messages (JSON on stdin and stdout).
     Message(cmd::message::Args),
+    /// Forward secrecy for implementers: derive Ibex keys, encode and decode envelopes (JSON).
+    Fs(cmd::fs::Args),
     /// Generate and verify the test vectors in vectors/saltrelay/.
     Vectors(cmd::vectors::Args),
     /// Simulate relay load for a scenario and write a report.
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Id(args) => cmd::id::run(args),
         Command::Message(args) => cmd::message::run(&args),
+        Command::Fs(args) => cmd::fs::run(&args),
         Command::Vectors(args) => cmd::vectors::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Relay(args) => cmd::relay::run(args),

@@ -101,14 +101,18 @@ fn two_identities_exchange_text_a_20_mb_file_and_receipts_then_nothing_remains()
     assert_nothing_remains(&data, &sent);
 }
 
-/// RELAY-17: the data directory holds the key, the directory, an empty store, no blobs.
+/// RELAY-17: the data directory holds the lock, the key, the directory, an empty store, no
+/// blobs.
 fn assert_nothing_remains(data: &std::path::Path, sent: &[String]) {
     let mut names: Vec<String> = std::fs::read_dir(data)
         .expect("data dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["blobs", "directory.log", "messages", "relay.key"]);
+    assert_eq!(
+        names,
+        ["LOCK", "blobs", "directory.log", "messages", "relay.key"]
+    );
     assert_eq!(
         std::fs::read_dir(data.join(BLOB_DIR_NAME))
             .expect("blobs")

@@ -23,6 +23,7 @@ pub mod bytes;
 pub mod crypto;
 pub mod e2e;
 pub mod identity;
+pub mod session;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod time;

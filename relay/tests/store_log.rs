@@ -171,7 +171,7 @@ fn a_damaged_committed_record_is_not_returned() {
 }
 
 #[test]
-fn garbage_in_a_sealed_segment_is_an_error_not_a_panic() {
+fn garbage_in_a_sealed_segment_is_contained_and_another_format_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = LogStore::open(dir.path(), small()).expect("opens");
     for t in 0..100 {
@@ -182,9 +182,23 @@ fn garbage_in_a_sealed_segment_is_an_error_not_a_panic() {
     let mut bytes = fs::read(&first).expect("read");
     bytes[16] = b'?'; // the first record's kind byte
     fs::write(&first, &bytes).expect("write");
-    let error = LogStore::open(dir.path(), small()).expect_err("refuses");
-    assert_eq!(error.code(), "store_corrupt", "{error}");
+    // STORE-13: only the damaged record is lost, and it is reported.
+    let store = LogStore::open(dir.path(), small()).expect("contains the damage");
+    assert_eq!(tags(&store, 0), (1..100).collect::<Vec<_>>());
+    let report = store.recovery_report().clone();
+    assert_eq!(report.damaged_records, 1, "{report:?}");
+    assert_eq!(report.lost[0].offset, 16);
+    drop(store);
+    // A file with a segment's name that holds nothing readable is left alone and reported.
     fs::write(&first, b"not a segment at all").expect("write");
+    let store = LogStore::open(dir.path(), small()).expect("starts without it");
+    assert_eq!(store.recovery_report().refused.len(), 1);
+    assert_eq!(fs::read(&first).expect("kept"), b"not a segment at all");
+    drop(store);
+    // A segment of another format version is refused rather than guessed at (STORE-2).
+    let mut other = b"saltrelay-log\x00\x02\x00".to_vec();
+    other.resize(64, 0);
+    fs::write(&first, &other).expect("write");
     let error = LogStore::open(dir.path(), small()).expect_err("refuses");
     assert!(matches!(error, StoreError::NotAStore { .. }), "{error}");
 }

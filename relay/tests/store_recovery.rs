@@ -5,36 +5,15 @@
 mod store_support;
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
-use saltrelay_relay::store::record::{HEADER_LEN, Record, RecordId, decode, encode_commit};
+use saltrelay_relay::store::record::{HEADER_LEN, Record, RecordId, encode_commit};
 use saltrelay_relay::store::{LogStore, LogStoreConfig, MessageStore};
-use store_support::{identity, message, tag_of};
+use store_support::{identity, message, records, segments, tag_of};
 
 fn config() -> LogStoreConfig {
     LogStoreConfig {
         segment_bytes: 2 << 10,
     }
-}
-
-fn segments(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)
-        .expect("dir")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    files.sort();
-    files
-}
-
-/// Offset and length of every record in a segment file, in order.
-fn records(bytes: &[u8]) -> Vec<(usize, usize, Record)> {
-    let mut out = Vec::new();
-    let mut at = 16;
-    while let Ok((record, len)) = decode(&bytes[at..]) {
-        out.push((at, len, record));
-        at += len;
-    }
-    out
 }
 
 fn tags(store: &LogStore) -> Vec<u64> {
@@ -63,7 +42,7 @@ fn torn_erasures_are_redone_or_treated_as_damage() {
     bytes[at + len / 2..at + len].fill(0);
     fs::write(&path, &bytes).expect("write");
     let store = LogStore::open(dir.path(), config()).expect("recovers");
-    let report = *store.recovery_report();
+    let report = store.recovery_report().clone();
     assert_eq!(report.erasures_redone, 1, "{report:?}");
     assert_eq!(report.damaged_records, 1, "{report:?}");
     assert_eq!(tags(&store), vec![3]);

@@ -37,6 +37,9 @@ pub const FILES: &[VectorFile] = &[
     files::e2e_open::FILE,
     files::e2e_payload::FILE,
     files::e2e_blob::FILE,
+    files::fs_kdf::FILE,
+    files::fs_envelope::FILE,
+    files::fs_transcripts::FILE,
 ];
 
 /// The registered file called `name`.

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod bench;
+pub(crate) mod fs;
 pub(crate) mod id;
 pub(crate) mod loadtest;
 pub(crate) mod message;

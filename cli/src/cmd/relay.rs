@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use saltrelay_relay::server::{self, ServerConfig, keyfile};
+use saltrelay_relay::server::lock::DataLock;
+use saltrelay_relay::server::{self, STORE_DIR_NAME, ServerConfig, directory, keyfile};
+use saltrelay_relay::store::{LogStore, LogStoreConfig, RecoveryReport};
 
 /// Arguments of `saltrelay relay`.
 #[derive(Debug, clap::Args)]
@@ -20,16 +22,32 @@ pub(crate) struct Args {
 enum RelayCommand {
     /// Serve the transport on an address until SIGTERM or Ctrl-C (graceful shutdown).
     Serve(Box<ServeArgs>),
-    /// Print the relay's public key as hex. Without --create, a DIR holding no key is an error
-    /// (a mistyped folder must not get a new key).
+    /// Verify a stopped relay's data directory: key, key directory and message store, and
+    /// print what a start would recover (STORE-14). Exits 1 if anything is damaged.
+    Check(CheckArgs),
+    /// Print the relay's public key as hex (RELAY-14).
     Key {
         /// The relay's data directory.
         #[arg(long)]
         data: PathBuf,
-        /// Create the directory and a new key (mode 0600) if there is none.
+        /// Create the key if there is none; only in a new or empty directory (RELAY-26).
         #[arg(long)]
         create: bool,
     },
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// The relay's data directory (the relay must be stopped: its lock is taken).
+    #[arg(long)]
+    data: PathBuf,
+    /// Rewrite what can be saved: the key directory without its damaged records, the store
+    /// with damage erased and torn tails cut off (what a start does to the store).
+    #[arg(long)]
+    repair: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -37,7 +55,12 @@ struct ServeArgs {
     /// Address to listen on (port 0: any free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:5222")]
     listen: SocketAddr,
-    /// Data directory: key (created on first start, mode 0600), key directory, messages, blobs.
+    /// Connections the kernel queues before the relay accepts them (RELAY-20; capped by
+    /// net.core.somaxconn).
+    #[arg(long, default_value_t = 4_096)]
+    listen_backlog: u32,
+    /// Data directory: key (created on first start in an empty directory, mode 0600), key
+    /// directory, messages, blobs; locked while the relay runs (RELAY-25).
     #[arg(long)]
     data: PathBuf,
     /// Print every frame decoded on stderr, identities included.
@@ -78,28 +101,123 @@ struct ServeArgs {
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         RelayCommand::Key { data, create } => {
-            let path = keyfile::key_path(&data);
-            if !create && !path.exists() {
-                anyhow::bail!(
-                    "no relay key in {} (looked for {}): check the directory, or pass --create \
-                     to make a new key there",
-                    data.display(),
-                    path.display()
-                );
-            }
-            let (key, created) = keyfile::load_or_create(&data)?;
-            if created {
-                eprintln!("created a new relay key in {}", path.display());
-            }
+            let key = if create {
+                keyfile::load_or_create(&data)?.0
+            } else {
+                keyfile::load(&data)?.with_context(|| {
+                    format!(
+                        "no relay key in {}: start the relay there once, or pass --create \
+                         to make one in a new or empty directory",
+                        data.display()
+                    )
+                })?
+            };
             println!("{}", key.public_key().to_hex());
             Ok(ExitCode::SUCCESS)
         }
         RelayCommand::Serve(serve) => serve_relay(&serve),
+        RelayCommand::Check(check) => check_data(&check),
     }
+}
+
+/// `relay check` (STORE-14): the same summary as the start, from a stopped relay's files.
+fn check_data(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let data = &args.data;
+    anyhow::ensure!(data.is_dir(), "{} is not a directory", data.display());
+    let _lock = DataLock::acquire(data)?;
+    let key = match keyfile::load(data) {
+        Ok(Some(_)) => ("ok", None),
+        Ok(None) => ("missing", None),
+        Err(error) => ("damaged", Some(error.to_string())),
+    };
+    let directory = directory::check(data, args.repair)?;
+    let store_dir = data.join(STORE_DIR_NAME);
+    let recovery = if !store_dir.is_dir() {
+        RecoveryReport::default()
+    } else if args.repair {
+        // STORE-14: a repair is exactly what a start does to the store, then reported.
+        LogStore::open(&store_dir, LogStoreConfig::default())?
+            .recovery_report()
+            .clone()
+    } else {
+        LogStore::check(&store_dir)?
+    };
+    let damaged = key.0 == "damaged"
+        || (!directory.damaged.is_empty() && !directory.repaired)
+        || (!recovery.is_clean() && !args.repair);
+    if args.json {
+        let value = serde_json::json!({
+            "data": data.display().to_string(),
+            "key": key.0,
+            "key_error": key.1,
+            "directory": {
+                "bindings": directory.bindings,
+                "damaged_offsets": directory.damaged,
+                "torn_tail_bytes": directory.torn_tail_bytes,
+                "repaired": directory.repaired,
+            },
+            "store": recovery_json(&recovery),
+            "repair": args.repair,
+            "ok": !damaged,
+        });
+        println!("{value}");
+    } else {
+        println!(
+            "key: {}{}",
+            key.0,
+            key.1.map(|e| format!(" ({e})")).unwrap_or_default()
+        );
+        println!(
+            "directory: {} bindings, {} damaged records{}, torn tail {} bytes{}",
+            directory.bindings,
+            directory.damaged.len(),
+            if directory.damaged.is_empty() {
+                String::new()
+            } else {
+                format!(" (at byte offsets {:?})", directory.damaged)
+            },
+            directory.torn_tail_bytes,
+            if directory.repaired { ", repaired" } else { "" }
+        );
+        println!("recovery: {}", recovery.summary());
+        if damaged {
+            println!(
+                "damage found: `saltrelay relay check --data {} --repair` keeps what is intact",
+                data.display()
+            );
+        }
+    }
+    Ok(if damaged {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The store's recovery report as JSON (STORE-14).
+fn recovery_json(report: &RecoveryReport) -> serde_json::Value {
+    serde_json::json!({
+        "segments": report.segments,
+        "messages_recovered": report.messages,
+        "records_lost": report.damaged_records,
+        "lost": report.lost.iter().map(|l| serde_json::json!({
+            "file": l.file, "offset": l.offset, "len": l.len,
+        })).collect::<Vec<_>>(),
+        "segments_refused": report.refused.iter().map(|r| serde_json::json!({
+            "file": r.file, "len": r.len, "reason": r.reason,
+        })).collect::<Vec<_>>(),
+        "torn_tail_bytes": report.torn_tail_bytes,
+        "uncommitted_records": report.uncommitted_records,
+        "erasures_redone": report.erasures_redone,
+        "duplicates_erased": report.duplicates_erased,
+        "headers_repaired": report.headers_repaired,
+        "segments_recreated": report.segments_recreated,
+    })
 }
 
 fn serve_relay(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = ServerConfig::new(args.listen, &args.data);
+    config.listen_backlog = args.listen_backlog;
     config.trace = args.trace;
     config.verbose = args.verbose;
     config.ttl_ms = args.ttl_days.saturating_mul(24 * 60 * 60 * 1000);
@@ -119,6 +237,9 @@ fn serve_relay(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         let relay = server::start(config)
             .await
             .with_context(|| format!("cannot start the relay in {}", args.data.display()))?;
+        // RELAY-23: listening for SIGTERM before the address is printed, so a script that
+        // stops the relay as soon as it read the address never kills it mid-write.
+        let stop = server::shutdown_signal();
         let stats = relay.stats();
         // Scripts and tests read these lines; a reader that went away must not stop the relay.
         let mut out = std::io::stdout().lock();
@@ -131,9 +252,11 @@ fn serve_relay(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             stats.directory,
             stats.hub.totals.queued
         );
+        // RELAY-26, STORE-14: what recovery found, on every start.
+        let _ = writeln!(out, "recovery: {}", relay.start_report().recovery.summary());
         let _ = out.flush();
         drop(out);
-        relay.run_until_signal().await?;
+        relay.run_until(stop).await?;
         eprintln!("saltrelay relay: stopped");
         anyhow::Ok(ExitCode::SUCCESS)
     })

@@ -6,6 +6,7 @@
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 
 /// The binary under test.
 pub fn saltrelay() -> Command {
@@ -19,6 +20,10 @@ pub struct RelayProcess {
     _stdout: std::io::Lines<BufReader<std::process::ChildStdout>>,
     pub addr: String,
     pub key: String,
+    /// Every line the relay wrote on stderr so far (also echoed to the test's stderr).
+    stderr: Arc<Mutex<Vec<String>>>,
+    /// The lines the relay printed on stdout after the address and key (data, recovery).
+    pub banner: Vec<String>,
 }
 
 impl RelayProcess {
@@ -30,9 +35,18 @@ impl RelayProcess {
             .arg(data)
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("relay starts");
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let errors = BufReader::new(child.stderr.take().expect("stderr"));
+        let seen = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            for line in errors.lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                seen.lock().expect("no panic").push(line);
+            }
+        });
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let mut next = || lines.next().expect("a line").expect("utf-8");
         let addr = next()
@@ -43,12 +57,22 @@ impl RelayProcess {
             .strip_prefix("public key ")
             .expect("key line")
             .to_owned();
+        let mut banner = vec![next()];
+        // RELAY-26: the recovery line follows the data line.
+        banner.push(next());
         Self {
             child,
             _stdout: lines,
             addr,
             key,
+            stderr,
+            banner,
         }
+    }
+
+    /// The lines the relay wrote on stderr so far.
+    pub fn stderr_lines(&self) -> Vec<String> {
+        self.stderr.lock().expect("no panic").clone()
     }
 
     /// SIGTERM, then waits: the graceful shutdown of RELAY-23.

@@ -171,7 +171,6 @@ impl<T: Queued> Mailboxes<T> {
         flags: Flags,
         item: T,
     ) -> Result<EntryId, CoreError> {
-        let now = self.advance(now);
         let boxed = *self.mailbox(to)?;
         let len = item.queued_len();
         // RELAY-5: no-queue messages exist only while their recipient is connected.
@@ -188,6 +187,39 @@ impl<T: Queued> Mailboxes<T> {
             self.totals.refused_full += 1;
             return Err(CoreError::MailboxFull { limit: "bytes" });
         }
+        self.insert(now, to, flags, item)
+    }
+
+    /// Queues a message that was already accepted and acknowledged before a restart
+    /// (RELAY-27): the caps of RELAY-11 are not applied, since refusing it now would delete
+    /// a message its sender was told is safe; a mailbox left above a cap refuses new messages
+    /// until it drains below it. Returns whether the mailbox is now above a cap.
+    ///
+    /// # Errors
+    /// [`CoreError::UnknownMailbox`], [`CoreError::Capacity`].
+    pub fn restore(
+        &mut self,
+        now: Timestamp,
+        to: MailboxId,
+        flags: Flags,
+        item: T,
+    ) -> Result<bool, CoreError> {
+        self.insert(now, to, flags, item)?;
+        let boxed = self.mailbox(to)?;
+        Ok(boxed.count > self.policy.max_messages || boxed.bytes > self.policy.max_bytes)
+    }
+
+    /// Appends `item` to the FIFO of `to` once the caller's checks passed.
+    fn insert(
+        &mut self,
+        now: Timestamp,
+        to: MailboxId,
+        flags: Flags,
+        item: T,
+    ) -> Result<EntryId, CoreError> {
+        let now = self.advance(now);
+        let boxed = *self.mailbox(to)?;
+        let len = item.queued_len();
         let node = Node {
             item: Some(item),
             expires: self.policy.expiry(now, flags),

@@ -17,6 +17,9 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Data directory: key, key directory, message store, blobs (RELAY-17).
     pub data_dir: PathBuf,
+    /// Length of the listening socket's queue of connections not yet accepted (RELAY-20;
+    /// default 4,096; the kernel caps it at `net.core.somaxconn`).
+    pub listen_backlog: u32,
     /// How long an undelivered message is kept (RELAY-10; default 14 days).
     pub ttl_ms: u64,
     /// Most messages one recipient's queue holds (RELAY-11; default 10,000).
@@ -67,6 +70,7 @@ impl ServerConfig {
         Self {
             listen,
             data_dir: data_dir.into(),
+            listen_backlog: 4_096,
             ttl_ms: 14 * DAY_MS,
             max_queue_messages: 10_000,
             max_queue_bytes: 64 << 20,

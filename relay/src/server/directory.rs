@@ -88,13 +88,29 @@ impl Directory {
                 reason: "not a saltrelay key directory".into(),
             });
         }
-        let (keys, valid_len) = parse(&bytes[DIRECTORY_MAGIC.len()..]);
-        let valid_len = (DIRECTORY_MAGIC.len() + valid_len) as u64;
+        let scan = parse(&bytes[DIRECTORY_MAGIC.len()..]);
+        if !scan.damaged.is_empty() {
+            // RELAY-15: a binding is never dropped silently; the operator decides.
+            return Err(ServerError::Directory {
+                reason: format!(
+                    "{} damaged records (at byte offsets {}) among {} intact bindings; the \
+                     relay will not start and drop bindings: run `saltrelay relay check --data \
+                     {} --repair` to keep the intact ones",
+                    scan.damaged.len(),
+                    offsets_text(&scan.damaged),
+                    scan.keys.len(),
+                    dir.display()
+                ),
+                path,
+            });
+        }
+        let valid_len = (DIRECTORY_MAGIC.len() + scan.valid_len) as u64;
         if valid_len < bytes.len() as u64 {
             file.set_len(valid_len)
                 .map_err(io("truncate torn record"))?;
             file.sync_all().map_err(io("sync"))?;
         }
+        let keys = scan.keys;
         let keys = Arc::new(RwLock::new(keys));
         let (sender, receiver) = mpsc::channel();
         let thread_keys = Arc::clone(&keys);
@@ -197,23 +213,121 @@ fn encode(identity: Identity, key: &PublicKey) -> [u8; RECORD_LEN] {
     record
 }
 
-/// Every intact record up to the first one that is not, and the length they take.
-fn parse(bytes: &[u8]) -> (HashMap<Identity, PublicKey>, usize) {
-    let mut keys = HashMap::new();
-    let mut valid = 0;
-    for record in bytes.chunks_exact(RECORD_LEN) {
+/// What the records of a directory file hold (RELAY-15).
+#[derive(Debug, Default)]
+struct Scan {
+    /// Every intact binding; the first of an identity counts (TR-15).
+    keys: HashMap<Identity, PublicKey>,
+    /// The intact records, in file order, for a repair.
+    intact: Vec<[u8; RECORD_LEN]>,
+    /// File offsets of complete records that are damaged.
+    damaged: Vec<u64>,
+    /// Length (after the header) up to the end of the last intact record; what follows is
+    /// a torn tail: a partial record or zeros, the remains of a write that never completed.
+    valid_len: usize,
+}
+
+/// Reads every record. A complete record that is neither intact nor zero, or a zero record
+/// before an intact one, is damage; after the last intact record, zeros and a partial record
+/// are the torn tail of a write that was never acknowledged (RELAY-15).
+fn parse(bytes: &[u8]) -> Scan {
+    let mut scan = Scan::default();
+    let mut zeros = Vec::new();
+    for (i, record) in bytes.chunks_exact(RECORD_LEN).enumerate() {
+        let offset = (DIRECTORY_MAGIC.len() + i * RECORD_LEN) as u64;
         let (body, crc) = record.split_at(IDENTITY_LEN + KEY_LEN);
         let intact = crc32c::crc32c(body).to_le_bytes() == crc;
         let identity = Identity::from_bytes(&body[..IDENTITY_LEN]).ok();
         let key = PublicKey::from_slice(&body[IDENTITY_LEN..]).ok();
-        let (true, Some(identity), Some(key)) = (intact, identity, key) else {
-            break;
-        };
-        // TR-15: the first binding of an identity is the one that counts.
-        keys.entry(identity).or_insert(key);
-        valid += RECORD_LEN;
+        match (intact, identity, key) {
+            (true, Some(identity), Some(key)) => {
+                // TR-15: the first binding of an identity is the one that counts.
+                scan.keys.entry(identity).or_insert(key);
+                scan.intact
+                    .push(record.try_into().expect("chunks of RECORD_LEN"));
+                scan.damaged.append(&mut zeros);
+                scan.valid_len = (i + 1) * RECORD_LEN;
+            }
+            _ if record.iter().all(|&b| b == 0) => zeros.push(offset),
+            _ => scan.damaged.push(offset),
+        }
     }
-    (keys, valid)
+    scan
+}
+
+fn offsets_text(offsets: &[u64]) -> String {
+    let shown: Vec<String> = offsets.iter().take(10).map(u64::to_string).collect();
+    let more = offsets.len().saturating_sub(shown.len());
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+/// What `saltrelay relay check` found in a directory file (RELAY-15, STORE-14).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirectoryCheck {
+    /// Intact bindings (distinct identities).
+    pub bindings: usize,
+    /// File offsets of damaged records.
+    pub damaged: Vec<u64>,
+    /// Bytes after the last intact record (a torn tail, cut off at start).
+    pub torn_tail_bytes: u64,
+    /// Whether the file was rewritten with its intact records only.
+    pub repaired: bool,
+}
+
+/// Checks `directory.log` in `dir` without writing; with `repair`, rewrites it with every
+/// intact record (in order) and nothing else, through a flushed temporary file and a rename.
+/// The relay must not be running (RELAY-25).
+///
+/// # Errors
+/// [`ServerError::Directory`] if the file cannot be read or written or lacks the magic.
+pub fn check(dir: &Path, repair: bool) -> Result<DirectoryCheck, ServerError> {
+    let path = dir.join(DIRECTORY_FILE_NAME);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(DirectoryCheck::default()),
+        Err(e) => return Err(ServerError::directory(&path, "read", &e)),
+    };
+    if bytes.len() >= DIRECTORY_MAGIC.len() && !bytes.starts_with(DIRECTORY_MAGIC) {
+        return Err(ServerError::Directory {
+            path,
+            reason: "not a saltrelay key directory".into(),
+        });
+    }
+    let body = bytes.get(DIRECTORY_MAGIC.len()..).unwrap_or_default();
+    let scan = parse(body);
+    // After the last intact record: damaged records, and the torn tail (zeros, a partial one).
+    let tail_start = (DIRECTORY_MAGIC.len() + scan.valid_len) as u64;
+    let damaged_in_tail = scan.damaged.iter().filter(|&&o| o >= tail_start).count();
+    let mut result = DirectoryCheck {
+        bindings: scan.keys.len(),
+        torn_tail_bytes: (body.len() - scan.valid_len - damaged_in_tail * RECORD_LEN) as u64,
+        damaged: scan.damaged,
+        repaired: false,
+    };
+    if repair && (!result.damaged.is_empty() || result.torn_tail_bytes > 0) {
+        let io = |op: &str| {
+            let path = path.clone();
+            let op = op.to_owned();
+            move |e: std::io::Error| ServerError::directory(&path, &op, &e)
+        };
+        let tmp = dir.join(format!("{DIRECTORY_FILE_NAME}.tmp"));
+        let mut out = Vec::with_capacity(DIRECTORY_MAGIC.len() + scan.intact.len() * RECORD_LEN);
+        out.extend_from_slice(DIRECTORY_MAGIC);
+        for record in &scan.intact {
+            out.extend_from_slice(record);
+        }
+        let mut file = File::create(&tmp).map_err(io("create"))?;
+        file.write_all(&out).map_err(io("write"))?;
+        file.sync_all().map_err(io("sync"))?;
+        std::fs::rename(&tmp, &path).map_err(io("rename"))?;
+        super::sync_dir(dir).map_err(io("sync directory"))?;
+        result.repaired = true;
+    }
+    Ok(result)
 }
 
 /// The writer thread: one write and one flush per group of bindings.
@@ -287,6 +401,47 @@ mod tests {
         assert_eq!(reopened.len(), 1);
         let len = std::fs::metadata(&path).expect("stat").len();
         assert_eq!(len, (DIRECTORY_MAGIC.len() + RECORD_LEN) as u64);
+        reopened.shutdown();
+    }
+
+    #[tokio::test]
+    async fn damage_mid_file_stops_the_open_until_repaired() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let directory = Directory::open(dir.path()).expect("open");
+        let ids: Vec<Identity> = ["ALICE123", "BOBBY123", "CAROL123"]
+            .iter()
+            .map(|s| s.parse().expect("identity"))
+            .collect();
+        for (i, id) in ids.iter().enumerate() {
+            let Binding::New(done) = directory.bind(*id, key(u8::try_from(i).expect("small") + 1))
+            else {
+                panic!("a new binding");
+            };
+            done.await.expect("answered").expect("durable");
+        }
+        directory.shutdown();
+        let path = dir.path().join(DIRECTORY_FILE_NAME);
+        let mut bytes = std::fs::read(&path).expect("read");
+        let second = DIRECTORY_MAGIC.len() + RECORD_LEN;
+        bytes[second + 3] ^= 0x55;
+        std::fs::write(&path, &bytes).expect("damage");
+        let error = Directory::open(dir.path()).expect_err("refused");
+        let text = error.to_string();
+        assert!(text.contains("relay check"), "{text}");
+        assert!(text.contains(&second.to_string()), "{text}");
+        assert_eq!(
+            std::fs::read(&path).expect("read"),
+            bytes,
+            "nothing dropped"
+        );
+        let found = check(dir.path(), false).expect("check");
+        assert_eq!(found.damaged, vec![second as u64]);
+        assert_eq!(found.bindings, 2);
+        assert!(check(dir.path(), true).expect("repair").repaired);
+        let reopened = Directory::open(dir.path()).expect("opens after the repair");
+        assert_eq!(reopened.lookup(&ids[0]), Some(key(1)));
+        assert_eq!(reopened.lookup(&ids[1]), None);
+        assert_eq!(reopened.lookup(&ids[2]), Some(key(3)));
         reopened.shutdown();
     }
 }

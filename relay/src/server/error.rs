@@ -9,11 +9,32 @@ use crate::store::StoreError;
 
 /// Why the relay could not start or had to stop.
 ///
-/// Split by cause: a data directory that is not usable (`KeyFile`, `Directory`, `Blobs`,
-/// `Store`), the network (`Listen`). Display text names files and addresses, never identities.
+/// Split by cause: a data directory in use by another relay (`Locked`), a data directory
+/// that is not usable (`DataDir`, `KeyFile`, `Directory`, `Blobs`, `Store`), the network
+/// (`Listen`). Display text names files and addresses, never identities.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServerError {
+    /// Another process holds the data directory's lock (RELAY-25).
+    #[error(
+        "data directory {} is in use by another relay ({}); stop it first or choose another --data",
+        dir.display(),
+        holder.map_or_else(|| "PID unknown".to_owned(), |pid| format!("PID {pid}"))
+    )]
+    Locked {
+        /// The data directory.
+        dir: PathBuf,
+        /// The PID the holder wrote into the lock file, if readable.
+        holder: Option<u32>,
+    },
+    /// The data directory or its lock file cannot be used (RELAY-25, RELAY-26).
+    #[error("data directory {}: {reason}", path.display())]
+    DataDir {
+        /// The directory or file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
     /// The relay key file cannot be read, written or trusted (RELAY-14).
     #[error("relay key file {}: {reason}", path.display())]
     KeyFile {
@@ -56,11 +77,20 @@ impl ServerError {
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
+            Self::Locked { .. } => "data_dir_locked",
+            Self::DataDir { .. } => "data_dir",
             Self::KeyFile { .. } => "key_file",
             Self::Directory { .. } => "directory",
             Self::Blobs { .. } => "blobs",
             Self::Store(error) => error.code(),
             Self::Listen { .. } => "listen",
+        }
+    }
+
+    pub(crate) fn data_dir(path: &Path, op: &str, error: &std::io::Error) -> Self {
+        Self::DataDir {
+            path: path.to_owned(),
+            reason: format!("{op}: {error}"),
         }
     }
 

@@ -62,6 +62,17 @@ impl HubState {
     }
 }
 
+/// What [`Hub::restore`] did with the messages read back from the store.
+#[derive(Debug, Default)]
+pub(crate) struct Restored {
+    /// Records the core could not take at all (its arena is full): the caller deletes them.
+    pub(crate) refused: Vec<RecordId>,
+    /// Mailboxes left above a cap of RELAY-11 (lowered since they filled; RELAY-27).
+    pub(crate) above_cap: usize,
+    /// Messages those mailboxes hold above the message cap.
+    pub(crate) above_cap_messages: u64,
+}
+
 /// Counts for tests, logs and the load generator.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HubStats {
@@ -132,10 +143,11 @@ impl Hub {
     }
 
     /// Queues the messages the store recovered, in record order, with the expiry they had
-    /// (RELAY-17). Returns the record IDs the core refused (they are then deleted).
-    pub(crate) fn restore(&self, mut messages: Vec<StoredMessage>) -> Vec<RecordId> {
+    /// (RELAY-17), above the caps if they were lowered since (RELAY-27). Returns what it did.
+    pub(crate) fn restore(&self, mut messages: Vec<StoredMessage>) -> Restored {
         messages.sort_by_key(|m| m.id);
-        let mut refused = Vec::new();
+        let mut restored = Restored::default();
+        let mut over_cap = std::collections::BTreeSet::new();
         let mut state = self.lock();
         for stored in messages {
             let message = stored.message;
@@ -159,21 +171,33 @@ impl Hub {
                     origin: None,
                 }),
             });
+            // RELAY-27: restored without the caps; an acked message is never refused here.
             let pushed = state.mailbox(message.recipient).and_then(|mailbox| {
                 state
                     .mailboxes
-                    .push(accepted, mailbox, flags, Item(Arc::clone(&entry)))
-                    .map(|_| mailbox)
+                    .restore(accepted, mailbox, flags, Item(Arc::clone(&entry)))
+                    .map(|above| (mailbox, above))
             });
             match pushed {
-                Ok(mailbox) => {
+                Ok((mailbox, above)) => {
                     let key = (mailbox.0, entry.sender, entry.message_id);
                     state.dedupe.insert(key, Arc::downgrade(&entry));
+                    if above {
+                        over_cap.insert(mailbox.0);
+                    }
                 }
-                Err(_) => refused.push(stored.id),
+                Err(_) => restored.refused.push(stored.id),
             }
         }
-        refused
+        restored.above_cap = over_cap.len();
+        restored.above_cap_messages = over_cap
+            .iter()
+            .map(|&m| {
+                let (count, _) = state.mailboxes.queued(MailboxId(m)).unwrap_or((0, 0));
+                u64::from(count.saturating_sub(self.policy.max_messages))
+            })
+            .sum();
+        restored
     }
 
     /// A login was accepted: the identity's queue is sent from its oldest message (RELAY-3).

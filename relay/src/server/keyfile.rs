@@ -23,34 +23,76 @@ pub fn key_path(dir: &Path) -> PathBuf {
     dir.join(KEY_FILE_NAME)
 }
 
-/// Loads the relay key from `dir`, creating the directory and a new random key (mode 0600)
-/// if there is none. Returns the key and whether it was created now.
+/// Loads the relay key from `dir`; `None` when there is no key file.
 ///
 /// # Errors
-/// [`ServerError::KeyFile`] if the file cannot be read or written, has the wrong length or
-/// magic, or (on Unix) can be read by others than its owner.
-pub fn load_or_create(dir: &Path) -> Result<(SecretKey, bool), ServerError> {
-    fs::create_dir_all(dir).map_err(|e| ServerError::key_file(dir, "create directory", &e))?;
+/// [`ServerError::KeyFile`] if the file cannot be read, has the wrong length or magic, or
+/// (on Unix) can be read by others than its owner (RELAY-14).
+pub fn load(dir: &Path) -> Result<Option<SecretKey>, ServerError> {
     let path = key_path(dir);
     match fs::read(&path) {
         Ok(bytes) => {
             let bytes = Zeroizing::new(bytes);
             check_mode(&path)?;
             decode(&bytes)
-                .map(|key| (key, false))
+                .map(Some)
                 .ok_or_else(|| ServerError::KeyFile {
                     path: path.clone(),
-                    reason: "not a saltrelay relay key file".into(),
+                    reason: format!(
+                        "damaged ({} bytes, expected {KEY_FILE_LEN} starting with the key magic); \
+                     the relay never replaces its key: restore relay.key from a backup",
+                        bytes.len()
+                    ),
                 })
         }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            let mut rng = crate::client::os_rng();
-            let key = SecretKey::generate(&mut rng);
-            write_new(&path, &key)?;
-            Ok((key, true))
-        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(ServerError::key_file(&path, "read", &error)),
     }
+}
+
+/// Loads the relay key from `dir`, or creates the directory and a new random key (mode
+/// 0600) if the directory is new or empty. Returns the key and whether it was created now.
+///
+/// # Errors
+/// As [`load`]; also [`ServerError::KeyFile`] when there is no key but the directory holds
+/// anything else (RELAY-26: a new key is only ever created in an empty data directory, since
+/// every client of the old key would fail), or the key cannot be written.
+pub fn load_or_create(dir: &Path) -> Result<(SecretKey, bool), ServerError> {
+    fs::create_dir_all(dir).map_err(|e| ServerError::key_file(dir, "create directory", &e))?;
+    if let Some(key) = load(dir)? {
+        return Ok((key, false));
+    }
+    let others = other_entries(dir)?;
+    if !others.is_empty() {
+        return Err(ServerError::KeyFile {
+            path: key_path(dir),
+            reason: format!(
+                "missing, but {} is not empty ({}); a new key would make every client fail: \
+                 restore relay.key from a backup, or use an empty data directory",
+                dir.display(),
+                others.join(", ")
+            ),
+        });
+    }
+    let mut rng = crate::client::os_rng();
+    let key = SecretKey::generate(&mut rng);
+    write_new(&key_path(dir), &key)?;
+    Ok((key, true))
+}
+
+/// Names in `dir` other than the lock file (RELAY-25), sorted.
+fn other_entries(dir: &Path) -> Result<Vec<String>, ServerError> {
+    let entries = fs::read_dir(dir).map_err(|e| ServerError::key_file(dir, "list", &e))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| ServerError::key_file(dir, "list", &e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name != super::lock::LOCK_FILE_NAME {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
 }
 
 fn decode(bytes: &[u8]) -> Option<SecretKey> {
@@ -139,5 +181,16 @@ mod tests {
         }
         fs::write(&path, b"short").expect("overwrite");
         assert!(load_or_create(dir.path()).is_err());
+        assert_eq!(fs::read(&path).expect("kept"), b"short", "never replaced");
+    }
+
+    #[test]
+    fn creates_a_key_only_in_an_empty_directory() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        fs::write(dir.path().join("directory.log"), b"x").expect("other data");
+        let error = load_or_create(dir.path()).expect_err("not empty");
+        assert!(error.to_string().contains("directory.log"), "{error}");
+        assert!(!key_path(dir.path()).exists());
+        assert!(load(dir.path()).expect("no key").is_none());
     }
 }

@@ -27,6 +27,7 @@ mod error;
 mod hub;
 pub mod keyfile;
 mod limits;
+pub mod lock;
 mod payload;
 mod run;
 
@@ -41,7 +42,7 @@ pub use blobs::{BLOB_DIR_NAME, Blobs};
 pub use config::ServerConfig;
 pub use error::{ConnectionError, ServerError, close_error};
 pub use hub::HubStats;
-pub use run::{RelayHandle, RelayStats, STORE_DIR_NAME, start};
+pub use run::{RelayHandle, RelayStats, STORE_DIR_NAME, StartReport, shutdown_signal, start};
 
 pub(crate) use run::Shared;
 

@@ -9,18 +9,20 @@ use std::time::{Duration, SystemTime};
 
 use saltrelay_protocol::crypto::PublicKey;
 use saltrelay_protocol::transport::RelayConfig;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::conn::Conn;
 use super::directory::Directory;
 use super::hub::{Hub, HubStats};
+use super::lock::DataLock;
 use super::{Blobs, CloseCounts, ServerConfig, ServerError, keyfile};
 use crate::client::clock::Clock;
 use crate::core::Policy;
 use crate::store::{
-    CommitHandle, Committer, LogStore, LogStoreConfig, MessageStore as _, StoredMessage,
+    CommitHandle, Committer, LogStore, LogStoreConfig, MessageStore as _, RecoveryReport,
+    StoredMessage,
 };
 
 /// Name of the message store's folder in the data directory.
@@ -72,6 +74,8 @@ pub struct RelayStats {
 pub struct RelayHandle {
     local_addr: SocketAddr,
     public_key: PublicKey,
+    /// Boxed: it is read once, and keeps the handle small for those who embed it.
+    report: Box<StartReport>,
     stop: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<Result<(), ServerError>>>,
     shared: Arc<Shared>,
@@ -94,6 +98,12 @@ impl RelayHandle {
     #[must_use]
     pub fn public_key(&self) -> PublicKey {
         self.public_key
+    }
+
+    /// What the relay found in its data directory at start (STORE-14, RELAY-27).
+    #[must_use]
+    pub fn start_report(&self) -> &StartReport {
+        &self.report
     }
 
     /// Counts of what the relay holds and did.
@@ -130,7 +140,17 @@ impl RelayHandle {
     /// # Errors
     /// As [`RelayHandle::shutdown`].
     pub async fn run_until_signal(self) -> Result<(), ServerError> {
-        wait_for_signal().await;
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Runs until `stop` completes (for example [`shutdown_signal`], created before the
+    /// relay announces itself so that an early SIGTERM is not lost), then shuts down
+    /// gracefully.
+    ///
+    /// # Errors
+    /// As [`RelayHandle::shutdown`].
+    pub async fn run_until(self, stop: impl Future<Output = ()>) -> Result<(), ServerError> {
+        stop.await;
         self.shutdown().await
     }
 }
@@ -141,25 +161,23 @@ impl Drop for RelayHandle {
     }
 }
 
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
+/// Completes at SIGTERM or Ctrl-C. SIGTERM's handler is installed when this is called, so
+/// a SIGTERM that arrives before the future is first polled still stops the relay (RELAY-23).
+/// Must be called inside a tokio runtime.
+pub fn shutdown_signal() -> impl Future<Output = ()> {
+    #[cfg(unix)]
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
             tokio::select! {
                 _ = term.recv() => {}
                 _ = tokio::signal::ctrl_c() => {}
             }
+            return;
         }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
+        let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Opens the data directory and starts serving (RELAY-14, RELAY-17).
@@ -173,7 +191,18 @@ pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
     let opened = tokio::task::spawn_blocking(move || open_data(&data, max_blob, blob_ttl))
         .await
         .map_err(|_| ServerError::Store(crate::store::StoreError::Closed))??;
-    let (secret, directory, blobs, store, recovered) = opened;
+    let Opened {
+        lock,
+        secret,
+        directory,
+        blobs,
+        store,
+        recovered,
+    } = opened;
+    let mut report = StartReport {
+        recovery: store.recovery_report().clone(),
+        ..StartReport::default()
+    };
     let public_key = secret.public_key();
     let committer = Committer::spawn(store, config.committer)?;
     let policy = Policy {
@@ -183,17 +212,32 @@ pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
         ..Policy::default()
     };
     let hub = Hub::new(policy, committer.handle(), PAYLOAD_CACHE_BYTES);
-    let refused = hub.restore(recovered);
-    if !refused.is_empty() {
+    let recovery = &report.recovery;
+    if !recovery.is_clean() || recovery.torn_tail_bytes > 0 {
+        // STORE-14: anything beyond a clean start is logged, with offsets.
+        eprintln!("saltrelay relay: recovery: {}", recovery.summary());
+    }
+    let restored = hub.restore(recovered);
+    report.queues_above_cap = restored.above_cap;
+    report.messages_above_cap = restored.above_cap_messages;
+    if restored.above_cap > 0 {
+        // RELAY-27: said once at start; the queues drain as their recipients read them.
+        eprintln!(
+            "saltrelay relay: {} queues hold more than the caps (--max-queue-messages {}, \
+             max queue bytes {}; {} messages above the message cap): all kept, new messages \
+             to them are refused with mailbox_full until they drain below the caps",
+            restored.above_cap,
+            config.max_queue_messages,
+            config.max_queue_bytes,
+            restored.above_cap_messages,
+        );
+    }
+    if !restored.refused.is_empty() {
+        let refused = restored.refused;
         let handle = committer.handle();
         let _ = tokio::task::spawn_blocking(move || handle.delete_blocking(refused)).await;
     }
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| ServerError::Listen {
-            addr: config.listen.to_string(),
-            reason: e.to_string(),
-        })?;
+    let listener = listen(config.listen, config.listen_backlog)?;
     let local_addr = listener.local_addr().map_err(|e| ServerError::Listen {
         addr: config.listen.to_string(),
         reason: e.to_string(),
@@ -214,31 +258,67 @@ pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
         closes: CloseCounts::default(),
         config,
     });
-    let task = tokio::spawn(serve(listener, Arc::clone(&shared), committer));
+    let task = tokio::spawn(serve(listener, Arc::clone(&shared), committer, lock));
     Ok(RelayHandle {
         local_addr,
         public_key,
+        report: Box::new(report),
         stop,
         task: Some(task),
         shared,
     })
 }
 
-type Opened = (
-    saltrelay_protocol::crypto::SecretKey,
-    Directory,
-    Blobs,
-    LogStore,
-    Vec<StoredMessage>,
-);
+/// RELAY-20: the listening socket with the configured backlog (the kernel's default of 128
+/// makes a burst of connects wait for SYN retries).
+fn listen(addr: SocketAddr, backlog: u32) -> Result<TcpListener, ServerError> {
+    let error = |e: std::io::Error| ServerError::Listen {
+        addr: addr.to_string(),
+        reason: e.to_string(),
+    };
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(error)?;
+    #[cfg(unix)]
+    socket.set_reuseaddr(true).map_err(error)?;
+    socket.bind(addr).map_err(error)?;
+    socket.listen(backlog.max(1)).map_err(error)
+}
 
-/// RELAY-17: the key, the key directory, the blobs and the message store with every queued
-/// message (recovery, STORE-8).
+/// What [`open_data`] opened.
+struct Opened {
+    lock: DataLock,
+    secret: saltrelay_protocol::crypto::SecretKey,
+    directory: Directory,
+    blobs: Blobs,
+    store: LogStore,
+    recovered: Vec<StoredMessage>,
+}
+
+/// What the relay found in its data directory at start (RELAY-26, RELAY-27, STORE-14).
+#[derive(Debug, Clone, Default)]
+pub struct StartReport {
+    /// The store's recovery (STORE-8, STORE-13).
+    pub recovery: RecoveryReport,
+    /// Queues left above a cap lowered since they filled, all kept (RELAY-27).
+    pub queues_above_cap: usize,
+    /// Messages those queues hold above the message cap.
+    pub messages_above_cap: u64,
+}
+
+/// RELAY-17, RELAY-25: the lock, the key, the key directory, the blobs and the message store
+/// with every queued message (recovery, STORE-8).
 fn open_data(
     data: &std::path::Path,
     max_blob_len: u32,
     blob_ttl_ms: u64,
 ) -> Result<Opened, ServerError> {
+    std::fs::create_dir_all(data).map_err(|e| ServerError::data_dir(data, "create", &e))?;
+    // RELAY-25: before anything is read or written, so two relays never share the files.
+    let lock = DataLock::acquire(data)?;
     let (secret, _) = keyfile::load_or_create(data)?;
     let directory = Directory::open(data)?;
     let store = LogStore::open(data.join(STORE_DIR_NAME), LogStoreConfig::default())?;
@@ -246,13 +326,14 @@ fn open_data(
     for recipient in store.recipients() {
         recovered.extend(store.load_queue(&recipient)?);
     }
-    Ok((
+    Ok(Opened {
+        lock,
         secret,
         directory,
-        Blobs::open(data, max_blob_len, blob_ttl_ms)?,
+        blobs: Blobs::open(data, max_blob_len, blob_ttl_ms)?,
         store,
         recovered,
-    ))
+    })
 }
 
 /// The accept loop and the sweeper, then graceful shutdown.
@@ -260,6 +341,7 @@ async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
     committer: Committer<LogStore>,
+    lock: DataLock,
 ) -> Result<(), ServerError> {
     let mut shutdown = shared.shutdown.clone();
     let mut tasks = JoinSet::new();
@@ -285,6 +367,8 @@ async fn serve(
         .await
         .map_err(|_| ServerError::Store(crate::store::StoreError::Closed))?;
     shared.directory.shutdown();
+    // RELAY-25: released only once every file is closed for good.
+    drop(lock);
     result.map(drop).map_err(ServerError::from)
 }
 

@@ -36,7 +36,7 @@ pub mod record;
 
 pub use committer::{CommitHandle, Committer, CommitterConfig};
 pub use error::StoreError;
-pub use log::{LogStore, LogStoreConfig, RecoveryReport};
+pub use log::{LogStore, LogStoreConfig, LostRange, RecoveryReport, RefusedSegment};
 pub use memory::MemoryStore;
 pub use record::{BufferedMessage, MAX_PAYLOAD_LEN, RecordId, StoredMessage};
 

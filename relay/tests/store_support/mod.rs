@@ -1,9 +1,12 @@
 //! Helpers shared by the store tests: deterministic messages and identities.
 #![allow(dead_code, unreachable_pub)]
 
+use std::path::{Path, PathBuf};
+
 use saltrelay_protocol::identity::Identity;
 use saltrelay_protocol::time::Timestamp;
 use saltrelay_relay::store::BufferedMessage;
+use saltrelay_relay::store::record::{Record, decode};
 
 /// The identity `prefix` followed by `n` as seven digits.
 pub fn identity(prefix: char, n: u32) -> Identity {
@@ -43,4 +46,26 @@ pub fn tag_of(message: &BufferedMessage) -> u64 {
     expected.recipient = message.recipient;
     assert_eq!(message, &expected, "contents of message {tag}");
     tag
+}
+
+/// The files in a store directory, sorted by name (segments in sequence order).
+pub fn segments(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// Offset and length of every record in a segment file, in order, up to the first that does
+/// not decode.
+pub fn records(bytes: &[u8]) -> Vec<(usize, usize, Record)> {
+    let mut out = Vec::new();
+    let mut at = 16;
+    while let Some(Ok((record, len))) = bytes.get(at..).map(decode) {
+        out.push((at, len, record));
+        at += len;
+    }
+    out
 }

@@ -9,6 +9,8 @@ LABELS = {  # PRIM-10, transcribed from the spec
     "metadata_key": (b"mm", b"3ma-csp"),
     "vouch_key": (b"v2", b"3ma-csp"),
     "key_file_checksum": (b"keyfile-v1", b"saltrelay-id"),
+    "fs_chain_key": (b"kdf-ck", b"3ma-e2e"),
+    "fs_message_key": (b"kdf-aek", b"3ma-e2e"),
 }
 
 

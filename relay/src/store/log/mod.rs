@@ -26,7 +26,7 @@ use super::{
     StoreStats, check_payloads,
 };
 
-pub use open::RecoveryReport;
+pub use open::{LostRange, RecoveryReport, RefusedSegment};
 
 /// Tuning of a [`LogStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +54,8 @@ pub(crate) struct Location {
 
 /// Messages in segment files in one directory, indexed in memory.
 ///
-/// Only one process may open a directory at a time; nothing enforces this yet.
+/// Only one process may open a directory at a time; the relay enforces it with the lock on
+/// its data directory (RELAY-25).
 #[derive(Debug)]
 pub struct LogStore {
     dir: PathBuf,

@@ -1,45 +1,130 @@
-//! Opening a log store: scanning every segment, dropping the torn tail, erasing what must
-//! not remain, rebuilding the index (spec/05-relay-storage.md, STORE-8).
+//! Opening a log store: scanning every segment, dropping the torn tail, containing and
+//! erasing damage, rebuilding the index, and the report of what recovery found
+//! (spec/05-relay-storage.md, STORE-8, STORE-13, STORE-14).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
-use super::recovery::{self, Repair};
-use super::segment::{self, Segment};
+use super::recovery::{self, SegmentScan};
+use super::segment::{self, SEGMENT_MAGIC, Segment};
 use super::{Location, LogStore, LogStoreConfig};
 use crate::store::StoreError;
 use crate::store::index::{Entry, Index};
-use crate::store::record::{dead_record, record_len};
+use crate::store::record::{HEADER_LEN, MESSAGE_FIXED_LEN, RecordId, dead_record, encode_commit};
 
-/// What recovery found and did when a [`LogStore`] was opened (STORE-8).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Bytes of a segment lost to damage (STORE-13): not a record, between intact ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LostRange {
+    /// The segment's file name.
+    pub file: String,
+    /// Where the damaged bytes start.
+    pub offset: u64,
+    /// How many bytes, up to the next intact record.
+    pub len: u64,
+}
+
+/// A segment file recovery could not read a single record from and left alone (STORE-13).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedSegment {
+    /// The segment's file name.
+    pub file: String,
+    /// Its length in bytes.
+    pub len: u64,
+    /// Why.
+    pub reason: &'static str,
+}
+
+/// What recovery found and did when a [`LogStore`] was opened, or would do ([`LogStore::check`])
+/// (STORE-8, STORE-14).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecoveryReport {
     /// Segment files read.
     pub segments: u64,
     /// Live messages found.
     pub messages: u64,
-    /// Bytes after the last intact commit record of a segment, cut off: a commit that was
-    /// never reported durable.
+    /// Bytes after the last intact commit record of the last segment, cut off: a commit that
+    /// was never reported durable.
     pub torn_tail_bytes: u64,
-    /// Committed message records that failed their checksum, erased and not returned.
+    /// Message records in that torn tail (their senders were never acked).
+    pub uncommitted_records: u64,
+    /// Committed ranges that were not intact records, erased and not returned; one entry of
+    /// [`RecoveryReport::lost`] each.
     pub damaged_records: u64,
+    /// Where each damaged range was (STORE-13).
+    pub lost: Vec<LostRange>,
     /// Deleted records whose erasure had not fully reached the disk, erased again.
     pub erasures_redone: u64,
     /// Second copies left by an interrupted compaction, erased.
     pub duplicates_erased: u64,
     /// Last segments whose file header was torn while being created, recreated empty.
     pub segments_recreated: u64,
+    /// Segments whose damaged file header was rewritten, their records kept (STORE-13).
+    pub headers_repaired: u64,
+    /// Segments left alone because not one record could be read (STORE-13).
+    pub refused: Vec<RefusedSegment>,
+}
+
+impl RecoveryReport {
+    /// Whether recovery found nothing but a torn tail, the normal result of a crash.
+    #[must_use]
+    pub fn is_clean(&self) -> bool {
+        self.damaged_records == 0
+            && self.refused.is_empty()
+            && self.headers_repaired == 0
+            && self.erasures_redone == 0
+            && self.duplicates_erased == 0
+            && self.segments_recreated == 0
+    }
+
+    /// The one-line summary the relay prints at start and `relay check` prints (STORE-14).
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let mut line = format!(
+            "{} segments, {} messages recovered, {} records lost",
+            self.segments, self.messages, self.damaged_records
+        );
+        if !self.lost.is_empty() {
+            let ranges: Vec<String> = self
+                .lost
+                .iter()
+                .map(|l| format!("{} at {} ({} bytes)", l.file, l.offset, l.len))
+                .collect();
+            let _ = write!(line, " ({})", ranges.join(", "));
+        }
+        let _ = write!(line, ", {} segments refused", self.refused.len());
+        if !self.refused.is_empty() {
+            let refused: Vec<String> = self
+                .refused
+                .iter()
+                .map(|r| format!("{} ({} bytes: {})", r.file, r.len, r.reason))
+                .collect();
+            let _ = write!(line, " ({})", refused.join(", "));
+        }
+        let _ = write!(
+            line,
+            ", torn tail {} bytes ({} uncommitted records), {} erasures redone, {} duplicates \
+             erased, {} segment headers repaired, {} segments recreated",
+            self.torn_tail_bytes,
+            self.uncommitted_records,
+            self.erasures_redone,
+            self.duplicates_erased,
+            self.headers_repaired,
+            self.segments_recreated
+        );
+        line
+    }
 }
 
 impl LogStore {
-    /// Opens (creating if needed) the store in `dir` and recovers it (STORE-8): every
-    /// commit that was reported durable is back, in order, exactly once; a torn tail is cut
-    /// off; nothing that fails its checksum is kept.
+    /// Opens (creating if needed) the store in `dir` and recovers it (STORE-8, STORE-13):
+    /// every commit that was reported durable is back, in order, exactly once; a torn tail
+    /// is cut off; damage is contained to the damaged bytes, erased and reported.
     ///
     /// # Errors
-    /// [`StoreError::NotAStore`] or [`StoreError::Corrupt`] for files the store did not
-    /// write or cannot read past; [`StoreError::Io`] for the operating system's failures.
+    /// [`StoreError::NotAStore`] for a segment of another format version; [`StoreError::Io`]
+    /// for the operating system's failures.
     pub fn open(dir: impl AsRef<Path>, config: LogStoreConfig) -> Result<Self, StoreError> {
         let dir = dir.as_ref().to_path_buf();
         fs::create_dir_all(&dir).map_err(|e| StoreError::io("open", e))?;
@@ -60,8 +145,13 @@ impl LogStore {
             let sealed = i + 1 < seqs.len();
             max_id = max_id.max(store.recover_segment(seq, sealed, &mut dirty)?);
         }
-        if store.segments.is_empty() {
-            store.segments.insert(1, Segment::create(&store.dir, 1)?);
+        // The active segment is the last one; after a refused last file, a new one.
+        let last_seq = seqs.last().copied().unwrap_or(0);
+        if store.segments.keys().next_back().copied() != Some(last_seq) || last_seq == 0 {
+            let seq = last_seq + 1;
+            store
+                .segments
+                .insert(seq, Segment::create(&store.dir, seq)?);
         }
         for seq in dirty {
             store.segments[&seq].sync()?;
@@ -70,6 +160,35 @@ impl LogStore {
         store.recovery.segments = seqs.len() as u64;
         store.recovery.messages = store.index.len();
         Ok(store)
+    }
+
+    /// Reads the store in `dir` as [`LogStore::open`] would, writing nothing, and reports
+    /// what recovery would find and do (STORE-14). The store must not be open elsewhere.
+    ///
+    /// # Errors
+    /// As [`LogStore::open`], and [`StoreError::Io`] when `dir` does not exist.
+    pub fn check(dir: impl AsRef<Path>) -> Result<RecoveryReport, StoreError> {
+        let dir = dir.as_ref();
+        let seqs = segment::list(dir)?;
+        let mut report = RecoveryReport::default();
+        let mut ids = HashSet::new();
+        for (i, &seq) in seqs.iter().enumerate() {
+            let sealed = i + 1 < seqs.len();
+            let segment = Segment::open(dir, seq)?;
+            let scan = recovery::scan(&segment, sealed)?;
+            account(&mut report, &segment, &scan, sealed);
+            if scan.refused.is_some() || scan.needs_reset {
+                continue;
+            }
+            for record in &scan.committed {
+                if !ids.insert(record.id) {
+                    report.duplicates_erased += 1;
+                }
+            }
+        }
+        report.segments = seqs.len() as u64;
+        report.messages = ids.len() as u64;
+        Ok(report)
     }
 
     /// Scans one segment, repairs it and adds its records to the index. Returns the highest
@@ -82,27 +201,36 @@ impl LogStore {
     ) -> Result<u64, StoreError> {
         let mut segment = Segment::open(&self.dir, seq)?;
         let scan = recovery::scan(&segment, sealed)?;
+        account(&mut self.recovery, &segment, &scan, sealed);
         if scan.needs_reset {
-            self.recovery.segments_recreated += 1;
             self.segments.insert(seq, Segment::create(&self.dir, seq)?);
             return Ok(0);
         }
-        if scan.valid_len < segment.len {
-            // STORE-8: a commit that never completed; its records were never acknowledged.
-            self.recovery.torn_tail_bytes += segment.zero_and_truncate(scan.valid_len)?;
+        if scan.refused.is_some() {
+            // STORE-13: nothing readable; left as it is for the operator (`relay check`).
+            return Ok(0);
         }
-        let repairs: Vec<Repair> = scan
-            .repairs
-            .iter()
-            .copied()
-            .filter(|r| r.offset < scan.valid_len)
-            .collect();
-        for repair in &repairs {
+        if scan.header_damaged {
+            segment.write_at(&SEGMENT_MAGIC, 0)?;
+            dirty.insert(seq);
+        }
+        if scan.valid_len < segment.len {
+            // STORE-8: a commit that never completed (or, in a sealed segment, damage after
+            // its last commit, already counted as lost).
+            segment.zero_and_truncate(scan.valid_len)?;
+        }
+        // STORE-13: damaged ranges are overwritten, so no stray copy of a payload remains and
+        // the next start reads intact records only.
+        for damaged in &scan.damaged {
+            if let Some(filler) = filler(damaged.len, scan.max_id) {
+                segment.write_at(&filler, damaged.offset)?;
+                dirty.insert(seq);
+            }
+        }
+        for repair in &scan.repairs {
             segment.write_at(&dead_record(repair.id, repair.body_len), repair.offset)?;
             dirty.insert(seq);
         }
-        self.recovery.damaged_records += scan.damaged;
-        self.recovery.erasures_redone += (repairs.len() as u64).saturating_sub(scan.damaged);
         self.segments.insert(seq, segment);
         for record in &scan.committed {
             let location = Location {
@@ -112,12 +240,11 @@ impl LogStore {
             };
             let segment = self.segments.get_mut(&seq).expect("just inserted");
             segment.live += 1;
-            segment.live_bytes += record_len(record.body_len);
+            segment.live_bytes += crate::store::record::record_len(record.body_len);
             let entry = Entry {
                 recipient: record.recipient,
                 deadline: record.deadline,
-                payload_len: u64::from(record.body_len)
-                    - crate::store::record::MESSAGE_FIXED_LEN as u64,
+                payload_len: u64::from(record.body_len) - MESSAGE_FIXED_LEN as u64,
                 value: location,
             };
             if let Some(old) = self.index.insert(record.id, entry) {
@@ -130,4 +257,58 @@ impl LogStore {
         }
         Ok(scan.max_id)
     }
+}
+
+/// Adds what the scan of one segment found to `report` (STORE-14).
+fn account(report: &mut RecoveryReport, segment: &Segment, scan: &SegmentScan, sealed: bool) {
+    let file = segment::file_name(segment.seq);
+    if scan.needs_reset {
+        report.segments_recreated += 1;
+        return;
+    }
+    if let Some(reason) = scan.refused {
+        report.refused.push(RefusedSegment {
+            file,
+            len: segment.len,
+            reason,
+        });
+        return;
+    }
+    report.headers_repaired += u64::from(scan.header_damaged);
+    for damaged in &scan.damaged {
+        report.lost.push(LostRange {
+            file: file.clone(),
+            offset: damaged.offset,
+            len: damaged.len,
+        });
+    }
+    if sealed && scan.tail_dirty > 0 {
+        // A sealed segment was flushed completely before its successor existed: whatever
+        // follows its last commit is damage, not a torn write (STORE-8).
+        report.lost.push(LostRange {
+            file,
+            offset: scan.valid_len,
+            len: scan.tail_dirty,
+        });
+    } else {
+        report.torn_tail_bytes += scan.tail_dirty;
+        report.uncommitted_records += scan.uncommitted;
+    }
+    report.damaged_records = report.lost.len() as u64;
+    report.erasures_redone += scan.repairs.len() as u64;
+}
+
+/// What overwrites a damaged range of `len` bytes (STORE-13): a dead record spanning it, or
+/// for a damaged commit record (20 bytes) an intact commit record; `None` when neither fits.
+fn filler(len: u64, last_id: u64) -> Option<Vec<u8>> {
+    let body_len = len.checked_sub(HEADER_LEN as u64)?;
+    if body_len == 0 {
+        let mut commit = Vec::with_capacity(HEADER_LEN);
+        encode_commit(RecordId(last_id), &mut commit);
+        return Some(commit);
+    }
+    let body_len = u32::try_from(body_len).ok()?;
+    (body_len as usize >= MESSAGE_FIXED_LEN
+        && body_len as usize <= crate::store::record::MAX_BODY_LEN)
+        .then(|| dead_record(RecordId(0), body_len))
 }
