@@ -148,8 +148,8 @@ impl Transfers {
             Payload::BlobDownloadResponse { request_id, result } => match result {
                 Ok(len) => {
                     let len = usize::try_from(len).unwrap_or(usize::MAX);
-                    // TR-25, E2E-33: no blob box is longer than 100 MiB and its tag; a larger announced
-                    // length is refused before anything is allocated for it.
+                    // TR-25, E2E-33: no blob box is longer than 100 MiB and its tag; a larger
+                    // announced length is refused before anything is allocated for it.
                     if check_blob_box_len(len).is_err() {
                         if let Some(download) = self.downloads.remove(&request_id) {
                             let _ = download
