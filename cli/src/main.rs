@@ -25,6 +25,8 @@ enum Command {
     Fs(cmd::fs::Args),
     /// Generate and verify the test vectors in vectors/saltrelay/.
     Vectors(cmd::vectors::Args),
+    /// Check any implementation against the vectors over the peer protocol (spec/08).
+    Interop(cmd::interop::Args),
     /// Simulate relay load for a scenario and write a report.
     Simulate(cmd::simulate::Args),
     /// Run the reference relay, or print its public key.
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Message(args) => cmd::message::run(&args),
         Command::Fs(args) => cmd::fs::run(&args),
         Command::Vectors(args) => cmd::vectors::run(args),
+        Command::Interop(args) => cmd::interop::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Relay(args) => cmd::relay::run(args),
         Command::Send(args) => cmd::send::run(args),

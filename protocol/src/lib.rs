@@ -22,6 +22,7 @@
 pub mod bytes;
 pub mod crypto;
 pub mod e2e;
+pub mod group;
 pub mod identity;
 pub mod session;
 #[cfg(feature = "test-support")]

@@ -2,7 +2,12 @@
 
 use std::path::Path;
 
+use serde_json::{Map, Value};
+
+use crate::KatFile;
+use crate::case::Case;
 use crate::check::{Failure, check_case};
+use crate::interface;
 use crate::registry::{FILES, VectorFile};
 
 /// A generated file disagreed with our own check: a bug in a generator or in the code.
@@ -27,7 +32,8 @@ fn first_failure(failures: &[Failure]) -> String {
 /// # Errors
 /// [`SelfCheckError`] when a generated case does not pass its own check.
 pub fn generate_file(file: &VectorFile) -> Result<String, SelfCheckError> {
-    let kat = (file.generate)();
+    let mut kat = (file.generate)();
+    tag_capabilities(&mut kat, file.name);
     let failures: Vec<Failure> = kat
         .tests
         .iter()
@@ -40,6 +46,29 @@ pub fn generate_file(file: &VectorFile) -> Result<String, SelfCheckError> {
             file: file.name,
             failures,
         })
+    }
+}
+
+/// Writes each case's `capabilities` (IOP-5) right after its `specRefs`, from the file's line
+/// in [`interface::INTERFACES`], so no generator has to.
+///
+/// # Panics
+/// When the file has no interface line: add one to `vectors/src/interface.rs`.
+fn tag_capabilities(kat: &mut KatFile, name: &str) {
+    let interface = interface::find(name).unwrap_or_else(|| {
+        panic!("vector file {name} has no line in vectors/src/interface.rs: add one")
+    });
+    for case in &mut kat.tests {
+        let needs: Value = interface.capabilities(Case(case)).into();
+        let mut tagged = Map::new();
+        for (field, value) in std::mem::take(case) {
+            let after_refs = field == "specRefs";
+            tagged.insert(field, value);
+            if after_refs {
+                tagged.insert("capabilities".into(), needs.clone());
+            }
+        }
+        *case = tagged;
     }
 }
 

@@ -3,8 +3,9 @@
 //! Every file uses the `kat_v1` envelope (spec/00-conventions.md, CONV-5): [`KatFile`] holds
 //! it, [`case`] reads and builds the test cases, [`check`] decides whether our implementation
 //! agrees with one case, [`registry`] lists every file with its generator and its check,
-//! [`verify`] runs them all and [`generate`] rebuilds them. `vectors/README.md` documents every
-//! file's fields and checks.
+//! [`interface`] says what an interop peer is asked for each file and which capabilities each
+//! case needs, [`verify`] runs them all and [`generate`] rebuilds them. `vectors/README.md`
+//! documents every file's fields and checks.
 //!
 //! # Adding a vector file
 //!
@@ -22,13 +23,16 @@
 //! 3. Secret keys have no `Clone`: keep the bytes (they are written into the case anyway) and
 //!    rebuild the key with `SecretKey::from_bytes`, or `files::common::rebuilt_secret(&key)`
 //!    where one key goes to two machines. Time is a `Timestamp` taken from the case.
-//! 4. Register it in [`registry::FILES`], give it a section in `vectors/README.md` and a
-//!    checker in `crosscheck/checks/`, then run `saltrelay vectors generate`.
+//! 4. Register it in [`registry::FILES`], add its line to [`interface::INTERFACES`] (the
+//!    capabilities its cases need and the fields an interop peer answers), give it a section in
+//!    `vectors/README.md` and a checker in `crosscheck/checks/`, then run
+//!    `saltrelay vectors generate`.
 
 pub mod case;
 pub mod check;
 mod files;
 pub mod generate;
+pub mod interface;
 pub mod kat_file;
 pub mod registry;
 pub mod rng;

@@ -40,6 +40,8 @@ pub const FILES: &[VectorFile] = &[
     files::fs_kdf::FILE,
     files::fs_envelope::FILE,
     files::fs_transcripts::FILE,
+    files::group_scenarios::FILE,
+    files::poll_scenarios::FILE,
 ];
 
 /// The registered file called `name`.

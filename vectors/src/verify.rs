@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::KatFile;
 use crate::case::Case;
 use crate::check::{Failure, check_case};
+use crate::interface;
 use crate::kat_file::SCHEMA;
 use crate::registry;
 
@@ -57,7 +58,7 @@ pub fn verify_text(name: &str, text: &str, tc_id: Option<u64>) -> FileReport {
             return report;
         }
     };
-    let envelope = envelope_failures(&kat);
+    let envelope = envelope_failures(&kat, name);
     if !envelope.is_empty() {
         report.failed = 1;
         report.failures.extend(
@@ -81,8 +82,9 @@ pub fn verify_text(name: &str, text: &str, tc_id: Option<u64>) -> FileReport {
     report
 }
 
-/// Checks the envelope: schema, test count, `tcId` sequence, flags and spec references.
-fn envelope_failures(kat: &KatFile) -> Vec<(&'static str, String, String)> {
+/// Checks the envelope: schema, test count, `tcId` sequence, flags, spec references and
+/// capabilities.
+fn envelope_failures(kat: &KatFile, name: &str) -> Vec<(&'static str, String, String)> {
     let mut out = Vec::new();
     if kat.schema != SCHEMA {
         out.push(("schema", SCHEMA.to_owned(), kat.schema.clone()));
@@ -108,6 +110,13 @@ fn envelope_failures(kat: &KatFile) -> Vec<(&'static str, String, String)> {
                 "none".into(),
             ));
         }
+        if let Some(problem) = capability_problem(name, case) {
+            out.push((
+                "capabilities",
+                format!("{problem} in tcId {wanted}"),
+                show_caps(case),
+            ));
+        }
         used_flags.extend(case.flags());
     }
     for flag in used_flags {
@@ -116,6 +125,26 @@ fn envelope_failures(kat: &KatFile) -> Vec<(&'static str, String, String)> {
         }
     }
     out
+}
+
+/// IOP-5: a case lists the known capabilities its file's interface gives it, at least one.
+fn capability_problem(name: &str, case: Case<'_>) -> Option<String> {
+    let wanted = interface::find(name)?.capabilities(case);
+    if wanted.is_empty() || !wanted.iter().all(|c| interface::CAPABILITIES.contains(c)) {
+        return Some("a known capability for this case in vectors/src/interface.rs".into());
+    }
+    let listed: Vec<&str> = case
+        .value("capabilities")
+        .ok()
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    (listed != wanted).then(|| format!("{wanted:?}"))
+}
+
+fn show_caps(case: Case<'_>) -> String {
+    case.value("capabilities")
+        .map_or_else(|_| "(missing)".into(), ToString::to_string)
 }
 
 /// Verifies every registered file in `dir`, or just `only` (a file name).

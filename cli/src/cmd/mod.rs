@@ -3,6 +3,7 @@
 pub(crate) mod bench;
 pub(crate) mod fs;
 pub(crate) mod id;
+pub(crate) mod interop;
 pub(crate) mod loadtest;
 pub(crate) mod message;
 pub(crate) mod receive;

@@ -62,7 +62,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// The folder given, or `vectors/saltrelay` under the current directory. Never a path compiled
 /// into the binary: the vectors checked are the ones the user points at.
-fn vector_dir(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+pub(crate) fn vector_dir(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     if let Some(dir) = dir {
         return Ok(dir);
     }

@@ -1,6 +1,6 @@
 """Every vector file's independent checker, by file name."""
-from . import e2e, fs, identity, prim, transport
+from . import e2e, fs, groups, identity, prim, transport
 
 CHECKERS = {}
-for module in (prim, identity, transport, e2e, fs):
+for module in (prim, identity, transport, e2e, fs, groups):
     CHECKERS.update(module.CHECKERS)

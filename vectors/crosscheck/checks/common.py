@@ -4,11 +4,13 @@ import nacl.exceptions
 
 
 class Rejected(Exception):
-    """The input is rejected with a spec error code (CONV-7)."""
+    """The input is rejected with a spec error code (CONV-7), after producing `outputs` (what a
+    side wrote before failing; an interop peer answers them beside the code, IOP-9)."""
 
-    def __init__(self, code):
+    def __init__(self, code, outputs=None):
         super().__init__(code)
         self.code = code
+        self.outputs = outputs or {}
 
 
 def outcome(checker, case):

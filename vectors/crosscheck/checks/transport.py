@@ -429,7 +429,7 @@ def transcripts(case):
     for field, value in outputs.items():  # an invalid case also pins what came before the failure
         if field in case and case[field] != value:
             raise ValueError(f"{field} differs before the failure: {value}")
-    raise Rejected(side.error)
+    raise Rejected(side.error, outputs)
 
 
 def handshake(case):

@@ -48,7 +48,7 @@ fn push(
             .into_iter()
             .fold(builder, |b, (field, value)| b.value(field, value))
             .valid(),
-        Computed::Rejected(code) => builder.invalid(code),
+        Computed::Rejected(code) | Computed::RejectedAfter(code, _) => builder.invalid(code),
     };
     file.push(case);
 }

@@ -194,7 +194,7 @@ fn chain_case(
             .into_iter()
             .fold(builder, |b, (field, value)| b.value(field, value))
             .valid(),
-        Computed::Rejected(code) => builder.invalid(code),
+        Computed::Rejected(code) | Computed::RejectedAfter(code, _) => builder.invalid(code),
     }
 }
 
