@@ -35,6 +35,10 @@ enum Command {
     Send(cmd::send::Args),
     /// Receive, decrypt, ack and print messages from a relay.
     Receive(cmd::receive::Args),
+    /// Create and run groups over a relay; group state lives beside the identity file.
+    Group(cmd::group::Args),
+    /// Open, vote on and close polls in a group.
+    Poll(cmd::group::PollArgs),
     /// Run the benchmarks beside libsodium and write reports/bench/.
     Bench(cmd::bench::Args),
     /// Load a relay with real TCP clients, count every message, write reports/loadtest/.
@@ -53,6 +57,8 @@ fn main() -> ExitCode {
         Command::Relay(args) => cmd::relay::run(args),
         Command::Send(args) => cmd::send::run(args),
         Command::Receive(args) => cmd::receive::run(args),
+        Command::Group(args) => cmd::group::run(args),
+        Command::Poll(args) => cmd::group::run_poll(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Loadtest(args) => cmd::loadtest::run(*args),
     };

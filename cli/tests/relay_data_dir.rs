@@ -37,6 +37,18 @@ fn a_second_relay_on_the_same_data_is_refused_and_names_the_first_pid() {
         text.contains(&format!("PID {}", first.child.id())),
         "names the holder: {text}"
     );
+    // `relay check` needs a stopped relay too (RELAY-25).
+    let check = saltrelay()
+        .args(["relay", "check", "--data"])
+        .arg(&data)
+        .output()
+        .expect("relay check runs");
+    assert!(!check.status.success());
+    assert!(
+        stderr(&check).contains("in use by another relay"),
+        "{}",
+        stderr(&check)
+    );
     // The first relay is untouched and, once stopped, the directory is free again.
     assert!(first.stop().success());
     let second = RelayProcess::start(&data, &[]);

@@ -188,3 +188,22 @@ fn a_cut_at_any_record_boundary_keeps_every_commit_before_it() {
     }
     assert!(cases > 20, "{cases} cases");
 }
+
+#[test]
+fn a_damaged_segment_header_keeps_its_records_and_is_rewritten() {
+    let (_pristine, files) = pristine();
+    let all: BTreeSet<u64> = (0..MESSAGES).collect();
+    for which in 0..files.len() {
+        for at in [0, 7, 13] {
+            let work = tempfile::tempdir().expect("tempdir");
+            copy_with(work.path(), &files, which, |b| b[at] ^= 0xff);
+            let store = LogStore::open(work.path(), config()).expect("recovers");
+            assert_eq!(tags(&store), all, "segment {which}, byte {at}");
+            assert_eq!(store.recovery_report().headers_repaired, 1);
+            drop(store);
+            let again = LogStore::open(work.path(), config()).expect("reopens");
+            assert_eq!(again.recovery_report().headers_repaired, 0, "rewritten");
+            assert_eq!(tags(&again), all);
+        }
+    }
+}

@@ -75,6 +75,21 @@ impl RelayProcess {
         self.stderr.lock().expect("no panic").clone()
     }
 
+    /// Waits (up to 60 s: the log is read by another thread) until the relay wrote a line on
+    /// stderr for which `wanted` holds; false if none came.
+    pub fn logged(&self, wanted: impl Fn(&str) -> bool) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if self.stderr_lines().iter().any(|l| wanted(l)) {
+                return true;
+            }
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// SIGTERM, then waits: the graceful shutdown of RELAY-23.
     pub fn stop(mut self) -> std::process::ExitStatus {
         let status = Command::new("kill")

@@ -236,3 +236,25 @@ fn home_relay_is_uniform_and_moves_few_clients_when_growing() {
     assert!((6_000..10_000).contains(&moved), "moved {moved}");
     assert_eq!(home_relay(&ids[0], 0), 0);
 }
+
+#[test]
+fn restored_messages_ignore_a_lowered_cap_and_new_ones_wait_for_the_drain() {
+    // RELAY-27: twelve messages stored under the old cap come back under a cap of five.
+    let policy = Policy {
+        max_messages: 5,
+        ..Policy::default()
+    };
+    let mut core = core_with(policy, 1);
+    let bob = MailboxId(0);
+    for i in 0..12 {
+        assert!(core.restore(at(1), bob, Flags::NONE, Msg(i, 10)).unwrap() == (i >= 5));
+    }
+    assert_eq!(core.queued(bob).unwrap().0, 12);
+    assert!(matches!(
+        core.push(at(2), bob, Flags::NONE, Msg(99, 10)),
+        Err(CoreError::MailboxFull { .. })
+    ));
+    core.connect(bob).unwrap();
+    assert_eq!(drain(&mut core, at(3), bob), (0..12).collect::<Vec<_>>());
+    core.push(at(4), bob, Flags::NONE, Msg(100, 10)).unwrap();
+}

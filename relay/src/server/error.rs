@@ -121,7 +121,8 @@ impl ServerError {
 /// Split by cause: the transport's own failures (malformed frames, authentication, timeouts,
 /// the client's end of stream, a refused login), the relay's limits on a misbehaving client
 /// (`RateLimited`, `SlowReader`), a message that breaks the relay's rules (`SenderMismatch`,
-/// `MalformedMessage`), and the relay's own state (`Unavailable`, `Replaced`, `ShuttingDown`).
+/// `MalformedMessage`), and the relay's own state (`StorageFull`, `Unavailable`, `Replaced`,
+/// `ShuttingDown`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConnectionError {
@@ -143,6 +144,10 @@ pub enum ConnectionError {
     /// A newer login of the same identity replaced this connection (TR-15).
     #[error("replaced by a newer login")]
     Replaced,
+    /// The relay's storage has no space for the connection's message (RELAY-28, STORE-15):
+    /// retry later.
+    #[error("relay storage full")]
+    StorageFull,
     /// The relay cannot serve the connection: its store failed or its limits are reached.
     #[error("relay unavailable")]
     Unavailable,
@@ -162,6 +167,7 @@ impl ConnectionError {
             Self::SenderMismatch => "sender_mismatch",
             Self::MalformedMessage => "malformed_message",
             Self::Replaced => "replaced",
+            Self::StorageFull => "storage_full",
             Self::Unavailable | Self::ShuttingDown => "unavailable",
         }
     }
@@ -184,6 +190,10 @@ pub fn close_error(error: &ConnectionError) -> Option<CloseError> {
             "a message names another sender than the logged-in identity",
         ),
         ConnectionError::MalformedMessage => (false, "a message header is malformed"),
+        ConnectionError::StorageFull => (
+            true,
+            "the relay's storage is full; the message was not accepted, try again later",
+        ),
         ConnectionError::ShuttingDown => (true, "the relay is shutting down; try again later"),
     };
     Some(CloseError {
@@ -204,6 +214,7 @@ mod tests {
             ConnectionError::SlowReader,
             ConnectionError::SenderMismatch,
             ConnectionError::MalformedMessage,
+            ConnectionError::StorageFull,
             ConnectionError::Replaced,
             ConnectionError::Unavailable,
             ConnectionError::ShuttingDown,

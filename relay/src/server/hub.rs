@@ -91,6 +91,27 @@ pub(crate) struct Hub {
     committer: CommitHandle,
     policy: Policy,
     cache: Arc<Cache>,
+    full: Arc<FullAlarm>,
+}
+
+/// RELAY-28: whether the store is out of space, so that the log says so once per episode.
+#[derive(Debug, Default)]
+struct FullAlarm(std::sync::atomic::AtomicBool);
+
+impl FullAlarm {
+    /// A write failed for want of space: logged the first time only.
+    fn raise(&self, error: &StoreError) {
+        if !self.0.swap(true, Ordering::AcqRel) {
+            eprintln!("saltrelay relay: {error}; senders are told storage_full and retry");
+        }
+    }
+
+    /// A write succeeded: if space had run out, say that it is back.
+    fn clear(&self) {
+        if self.0.swap(false, Ordering::AcqRel) {
+            eprintln!("saltrelay relay: storage available again; accepting new messages");
+        }
+    }
 }
 
 /// Payloads of stored messages kept in memory up to a limit, so that delivering them needs
@@ -131,6 +152,7 @@ impl Hub {
             }),
             committer,
             policy,
+            full: Arc::default(),
             cache: Arc::new(Cache {
                 used: AtomicU64::new(0),
                 limit: cache_limit,
@@ -456,7 +478,13 @@ impl Hub {
         let entry = Arc::clone(entry);
         let committer = self.committer.clone();
         let cache = Arc::clone(&self.cache);
+        let full = Arc::clone(&self.full);
         self.committer.append(vec![message], move |result| {
+            match &result {
+                Ok(_) => full.clear(),
+                Err(error @ StoreError::Full { .. }) => full.raise(error),
+                Err(_) => {}
+            }
             on_written(&entry, result, &committer, &cache);
         });
     }
@@ -494,6 +522,11 @@ fn on_written(
 ) {
     let mut state = entry.lock();
     let previous = std::mem::replace(&mut state.stage, Stage::Gone);
+    // RELAY-28: out of space is retryable and said as such; any other failure is not.
+    let closing = match &result {
+        Err(StoreError::Full { .. }) => ConnectionError::StorageFull,
+        _ => ConnectionError::Unavailable,
+    };
     match (result.map(|ids| ids.first().copied()), previous) {
         (
             Ok(Some(record)),
@@ -523,7 +556,7 @@ fn on_written(
                 state.stage = Stage::Memory(payload);
             }
             if let Some(origin) = state.origin.take() {
-                origin.send(ConnEvent::Close(ConnectionError::Unavailable));
+                origin.send(ConnEvent::Close(closing));
             }
         }
         (_, other) => state.stage = other,

@@ -1,4 +1,4 @@
-//! The reference relay server (spec/05-relay.md, RELAY-13 to RELAY-24): a tokio TCP server
+//! The reference relay server (spec/05-relay.md, RELAY-13 to RELAY-28): a tokio TCP server
 //! whose every connection drives the sans-IO
 //! [`RelayConnection`](saltrelay_protocol::transport::RelayConnection), with the policy core
 //! ([`crate::core`]) for routing and buffering and the durable store ([`crate::store`]).
@@ -6,8 +6,9 @@
 //! Starting an embedded relay (what `saltrelay relay serve` and the tests do):
 //! 1. [`ServerConfig::new`] with an address (port 0 for any free one) and a data directory;
 //!    adjust limits.
-//! 2. [`start`] opens the data directory (key, key directory, store with recovery, blobs),
-//!    binds the socket and returns a [`RelayHandle`].
+//! 2. [`start`] locks the data directory (RELAY-25), opens it (key, key directory, store with
+//!    recovery, blobs; RELAY-26), binds the socket and returns a [`RelayHandle`], whose
+//!    [`RelayHandle::start_report`] says what recovery found (STORE-14).
 //! 3. [`RelayHandle::local_addr`] and [`RelayHandle::public_key`] are what clients need.
 //! 4. [`RelayHandle::shutdown`] stops it gracefully (RELAY-23); dropping the handle does too,
 //!    without waiting.

@@ -410,7 +410,25 @@ fn write_batch<S: MessageStore>(
             }
         }
     }
-    let result = store.write_commit(&appends, &deletes);
+    let mut result = store.write_commit(&appends, &deletes);
+    if let Err(full @ StoreError::Full { .. }) = &result {
+        // STORE-15: the appends are refused; the deletions of the batch still go through,
+        // since erasing in place needs no new space and a lost ack would deliver again.
+        let full = full.clone();
+        let (refused, kept): (Vec<Completion>, Vec<Completion>) = completions
+            .into_iter()
+            .partition(|completion| matches!(completion, Completion::Append(..)));
+        for completion in refused {
+            completion.complete(Err(&full));
+        }
+        completions = kept;
+        appends.clear();
+        result = if deletes.is_empty() && completions.is_empty() {
+            return Err(());
+        } else {
+            store.write_commit(&[], &deletes)
+        };
+    }
     counters.commits.fetch_add(1, Ordering::Relaxed);
     counters
         .requests

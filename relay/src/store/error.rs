@@ -7,8 +7,9 @@ use std::sync::Arc;
 /// Why a store operation failed.
 ///
 /// Split by cause: the caller's misuse (`PayloadTooLarge`), a file that is not what the store
-/// wrote (`Corrupt`, `NotAStore`), the operating system (`Io`), and a store that refuses work
-/// after an earlier write failure (`Poisoned`) or whose committer has stopped (`Closed`).
+/// wrote (`Corrupt`, `NotAStore`), the operating system (`Io`), a file system without space
+/// for new records (`Full`, retryable), and a store that refuses work after an earlier write
+/// failure (`Poisoned`) or whose committer has stopped (`Closed`).
 /// Display text names files and offsets, never message contents.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
@@ -21,9 +22,8 @@ pub enum StoreError {
         /// The limit.
         max: usize,
     },
-    /// A file in the data directory holds bytes the store did not write and cannot skip:
-    /// a damaged header in a sealed segment, or a record that fails its checksum when read
-    /// (STORE-8, STORE-9).
+    /// A record that passed recovery no longer matches its checksum when read (STORE-8,
+    /// STORE-9); damage found at opening is contained instead (STORE-13).
     #[error("corrupt store file {}: {what} at offset {offset}", file.display())]
     Corrupt {
         /// The file.
@@ -33,9 +33,9 @@ pub enum StoreError {
         /// What was wrong.
         what: &'static str,
     },
-    /// The data directory holds a file with a segment name but without the segment magic
-    /// (STORE-2): refuse it rather than overwrite someone else's data.
-    #[error("{} is not a saltrelay store segment", file.display())]
+    /// A segment names this store but another format version (STORE-2, STORE-13): refuse it
+    /// rather than guess at its records.
+    #[error("{} is not a segment of this store's format version", file.display())]
     NotAStore {
         /// The file.
         file: PathBuf,
@@ -48,6 +48,14 @@ pub enum StoreError {
         /// The error, shared so that every request of a failed batch receives it.
         #[source]
         source: Arc<io::Error>,
+    },
+    /// The file system has no space (or quota) for the records of a commit (STORE-15): its
+    /// appends are refused, nothing of them is durable, and the store stays usable; deletions
+    /// still work and the next commit is tried afresh.
+    #[error("storage full in {}: new messages are refused until space is freed", dir.display())]
+    Full {
+        /// The store's directory.
+        dir: PathBuf,
     },
     /// An earlier write or flush failed, so the store no longer trusts its files and refuses
     /// every write until it is reopened (STORE-7).
@@ -67,8 +75,25 @@ impl StoreError {
             Self::Corrupt { .. } => "store_corrupt",
             Self::NotAStore { .. } => "not_a_store",
             Self::Io { .. } => "store_io",
+            Self::Full { .. } => "storage_full",
             Self::Poisoned => "store_poisoned",
             Self::Closed => "store_closed",
+        }
+    }
+
+    /// Whether this is a write or create that failed for want of space (STORE-15).
+    #[must_use]
+    pub fn is_out_of_space(&self) -> bool {
+        match self {
+            Self::Full { .. } => true,
+            Self::Io { op, source } => {
+                matches!(*op, "write" | "open")
+                    && matches!(
+                        source.kind(),
+                        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+                    )
+            }
+            _ => false,
         }
     }
 
@@ -98,6 +123,9 @@ mod tests {
                 file: PathBuf::from("x"),
             },
             StoreError::io("sync", io::Error::other("disk gone")),
+            StoreError::Full {
+                dir: PathBuf::from("messages"),
+            },
             StoreError::Poisoned,
             StoreError::Closed,
         ];
@@ -109,6 +137,7 @@ mod tests {
                 "store_corrupt",
                 "not_a_store",
                 "store_io",
+                "storage_full",
                 "store_poisoned",
                 "store_closed"
             ]
@@ -117,5 +146,16 @@ mod tests {
             let text = error.to_string();
             assert!(text.starts_with(|c: char| c.is_ascii_lowercase()), "{text}");
         }
+    }
+
+    #[test]
+    fn only_a_write_without_space_counts_as_full() {
+        let full = || io::Error::from(io::ErrorKind::StorageFull);
+        assert!(StoreError::io("write", full()).is_out_of_space());
+        assert!(
+            !StoreError::io("sync", full()).is_out_of_space(),
+            "a flush is never retried"
+        );
+        assert!(!StoreError::io("write", io::Error::other("eio")).is_out_of_space());
     }
 }

@@ -36,9 +36,18 @@ impl LogStore {
             report.records_moved = moving.len() as u64;
             let mut rest = moving.as_slice();
             while !rest.is_empty() {
-                rest = self.move_batch(rest)?;
+                match self.move_batch(rest) {
+                    Ok(left) => rest = left,
+                    // STORE-15: no space for the copies; nothing of this batch changed.
+                    // Compaction waits for the next maintenance; empty segments still go.
+                    Err(StoreError::Full { .. }) => break,
+                    Err(error) => return Err(error),
+                }
             }
-            report.segments_compacted = sparse.len() as u64;
+            report.records_moved -= rest.len() as u64;
+            if rest.is_empty() {
+                report.segments_compacted = sparse.len() as u64;
+            }
         }
         let empty: Vec<u64> = self
             .segments
@@ -87,7 +96,7 @@ impl LogStore {
             taken += 1;
         }
         encode_commit(RecordId(self.next_id - 1), &mut self.buf);
-        let (seq, start) = self.write_batch()?;
+        let (seq, start) = self.write_batch().map_err(|error| self.full_or(error))?;
         self.segments[&seq].sync()?;
         let mut touched = BTreeSet::new();
         for (&(id, old), offset) in moving[..taken].iter().zip(offsets) {

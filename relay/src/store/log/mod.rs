@@ -144,6 +144,20 @@ impl LogStore {
         Ok((seq, start))
     }
 
+    /// STORE-15: a failure of [`LogStore::write_batch`] for want of space becomes
+    /// [`StoreError::Full`]. Nothing of the batch was flushed or indexed and the active
+    /// segment's end is unchanged, so the next commit overwrites whatever part reached the
+    /// file: no reason to distrust the files.
+    fn full_or(&self, error: StoreError) -> StoreError {
+        if error.is_out_of_space() {
+            StoreError::Full {
+                dir: self.dir.clone(),
+            }
+        } else {
+            error
+        }
+    }
+
     /// Erases a live record in place (STORE-6) and updates its segment's counts. The caller
     /// flushes the segments it names.
     fn erase(&mut self, id: RecordId, at: Location) -> Result<(), StoreError> {
@@ -178,7 +192,7 @@ impl LogStore {
             }
             // STORE-8: the commit record makes the batch durable as a whole.
             encode_commit(RecordId(self.next_id - 1), &mut self.buf);
-            let (seq, start) = self.write_batch()?;
+            let (seq, start) = self.write_batch().map_err(|error| self.full_or(error))?;
             touched.insert(seq);
             let segment = self.segments.get_mut(&seq).expect("just written");
             for ((id, message), offset) in ids.iter().zip(appends).zip(offsets) {
@@ -281,6 +295,11 @@ impl MessageStore for LogStore {
         self.check_usable()?;
         check_payloads(appends)?;
         let result = self.write_inner(appends, deletes);
+        if let Err(error @ StoreError::Full { .. }) = result {
+            // STORE-15: the appends failed before anything was indexed or deleted; the store
+            // stays usable.
+            return Err(error);
+        }
         let (committed, touched) = self.poison_on_error(result)?;
         let flush = LogFlush {
             files: self.files(&touched),

@@ -12,7 +12,9 @@ use super::segment::{self, SEGMENT_MAGIC, Segment};
 use super::{Location, LogStore, LogStoreConfig};
 use crate::store::StoreError;
 use crate::store::index::{Entry, Index};
-use crate::store::record::{HEADER_LEN, MESSAGE_FIXED_LEN, RecordId, dead_record, encode_commit};
+use crate::store::record::{
+    HEADER_LEN, MAX_BODY_LEN, MESSAGE_FIXED_LEN, RecordId, dead_record, encode_commit,
+};
 
 /// Bytes of a segment lost to damage (STORE-13): not a record, between intact ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,8 +224,8 @@ impl LogStore {
         // STORE-13: damaged ranges are overwritten, so no stray copy of a payload remains and
         // the next start reads intact records only.
         for damaged in &scan.damaged {
-            if let Some(filler) = filler(damaged.len, scan.max_id) {
-                segment.write_at(&filler, damaged.offset)?;
+            for (offset, filler) in fillers(damaged.offset, damaged.len, scan.max_id) {
+                segment.write_at(&filler, offset)?;
                 dirty.insert(seq);
             }
         }
@@ -298,17 +300,61 @@ fn account(report: &mut RecoveryReport, segment: &Segment, scan: &SegmentScan, s
     report.erasures_redone += scan.repairs.len() as u64;
 }
 
-/// What overwrites a damaged range of `len` bytes (STORE-13): a dead record spanning it, or
-/// for a damaged commit record (20 bytes) an intact commit record; `None` when neither fits.
-fn filler(len: u64, last_id: u64) -> Option<Vec<u8>> {
-    let body_len = len.checked_sub(HEADER_LEN as u64)?;
-    if body_len == 0 {
+/// What overwrites a damaged range of `len` bytes at `offset` (STORE-13), as (offset, bytes):
+/// dead records spanning it (several when it is longer than one record can be), or for a
+/// damaged commit record (20 bytes) an intact commit record carrying `last_id`. Empty when
+/// neither fits (21 to 52 bytes, which whole records never leave).
+fn fillers(offset: u64, len: u64, last_id: u64) -> Vec<(u64, Vec<u8>)> {
+    const MIN: u64 = (HEADER_LEN + MESSAGE_FIXED_LEN) as u64;
+    const MAX: u64 = (HEADER_LEN + MAX_BODY_LEN) as u64;
+    if len == HEADER_LEN as u64 {
         let mut commit = Vec::with_capacity(HEADER_LEN);
         encode_commit(RecordId(last_id), &mut commit);
-        return Some(commit);
+        return vec![(offset, commit)];
     }
-    let body_len = u32::try_from(body_len).ok()?;
-    (body_len as usize >= MESSAGE_FIXED_LEN
-        && body_len as usize <= crate::store::record::MAX_BODY_LEN)
-        .then(|| dead_record(RecordId(0), body_len))
+    let mut out = Vec::new();
+    let (mut at, mut left) = (offset, len);
+    while left >= MIN {
+        // Leave either nothing or enough for one more dead record.
+        let take = if left <= MAX {
+            left
+        } else {
+            MAX.min(left - MIN)
+        };
+        let body_len = u32::try_from(take - HEADER_LEN as u64).expect("at most MAX_BODY_LEN");
+        out.push((at, dead_record(RecordId(0), body_len)));
+        at += take;
+        left -= take;
+    }
+    if left > 0 {
+        out.clear();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fillers_cover_a_damaged_range_exactly() {
+        for len in [
+            20,
+            53,
+            54,
+            1000,
+            MAX_BODY_LEN as u64 + 20,
+            3 * MAX_BODY_LEN as u64 + 7,
+        ] {
+            let parts = fillers(100, len, 9);
+            let covered: u64 = parts.iter().map(|(_, b)| b.len() as u64).sum();
+            assert_eq!(covered, len, "{len}");
+            let mut at = 100;
+            for (offset, bytes) in &parts {
+                assert_eq!(*offset, at);
+                at += bytes.len() as u64;
+            }
+        }
+        assert!(fillers(0, 30, 1).is_empty(), "no record is 30 bytes long");
+    }
 }

@@ -20,6 +20,10 @@ use tokio::sync::oneshot;
 
 use super::ServerError;
 
+mod check;
+
+pub use check::{DirectoryCheck, check};
+
 /// File name of the directory in the data directory.
 pub const DIRECTORY_FILE_NAME: &str = "directory.log";
 /// The file's first 16 bytes: magic and format version 1.
@@ -106,6 +110,14 @@ impl Directory {
         }
         let valid_len = (DIRECTORY_MAGIC.len() + scan.valid_len) as u64;
         if valid_len < bytes.len() as u64 {
+            // RELAY-15: a write never acknowledged (its login was not accepted); said anyway.
+            eprintln!(
+                "saltrelay relay: key directory {}: cut off a torn tail of {} bytes after \
+                 {} bindings",
+                path.display(),
+                bytes.len() as u64 - valid_len,
+                scan.keys.len()
+            );
             file.set_len(valid_len)
                 .map_err(io("truncate torn record"))?;
             file.sync_all().map_err(io("sync"))?;
@@ -265,71 +277,6 @@ fn offsets_text(offsets: &[u64]) -> String {
     }
 }
 
-/// What `saltrelay relay check` found in a directory file (RELAY-15, STORE-14).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DirectoryCheck {
-    /// Intact bindings (distinct identities).
-    pub bindings: usize,
-    /// File offsets of damaged records.
-    pub damaged: Vec<u64>,
-    /// Bytes after the last intact record (a torn tail, cut off at start).
-    pub torn_tail_bytes: u64,
-    /// Whether the file was rewritten with its intact records only.
-    pub repaired: bool,
-}
-
-/// Checks `directory.log` in `dir` without writing; with `repair`, rewrites it with every
-/// intact record (in order) and nothing else, through a flushed temporary file and a rename.
-/// The relay must not be running (RELAY-25).
-///
-/// # Errors
-/// [`ServerError::Directory`] if the file cannot be read or written or lacks the magic.
-pub fn check(dir: &Path, repair: bool) -> Result<DirectoryCheck, ServerError> {
-    let path = dir.join(DIRECTORY_FILE_NAME);
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(DirectoryCheck::default()),
-        Err(e) => return Err(ServerError::directory(&path, "read", &e)),
-    };
-    if bytes.len() >= DIRECTORY_MAGIC.len() && !bytes.starts_with(DIRECTORY_MAGIC) {
-        return Err(ServerError::Directory {
-            path,
-            reason: "not a saltrelay key directory".into(),
-        });
-    }
-    let body = bytes.get(DIRECTORY_MAGIC.len()..).unwrap_or_default();
-    let scan = parse(body);
-    // After the last intact record: damaged records, and the torn tail (zeros, a partial one).
-    let tail_start = (DIRECTORY_MAGIC.len() + scan.valid_len) as u64;
-    let damaged_in_tail = scan.damaged.iter().filter(|&&o| o >= tail_start).count();
-    let mut result = DirectoryCheck {
-        bindings: scan.keys.len(),
-        torn_tail_bytes: (body.len() - scan.valid_len - damaged_in_tail * RECORD_LEN) as u64,
-        damaged: scan.damaged,
-        repaired: false,
-    };
-    if repair && (!result.damaged.is_empty() || result.torn_tail_bytes > 0) {
-        let io = |op: &str| {
-            let path = path.clone();
-            let op = op.to_owned();
-            move |e: std::io::Error| ServerError::directory(&path, &op, &e)
-        };
-        let tmp = dir.join(format!("{DIRECTORY_FILE_NAME}.tmp"));
-        let mut out = Vec::with_capacity(DIRECTORY_MAGIC.len() + scan.intact.len() * RECORD_LEN);
-        out.extend_from_slice(DIRECTORY_MAGIC);
-        for record in &scan.intact {
-            out.extend_from_slice(record);
-        }
-        let mut file = File::create(&tmp).map_err(io("create"))?;
-        file.write_all(&out).map_err(io("write"))?;
-        file.sync_all().map_err(io("sync"))?;
-        std::fs::rename(&tmp, &path).map_err(io("rename"))?;
-        super::sync_dir(dir).map_err(io("sync directory"))?;
-        result.repaired = true;
-    }
-    Ok(result)
-}
-
 /// The writer thread: one write and one flush per group of bindings.
 fn write_loop(
     mut file: File,
@@ -338,6 +285,8 @@ fn write_loop(
     path: &Path,
 ) {
     let mut failed = false;
+    // The file's length after the last durable group (the file is opened for appending).
+    let mut len = file.metadata().map(|m| m.len()).ok();
     while let Ok(first) = requests.recv() {
         let mut group = vec![first];
         group.extend(requests.try_iter());
@@ -348,11 +297,24 @@ fn write_loop(
         let result = if failed {
             Err(std::io::Error::other("an earlier write failed"))
         } else {
-            file.write_all(&bytes).and_then(|()| file.sync_data())
+            match file.write_all(&bytes) {
+                // RELAY-28: no space for the group. Nothing of it was flushed; cut off what
+                // part reached the file (that frees space, it needs none) and stay usable.
+                Err(error) if out_of_space(&error) => {
+                    let restored = len.is_some_and(|len| file.set_len(len).is_ok());
+                    failed = !restored;
+                    Err(error)
+                }
+                Err(error) => {
+                    failed = true;
+                    Err(error)
+                }
+                Ok(()) => file.sync_data().inspect_err(|_| failed = true),
+            }
         };
         if let Err(error) = &result {
-            // After a failed write or flush the file cannot be trusted (as STORE-7).
-            failed = true;
+            // After a failed flush or an unrepaired write the file cannot be trusted (as
+            // STORE-7): `failed` refuses every later group.
             let mut keys = keys.write().expect("no panic under the directory lock");
             for request in &group {
                 keys.remove(&request.identity);
@@ -365,10 +327,19 @@ fn write_loop(
             }
             continue;
         }
+        len = len.map(|len| len + bytes.len() as u64);
         for request in group {
             let _ = request.done.send(Ok(()));
         }
     }
+}
+
+/// `ENOSPC` or `EDQUOT` (RELAY-28).
+fn out_of_space(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
 }
 
 #[cfg(test)]
