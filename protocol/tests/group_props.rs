@@ -110,17 +110,17 @@ impl Net {
 
     fn post(&mut self, from: Identity, out: Outcome) {
         for entry in out.sent {
-            if let Message::GroupControl(m) = &entry.message {
-                if m.content == GroupControl::SyncRequest {
-                    let group = GroupIdentity {
-                        creator: entry.recipients[0],
-                        group_id: m.group_id,
-                    };
-                    self.sync_requests
-                        .entry((from, group))
-                        .or_default()
-                        .push(self.now);
-                }
+            if let Message::GroupControl(m) = &entry.message
+                && m.content == GroupControl::SyncRequest
+            {
+                let group = GroupIdentity {
+                    creator: entry.recipients[0],
+                    group_id: m.group_id,
+                };
+                self.sync_requests
+                    .entry((from, group))
+                    .or_default()
+                    .push(self.now);
             }
             for to in entry.recipients {
                 self.queues

@@ -104,15 +104,15 @@ struct Selection {
     /// Seconds to wait for each answer.
     #[arg(long, default_value_t = 30.0)]
     timeout: f64,
-    /// The vector folder (default: vectors/saltrelay of this repository).
+    /// The vector folder (default: vectors/saltrelay under the current directory).
     #[arg(long)]
     vectors: Option<PathBuf>,
 }
 
 impl Selection {
-    fn options(&self) -> Options {
-        Options {
-            vectors: vector_dir(self.vectors.clone()),
+    fn options(&self) -> anyhow::Result<Options> {
+        Ok(Options {
+            vectors: vector_dir(self.vectors.clone())?,
             only: self.only.clone(),
             skip: self.skip.clone(),
             files: self.file.clone(),
@@ -121,14 +121,14 @@ impl Selection {
                 request: Duration::from_secs_f64(self.timeout),
                 ..Timeouts::default()
             },
-        }
+        })
     }
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         InteropCommand::Run { selection, command } => {
-            let result = run_peer(&command, &selection.options());
+            let result = run_peer(&command, &selection.options()?);
             report(result, selection.json, Some(&shell_words(&command)))
         }
         InteropCommand::Pair {
@@ -142,7 +142,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             if a.is_empty() || b.is_empty() {
                 bail!("give two peers: interop pair -- CMD A... -- CMD B...");
             }
-            report(pair(a, b, &selection.options()), selection.json, None)
+            report(pair(a, b, &selection.options()?), selection.json, None)
         }
         InteropCommand::RelayCheck {
             relay,
@@ -180,7 +180,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 vectors,
             };
             let mut out = std::io::stdout().lock();
-            for line in replay_lines(&selection.options(), &file, tc_id)? {
+            for line in replay_lines(&selection.options()?, &file, tc_id)? {
                 writeln!(out, "{line}")?;
             }
             Ok(ExitCode::SUCCESS)

@@ -114,7 +114,9 @@ impl Receiver {
                 out["error"] = error.to_string().into();
             }
         }
-        self.print(&out);
+        // A closed stdout (`receive | head`) stops here, before the ack: the message stays
+        // queued at the relay for the next run.
+        self.print(&out)?;
         // RELAY-9: ack once printed and saved; the relay deletes it then.
         self.client
             .ack_incoming(message.sender, message.message_id)
@@ -200,10 +202,12 @@ impl Receiver {
         Ok(())
     }
 
-    fn print(&self, out: &Value) {
+    fn print(&self, out: &Value) -> std::io::Result<()> {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
         if self.args.json {
-            println!("{out}");
-            return;
+            writeln!(stdout, "{out}")?;
+            return stdout.flush();
         }
         let from = out["from"].as_str().unwrap_or("?");
         let id = out["message_id"].as_str().unwrap_or("?");
@@ -219,7 +223,8 @@ impl Receiver {
             "undecryptable" => out["error"].as_str().unwrap_or_default().to_owned(),
             _ => out.to_string(),
         };
-        println!("{from} {id} {kind}: {detail}");
+        writeln!(stdout, "{from} {id} {kind}: {detail}")?;
+        stdout.flush()
     }
 }
 

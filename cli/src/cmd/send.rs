@@ -14,7 +14,8 @@ use saltrelay_protocol::e2e::{
 };
 use saltrelay_protocol::identity::{Identity, IdentityKeys};
 use saltrelay_protocol::time::Timestamp;
-use saltrelay_relay::client::{Client, ClientOptions, clock::Clock};
+use saltrelay_protocol::transport::TransportError;
+use saltrelay_relay::client::{Client, ClientError, ClientOptions, clock::Clock};
 use serde_json::json;
 
 use crate::cmd::id::load_key_file;
@@ -52,9 +53,19 @@ impl RelayArgs {
         .context("--relay-key is not a 32-byte public key")?;
         let mut options = ClientOptions::new(relay_key);
         options.trace = self.trace;
-        let client = Client::connect(self.relay.as_str(), &keys, options)
-            .await
-            .with_context(|| format!("cannot log in to {}", self.relay))?;
+        let client = match Client::connect(self.relay.as_str(), &keys, options).await {
+            Ok(client) => client,
+            // TR-5: only the holder of the relay key can seal the server-hello we open with it.
+            Err(ClientError::Transport(TransportError::ServerHelloAuthFailed)) => bail!(
+                "cannot log in to {}: the relay there does not hold the key given by \
+                 --relay-key (server-hello authentication failed); check the key: \
+                 `saltrelay relay key --data DIR` prints it on the relay's machine",
+                self.relay
+            ),
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot log in to {}", self.relay));
+            }
+        };
         Ok((keys, client))
     }
 }

@@ -24,7 +24,8 @@ pub const ZERO_NONCE: Nonce = Nonce::from_bytes([0u8; 24]);
 symmetric_key!(
     /// A message key `XDHMK = KDF(CK, kdf-aek)` (FS-9): seals exactly one message under the
     /// all-zero nonce (FS-11).
-    MessageKey
+    MessageKey,
+    secretbox
 );
 
 /// A chain key (`2DHK`/`4DHK` at some counter) (FS-8). Wiped on drop, never printed.
