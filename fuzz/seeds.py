@@ -6,6 +6,8 @@ frame_decoder:   split byte, then frames sealed as the target opens them (key 46
                  transport_frames.json.
 relay_handshake: mode byte, then: login plaintexts (mode 1) from transport_handshake.json,
                  raw frames (mode 2), containers separated by 0xff (mode 3), raw bytes (mode 0).
+fs_envelope:     receiver byte, then every envelope of fs_envelope.json and every received
+                 envelope of fs_transcripts.json.
 Usage: .venv/bin/python fuzz/seeds.py   (needs PyNaCl, as the cross-check does)
 """
 import json
@@ -48,6 +50,13 @@ def main():
     write("relay_handshake", "frames", bytes([2]) + stream)
     for i, container in enumerate(containers):
         write("relay_handshake", f"container-{i:02}", bytes([3]) + container + b"\xff" + containers[0])
+    with open(os.path.join(VECTORS, "fs_envelope.json"), encoding="utf-8") as handle:
+        envelopes = [bytes.fromhex(c["envelope"]) for c in json.load(handle)["tests"]]
+    with open(os.path.join(VECTORS, "fs_transcripts.json"), encoding="utf-8") as handle:
+        for case in json.load(handle)["tests"]:
+            envelopes += [bytes.fromhex(s["envelope"]) for s in case["steps"] if "envelope" in s]
+    for i, envelope in enumerate(dict.fromkeys(envelopes)):
+        write("fs_envelope", f"envelope-{i:03}", bytes([i % 2]) + envelope)
 
 
 if __name__ == "__main__":

@@ -31,3 +31,5 @@ key=$(sed -n 's/^public key //p' "$work/serve.txt")
 $bin interop relay-check --relay "$addr" --relay-key "$key"
 kill "$relay_pid"
 wait "$relay_pid" || true
+# A client live (IOP-17): our own `saltrelay send` and `receive` against the scripted relay.
+$bin interop client-check -- sh interop/clients/saltrelay-cli.sh "$bin"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzing: the frame decoder and the relay's handshake machine, 30 s each, from the committed
+# Fuzzing: the frame decoder, the relay's handshake machine and the FS envelope decoder with
+# the session machine, 30 s each, from the committed
 # seed corpus (fuzz/corpus/). Stable toolchain only: the targets are cargo-fuzz targets built
 # with cargo-fuzz's own coverage flags (all stable -C flags; no sanitizer, so no nightly), which
 # is what `cargo fuzz run --sanitizer none -O <target>` does, without installing cargo-fuzz.
@@ -17,7 +18,7 @@ export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-co
 cargo build --release --locked --manifest-path fuzz/Cargo.toml --bins --target "$TARGET"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-for target in frame_decoder relay_handshake; do
+for target in frame_decoder relay_handshake fs_envelope; do
   mkdir -p "$work/$target" "$work/artifacts-$target"
   echo "fuzzing $target for ${SECONDS_PER_TARGET} s"
   # New inputs go to the scratch folder; the committed corpus is only read.

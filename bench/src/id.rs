@@ -34,11 +34,11 @@ impl BenchId {
         };
         let mut rest = full;
         let mut baseline = None;
-        if let Some((first, tail)) = full.split_once('/') {
-            if BASELINES.contains(&first) {
-                baseline = Some(first.to_owned());
-                rest = tail;
-            }
+        if let Some((first, tail)) = full.split_once('/')
+            && BASELINES.contains(&first)
+        {
+            baseline = Some(first.to_owned());
+            rest = tail;
         }
         let mut parts = rest.splitn(3, '/');
         let area = parts.next().filter(|s| !s.is_empty()).ok_or_else(bad)?;

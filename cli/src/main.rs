@@ -35,6 +35,10 @@ enum Command {
     Send(cmd::send::Args),
     /// Receive, decrypt, ack and print messages from a relay.
     Receive(cmd::receive::Args),
+    /// Create and run groups over a relay; group state lives beside the identity file.
+    Group(cmd::group::Args),
+    /// Open, vote on and close polls in a group.
+    Poll(cmd::group::PollArgs),
     /// Run the benchmarks beside libsodium and write reports/bench/.
     Bench(cmd::bench::Args),
     /// Load a relay with real TCP clients, count every message, write reports/loadtest/.
@@ -53,14 +57,83 @@ fn main() -> ExitCode {
         Command::Relay(args) => cmd::relay::run(args),
         Command::Send(args) => cmd::send::run(args),
         Command::Receive(args) => cmd::receive::run(args),
+        Command::Group(args) => cmd::group::run(args),
+        Command::Poll(args) => cmd::group::run_poll(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Loadtest(args) => cmd::loadtest::run(*args),
     };
     match result {
         Ok(code) => code,
+        // A reader that went away (`saltrelay receive | head`) is not an error to report: the
+        // command stopped before acting on what it could not print.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("saltrelay: {error:#}");
+            eprintln!("saltrelay: {}", describe(&error));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error and its causes joined by `": "`, each text once: a cause whose text the outer
+/// message already contains (`transport: frame authentication failed`, then `frame
+/// authentication failed`) is not repeated.
+fn describe(error: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+/// Whether `error` comes from writing to a closed pipe.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Context as _;
+    use saltrelay_protocol::transport::TransportError;
+    use saltrelay_relay::client::ClientError;
+
+    use super::*;
+
+    #[test]
+    fn describe_does_not_repeat_a_cause_the_message_already_holds() {
+        let error: anyhow::Result<()> =
+            Err(ClientError::Transport(TransportError::FrameAuthFailed))
+                .context("cannot log in to 127.0.0.1:5222");
+        let text = describe(&error.unwrap_err());
+        assert_eq!(
+            text,
+            "cannot log in to 127.0.0.1:5222: transport: frame authentication failed"
+        );
+        assert_eq!(text.matches("authentication failed").count(), 1);
+    }
+
+    #[test]
+    fn describe_keeps_every_distinct_cause() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let error = anyhow::Error::new(io).context("cannot read alice.id");
+        assert_eq!(describe(&error), "cannot read alice.id: no such file");
+    }
+
+    #[test]
+    fn a_closed_pipe_is_recognised_through_context() {
+        let io = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        let error = anyhow::Error::new(io).context("printing a message");
+        assert!(is_broken_pipe(&error));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("broken pipe")));
     }
 }

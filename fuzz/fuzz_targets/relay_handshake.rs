@@ -54,7 +54,7 @@ fuzz_target!(|input: &[u8]| {
     let now = Timestamp::from_secs(1_700_000_000);
     let mut relay = RelayConnection::start(RelayConfig::new(relay_key()), &mut seeded_rng(RELAY_SEED), now);
     let keys = IdentityKeys::generate(&mut seeded_rng(7));
-    let client_secret = keys.secret_key().clone();
+    let client_secret = keys.secret_key().clone_for_testing();
     let identity = keys.identity();
     let mut client = ClientConnection::start(
         ClientConfig::new(keys, vec![relay_key().public_key()]),

@@ -6,11 +6,14 @@
 //! [`report::RunReport`]. A peer process that hangs, crashes or writes garbage is a peer fault
 //! ([`fault`], IOP-11), reported as such and restarted. [`rust_peer`] is our implementation
 //! behind the same protocol. What is sent for each vector file comes from
-//! `saltrelay_vectors::interface`, so a new vector family needs nothing here.
+//! `saltrelay_vectors::interface`, so a new vector family needs nothing here. Live checks:
+//! [`relay_check`] drives anyone's relay (IOP-16), [`client_check`] anyone's client against
+//! our relay (IOP-17 to IOP-19).
 //!
 //! Errors: [`run::RunError`] when a run cannot take place; everything a peer does wrong is a
 //! finding in the report, never an error.
 
+pub mod client_check;
 pub mod fault;
 pub mod pair;
 pub mod peer;

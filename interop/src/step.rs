@@ -63,7 +63,7 @@ fn walk(expected: &Value, actual: &Value, path: &mut String) -> bool {
 }
 
 fn is_hex(text: &str) -> bool {
-    text.len() % 2 == 0
+    text.len().is_multiple_of(2)
         && !text.is_empty()
         && text
             .bytes()

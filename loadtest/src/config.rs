@@ -264,10 +264,10 @@ impl LoadConfig {
         if self.duration.is_nan() || self.duration <= 0.0 || self.warmup < 0.0 || self.drain < 0.0 {
             return bad("--duration must be positive, --warmup and --drain not negative");
         }
-        if let Some(rate) = self.rate {
-            if rate.is_nan() || rate <= 0.0 || self.senders == 0 {
-                return bad("--rate must be positive and needs senders");
-            }
+        if let Some(rate) = self.rate
+            && (rate.is_nan() || rate <= 0.0 || self.senders == 0)
+        {
+            return bad("--rate must be positive and needs senders");
         }
         if self.relay == RelayMode::Process && self.relay_binary.is_none() {
             return bad("a relay process needs the saltrelay binary");

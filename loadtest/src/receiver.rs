@@ -99,14 +99,14 @@ pub(crate) async fn receive(
         match event {
             Some(ClientEvent::Message(message)) => {
                 let at = state.now_us();
-                if let Some(delivered) = state.ledger.delivered(message.message_id.as_u64()) {
-                    if delivered.first {
-                        state.recorder.count(Series::Delivered, at);
-                        if delivered.measured_online {
-                            state
-                                .recorder
-                                .deliver_latency(at.saturating_sub(delivered.sent_us));
-                        }
+                if let Some(delivered) = state.ledger.delivered(message.message_id.as_u64())
+                    && delivered.first
+                {
+                    state.recorder.count(Series::Delivered, at);
+                    if delivered.measured_online {
+                        state
+                            .recorder
+                            .deliver_latency(at.saturating_sub(delivered.sent_us));
                     }
                 }
                 let _ = client

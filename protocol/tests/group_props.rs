@@ -1,6 +1,6 @@
 //! Properties of the group rules (spec/07-groups.md) over random operation sequences and
 //! delivery orders: members converge on the creator's view, sync requests never ping-pong,
-//! nothing panics.
+//! nothing panics (GRP-30).
 //!
 //! The network keeps each (sender, receiver) pair in order, as the relay's mailboxes do, and
 //! interleaves pairs at random.
@@ -80,19 +80,47 @@ impl Net {
         }
     }
 
+    /// A network where Alice created a group with `members`, the bundle posted, not delivered.
+    fn start(seed: u64, members: &[usize]) -> (Self, GroupIdentity) {
+        let mut net = Self::new(seed);
+        let now = Timestamp::from_millis(net.now);
+        let members = members.iter().map(|i| who(*i)).collect();
+        let (group, out) = net
+            .clients
+            .get_mut(&who(0))
+            .unwrap()
+            .create(now, &mut net.rng, "start", None, members)
+            .unwrap();
+        net.post(who(0), out);
+        (net, group)
+    }
+
+    /// Alice resyncs the group and everything is delivered.
+    fn resync_and_settle(&mut self, group: GroupIdentity) {
+        let now = Timestamp::from_millis(self.now);
+        let out = self
+            .clients
+            .get_mut(&who(0))
+            .unwrap()
+            .resync(now, &mut self.rng, group)
+            .unwrap();
+        self.post(who(0), out);
+        self.settle();
+    }
+
     fn post(&mut self, from: Identity, out: Outcome) {
         for entry in out.sent {
-            if let Message::GroupControl(m) = &entry.message {
-                if m.content == GroupControl::SyncRequest {
-                    let group = GroupIdentity {
-                        creator: entry.recipients[0],
-                        group_id: m.group_id,
-                    };
-                    self.sync_requests
-                        .entry((from, group))
-                        .or_default()
-                        .push(self.now);
-                }
+            if let Message::GroupControl(m) = &entry.message
+                && m.content == GroupControl::SyncRequest
+            {
+                let group = GroupIdentity {
+                    creator: entry.recipients[0],
+                    group_id: m.group_id,
+                };
+                self.sync_requests
+                    .entry((from, group))
+                    .or_default()
+                    .push(self.now);
             }
             for to in entry.recipients {
                 self.queues
@@ -238,25 +266,14 @@ impl Net {
 }
 
 fn run(seed: u64, initial: &[usize], ops: &[Op], resync_at_end: bool) {
-    let mut net = Net::new(seed);
+    let (mut net, group) = Net::start(seed, initial);
     net.readd = resync_at_end;
-    let members = initial.iter().map(|i| who(*i)).collect();
-    let now = Timestamp::from_millis(net.now);
-    let creator = net.clients.get_mut(&who(0)).unwrap();
-    let (group, out) = creator
-        .create(now, &mut net.rng, "start", None, members)
-        .unwrap();
-    net.post(who(0), out);
     for op in ops {
         net.apply(group, op);
     }
     net.settle();
     if resync_at_end {
-        let now = Timestamp::from_millis(net.now);
-        let creator = net.clients.get_mut(&who(0)).unwrap();
-        let out = creator.resync(now, &mut net.rng, group).unwrap();
-        net.post(who(0), out);
-        net.settle();
+        net.resync_and_settle(group);
     }
     net.assert_converged(group);
     net.assert_no_ping_pong();
@@ -304,15 +321,7 @@ fn a_leave_racing_an_update_splits_views_until_a_resync() {
         Op::Leave(2),
         Op::Rename(1),
     ];
-    let mut net = Net::new(7);
-    let now = Timestamp::from_millis(net.now);
-    let (group, out) = net
-        .clients
-        .get_mut(&who(0))
-        .unwrap()
-        .create(now, &mut net.rng, "race", None, [who(1), who(2)].into())
-        .unwrap();
-    net.post(who(0), out);
+    let (mut net, group) = Net::start(7, &[1, 2]);
     for op in &ops {
         net.apply(group, op);
     }
@@ -336,15 +345,7 @@ fn a_leave_racing_an_update_splits_views_until_a_resync() {
     let alice = net.clients[&who(0)].group(&group).unwrap().members.clone();
     let bob = net.clients[&who(1)].group(&group).unwrap().members.clone();
     assert_ne!(alice, bob, "the race leaves Bob with Carol listed");
-    let now = Timestamp::from_millis(net.now);
-    let out = net
-        .clients
-        .get_mut(&who(0))
-        .unwrap()
-        .resync(now, &mut net.rng, group)
-        .unwrap();
-    net.post(who(0), out);
-    net.settle();
+    net.resync_and_settle(group);
     net.assert_converged(group);
     // Carol left, but Alice's in-flight bundle listed her, and a setup listing the user rejoins
     // it (GRP-13): Carol believes she is a member until her next message is answered with an
@@ -387,15 +388,7 @@ fn a_kicked_members_automatic_leave_races_its_readd() {
         Op::Add(1),
         Op::Rename(0),
     ];
-    let mut net = Net::new(0);
-    let now = Timestamp::from_millis(net.now);
-    let (group, out) = net
-        .clients
-        .get_mut(&who(0))
-        .unwrap()
-        .create(now, &mut net.rng, "start", None, [who(1), who(2)].into())
-        .unwrap();
-    net.post(who(0), out);
+    let (mut net, group) = Net::start(0, &[1, 2]);
     for op in &ops {
         net.apply(group, op);
     }
@@ -403,14 +396,53 @@ fn a_kicked_members_automatic_leave_races_its_readd() {
     let alice = &net.clients[&who(0)].group(&group).unwrap().members;
     let carol = &net.clients[&who(2)].group(&group).unwrap().members;
     assert_ne!(alice, carol, "Carol dropped the re-added Bob");
-    let now = Timestamp::from_millis(net.now);
-    let out = net
-        .clients
-        .get_mut(&who(0))
-        .unwrap()
-        .resync(now, &mut net.rng, group)
-        .unwrap();
-    net.post(who(0), out);
-    net.settle();
+    net.resync_and_settle(group);
     net.assert_converged(group);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Any group message that decodes, from any sender at any time, is applied or refused with
+    /// a typed error; nothing panics, and a refused input changes nothing (GRP-12, GRP-28).
+    #[test]
+    fn arbitrary_group_messages_never_panic(
+        seed in any::<u64>(),
+        inputs in proptest::collection::vec(
+            (0..5usize, prop_oneof![Just(0x41u8), Just(0x4a), Just(0x4b), Just(0x4c), Just(0x50),
+                                    Just(0x51), Just(0x52), Just(0x53), Just(0x54), Just(0x81),
+                                    Just(0x83), Just(0x93), Just(0x94)],
+             proptest::collection::vec(any::<u8>(), 0..80), 0..4u64 * SYNC_MARK_MILLIS),
+            0..40),
+    ) {
+        let mut net = Net::new(seed);
+        let now = Timestamp::from_millis(net.now);
+        let bob = net.clients.get_mut(&who(1)).unwrap();
+        let (group, _) = bob
+            .create(now, &mut net.rng, "mine", None, [who(2)].into())
+            .unwrap();
+        for (sender, code, tail, at) in inputs {
+            // Aim half of the inputs at Bob's group or at a group Alice created.
+            let mut body = Vec::new();
+            let creator_container = matches!(code, 0x4a | 0x4b | 0x50 | 0x51 | 0x54);
+            if !creator_container {
+                body.extend_from_slice(if sender % 2 == 0 { who(1) } else { who(0) }.as_bytes());
+            }
+            body.extend_from_slice(&group.group_id.0);
+            body.extend_from_slice(&tail);
+            let Ok(message) = Message::decode(code, &body) else { continue };
+            let client = net.clients.get_mut(&who(1)).unwrap();
+            let before = client.digest();
+            let result = client.handle_message(
+                Timestamp::from_millis(net.now + at),
+                &mut net.rng,
+                who(sender),
+                MessageId([u8::try_from(sender).unwrap(); 8]),
+                &message,
+            );
+            if result.is_err() {
+                prop_assert_eq!(client.digest(), before);
+            }
+        }
+    }
 }

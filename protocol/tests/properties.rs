@@ -23,7 +23,7 @@ proptest! {
         prop_assert_eq!(key.open(&nonce, &sealed).unwrap(), msg.clone());
         let mut buffer = vec![0u8; 16];
         buffer.extend_from_slice(&msg);
-        key.seal_in_place(&nonce, &mut buffer);
+        key.seal_in_place(&nonce, &mut buffer).unwrap();
         prop_assert_eq!(&buffer, &sealed);
         prop_assert_eq!(key.open_in_place(&nonce, &mut buffer).unwrap(), &msg[..]);
     }

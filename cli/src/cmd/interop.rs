@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use saltrelay_interop::client_check::client_check;
 use saltrelay_interop::pair::pair;
 use saltrelay_interop::peer::Timeouts;
 use saltrelay_interop::relay_check::{self, relay_check};
@@ -58,6 +59,16 @@ enum InteropCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Run a scripted reference relay and drive a client through delivery and relay-side
+    /// faults, one run of the client command per scenario (IOP-17 to IOP-19).
+    ClientCheck {
+        /// Write the results as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The client: a program and its arguments, after `--`.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
     /// Print the hello and the request line of one case, to replay it alone:
     /// `saltrelay interop request FILE --tc-id N | your-peer`.
     Request {
@@ -93,15 +104,15 @@ struct Selection {
     /// Seconds to wait for each answer.
     #[arg(long, default_value_t = 30.0)]
     timeout: f64,
-    /// The vector folder (default: vectors/saltrelay of this repository).
+    /// The vector folder (default: vectors/saltrelay under the current directory).
     #[arg(long)]
     vectors: Option<PathBuf>,
 }
 
 impl Selection {
-    fn options(&self) -> Options {
-        Options {
-            vectors: vector_dir(self.vectors.clone()),
+    fn options(&self) -> anyhow::Result<Options> {
+        Ok(Options {
+            vectors: vector_dir(self.vectors.clone())?,
             only: self.only.clone(),
             skip: self.skip.clone(),
             files: self.file.clone(),
@@ -110,14 +121,14 @@ impl Selection {
                 request: Duration::from_secs_f64(self.timeout),
                 ..Timeouts::default()
             },
-        }
+        })
     }
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         InteropCommand::Run { selection, command } => {
-            let result = run_peer(&command, &selection.options());
+            let result = run_peer(&command, &selection.options()?);
             report(result, selection.json, Some(&shell_words(&command)))
         }
         InteropCommand::Pair {
@@ -131,7 +142,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             if a.is_empty() || b.is_empty() {
                 bail!("give two peers: interop pair -- CMD A... -- CMD B...");
             }
-            report(pair(a, b, &selection.options()), selection.json, None)
+            report(pair(a, b, &selection.options()?), selection.json, None)
         }
         InteropCommand::RelayCheck {
             relay,
@@ -142,21 +153,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 &hex::decode(relay_key.trim()).context("--relay-key is not hex")?,
             )
             .context("--relay-key is not a 32-byte public key")?;
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("cannot start the async runtime")?;
-            let results = runtime.block_on(relay_check(&relay, relay_key));
-            if json {
-                println!("{}", serde_json::to_string_pretty(&results)?);
-            } else {
-                print!("{}", relay_check::to_text(&results));
-            }
-            Ok(if results.iter().all(|r| r.passed) {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            let results = runtime()?.block_on(relay_check(&relay, relay_key));
+            checks(&results, json)
+        }
+        InteropCommand::ClientCheck { json, command } => {
+            let results = runtime()?.block_on(client_check(&command));
+            checks(&results, json)
         }
         InteropCommand::Peer => {
             let stdout = BufWriter::new(std::io::stdout().lock());
@@ -178,12 +180,33 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 vectors,
             };
             let mut out = std::io::stdout().lock();
-            for line in replay_lines(&selection.options(), &file, tc_id)? {
+            for line in replay_lines(&selection.options()?, &file, tc_id)? {
                 writeln!(out, "{line}")?;
             }
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Prints the live checks' results (IOP-16, IOP-19); exit status 1 when one failed.
+fn checks(results: &[relay_check::CheckResult], json: bool) -> anyhow::Result<ExitCode> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(results)?);
+    } else {
+        print!("{}", relay_check::to_text(results));
+    }
+    Ok(if results.iter().all(|r| r.passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Prints the result; exit status 0, 1 on a failure, 2 when a peer did not start (IOP-14).

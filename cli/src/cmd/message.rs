@@ -24,14 +24,67 @@ pub(crate) struct Args {
 #[derive(Debug, Clone, Copy, clap::Subcommand)]
 enum MessageCommand {
     /// Seal a message into a message box: prints {"nonce", "box", "plaintext"}.
+    #[command(after_long_help = SEAL_FIELDS, after_help = SEAL_FIELDS)]
     Seal,
     /// Open a message box: prints the message with its type code and padding length.
+    #[command(after_long_help = OPEN_FIELDS, after_help = OPEN_FIELDS)]
     Open,
     /// Build a whole outer message payload (either version): prints {"payload", ...}.
+    #[command(after_long_help = ENCODE_FIELDS, after_help = ENCODE_FIELDS)]
     EncodePayload,
     /// Check and open a whole outer message payload: prints header, metadata and message.
+    #[command(after_long_help = DECODE_FIELDS, after_help = DECODE_FIELDS)]
     DecodePayload,
 }
+
+/// How a message is written, for every subcommand's help (E2E-43).
+macro_rules! message_form {
+    () => {
+        "\nA message is {\"type\": name, ...fields} with the names and fields of E2E-43, e.g.\n\
+         {\"type\": \"text\", \"text\": \"hi\"}. Bytes are lowercase hex. Errors are\n\
+         {\"error\": code, \"message\": text} on stdout with a non-zero exit. A secret key\n\
+         comes from `saltrelay id show --secret --json FILE` (field secret_key).\n"
+    };
+}
+
+const SEAL_FIELDS: &str = concat!(
+    "Reads one JSON object on stdin:\n",
+    "  sender_secret_key     hex, 32 bytes\n",
+    "  recipient_public_key  hex, 32 bytes\n",
+    "  message               the message (see below)\n",
+    "  nonce                 optional: hex, 24 bytes (default: random)\n",
+    "  padding_length        optional: 1 to 255 (default: random, E2E-3)\n",
+    "Prints {\"nonce\", \"box\", \"plaintext\"} (the container).\n",
+    message_form!(),
+);
+const OPEN_FIELDS: &str = concat!(
+    "Reads one JSON object on stdin:\n",
+    "  recipient_secret_key  hex, 32 bytes\n",
+    "  sender_public_key     hex, 32 bytes\n",
+    "  nonce                 hex, 24 bytes\n",
+    "  box                   hex\n",
+    "Prints the message plus type_code and padding_length.\n",
+    message_form!(),
+);
+const ENCODE_FIELDS: &str = concat!(
+    "Reads one JSON object on stdin:\n",
+    "  sender_secret_key, recipient_public_key   hex, 32 bytes each\n",
+    "  sender, receiver      identities (8 characters)\n",
+    "  message               the message\n",
+    "  optional: message_id (hex, 8 bytes), created_at_ms, flags (0-255), nickname,\n",
+    "  payload_version (0 or 1, default 1), expire_after_seconds, nonce, padding_length\n",
+    "Prints {\"payload\", \"nonce\", \"message_id\", \"padding_length\"}.\n",
+    message_form!(),
+);
+const DECODE_FIELDS: &str = concat!(
+    "Reads one JSON object on stdin:\n",
+    "  recipient_secret_key, sender_public_key   hex, 32 bytes each\n",
+    "  payload               hex\n",
+    "  seen_nonces           optional: list of hex nonces already seen (E2E-31)\n",
+    "Prints payload_version, sender, receiver, message_id, created_at, flags, nickname, nonce,\n",
+    "metadata, effective_created_at_ms, effective_nickname, expires_at_ms and the message.\n",
+    message_form!(),
+);
 
 /// A failure with its stable code (CONV-7).
 struct Failure {

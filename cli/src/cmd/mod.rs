@@ -2,6 +2,7 @@
 
 pub(crate) mod bench;
 pub(crate) mod fs;
+pub(crate) mod group;
 pub(crate) mod id;
 pub(crate) mod interop;
 pub(crate) mod kill_cycle;

@@ -232,7 +232,7 @@ impl Receiver {
                 "reason": "the sender's key is not known at the relay",
             });
             out["action"] = "kept_on_relay".into();
-            self.print(&out);
+            self.print(&out)?;
             return Ok(());
         };
         match e2e::decode_payload(&sender.box_key, &message.payload, &mut self.nonces) {
@@ -261,7 +261,7 @@ impl Receiver {
                     "reason": "duplicate: this message was delivered before",
                 });
                 out["action"] = "acked_duplicate".into();
-                self.print(&out);
+                self.print(&out)?;
                 self.ack(&message).await
             }
             Err(error) => {
@@ -273,7 +273,7 @@ impl Receiver {
                     .context("cannot write the quarantine file; the message stays unacked")?;
                 out["action"] = "quarantined".into();
                 out["quarantine"] = self.quarantine.path().display().to_string().into();
-                self.print(&out);
+                self.print(&out)?;
                 self.ack(&message).await
             }
         }
@@ -286,7 +286,7 @@ impl Receiver {
         out: &Value,
         wants_receipt: bool,
     ) -> anyhow::Result<()> {
-        self.print(out);
+        self.print(out)?;
         if wants_receipt && let Some(Some(sender)) = self.known.get(&message.sender) {
             self.receipts.add(
                 &self.keys,
@@ -358,10 +358,14 @@ impl Receiver {
             )
     }
 
-    fn print(&self, out: &Value) {
+    /// A closed stdout (`receive | head`) fails here, before the ack: the message stays
+    /// queued at the relay for the next run.
+    fn print(&self, out: &Value) -> std::io::Result<()> {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
         if self.args.json {
-            println!("{out}");
-            return;
+            writeln!(stdout, "{out}")?;
+            return stdout.flush();
         }
         let from = out["from"].as_str().unwrap_or("?");
         let id = out["message_id"].as_str().unwrap_or("?");
@@ -381,7 +385,8 @@ impl Receiver {
             ),
             _ => out.to_string(),
         };
-        println!("{from} {id} {kind}: {detail}");
+        writeln!(stdout, "{from} {id} {kind}: {detail}")?;
+        stdout.flush()
     }
 }
 

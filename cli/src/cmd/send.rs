@@ -13,7 +13,9 @@ use saltrelay_protocol::e2e::{
     PayloadVersion,
 };
 use saltrelay_protocol::identity::{Identity, IdentityKeys};
-use saltrelay_relay::client::{Client, ClientOptions, clock::Clock};
+use saltrelay_protocol::time::Timestamp;
+use saltrelay_protocol::transport::TransportError;
+use saltrelay_relay::client::{Client, ClientError, ClientOptions, clock::Clock};
 use serde_json::json;
 
 use crate::cmd::id::load_key_file;
@@ -37,6 +39,11 @@ pub(crate) struct RelayArgs {
 }
 
 impl RelayArgs {
+    /// The identity key file.
+    pub(crate) fn id_path(&self) -> &Path {
+        &self.id
+    }
+
     /// Loads the identity and connects.
     pub(crate) async fn connect(&self) -> anyhow::Result<(IdentityKeys, Client)> {
         let keys = load_key_file(&self.id)?;
@@ -46,9 +53,19 @@ impl RelayArgs {
         .context("--relay-key is not a 32-byte public key")?;
         let mut options = ClientOptions::new(relay_key);
         options.trace = self.trace;
-        let client = Client::connect(self.relay.as_str(), &keys, options)
-            .await
-            .with_context(|| format!("cannot log in to {}", self.relay))?;
+        let client = match Client::connect(self.relay.as_str(), &keys, options).await {
+            Ok(client) => client,
+            // TR-5: only the holder of the relay key can seal the server-hello we open with it.
+            Err(ClientError::Transport(TransportError::ServerHelloAuthFailed)) => bail!(
+                "cannot log in to {}: the relay there does not hold the key given by \
+                 --relay-key (server-hello authentication failed); check the key: \
+                 `saltrelay relay key --data DIR` prints it on the relay's machine",
+                self.relay
+            ),
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot log in to {}", self.relay));
+            }
+        };
         Ok((keys, client))
     }
 }
@@ -163,7 +180,7 @@ async fn upload_file(client: &Client, path: &Path, media_type: &str) -> anyhow::
     Ok(Message::File(FileMessage::from_fields(fields)?))
 }
 
-/// An outer message in payload version 1 (E2E-23 to E2E-29).
+/// An outer message in payload version 1 (E2E-23 to E2E-29), created now.
 pub(crate) fn encode(
     keys: &IdentityKeys,
     to: Identity,
@@ -172,6 +189,21 @@ pub(crate) fn encode(
     message: Message,
     flags: u8,
 ) -> anyhow::Result<Vec<u8>> {
+    let now = Clock::new().now();
+    encode_at(keys, to, their_key, message_id, message, flags, now)
+}
+
+/// An outer message created at `created_at`: every copy of a group send carries the same
+/// creation time (E2E-29, GRP-3).
+pub(crate) fn encode_at(
+    keys: &IdentityKeys,
+    to: Identity,
+    their_key: &PublicKey,
+    message_id: MessageId,
+    message: Message,
+    flags: u8,
+    created_at: Timestamp,
+) -> anyhow::Result<Vec<u8>> {
     let mut rng = os_rng()?;
     let box_key = BoxKey::derive(keys.secret_key(), their_key)?;
     let pad = e2e::draw_padding_length(&mut rng, message.body_len()?);
@@ -179,7 +211,7 @@ pub(crate) fn encode(
         sender: keys.identity(),
         receiver: to,
         message_id,
-        created_at: Clock::new().now(),
+        created_at,
         flags: MessageFlags(flags),
         nickname: None,
         version: PayloadVersion::MetadataBox,

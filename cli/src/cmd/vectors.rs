@@ -21,7 +21,7 @@ enum VectorsCommand {
         /// Compare with the committed files instead of writing; fail on any difference.
         #[arg(long)]
         check: bool,
-        /// The vector folder (default: vectors/saltrelay of this repository).
+        /// The vector folder (default: vectors/saltrelay under the current directory).
         #[arg(long)]
         dir: Option<PathBuf>,
     },
@@ -35,7 +35,7 @@ enum VectorsCommand {
         /// Print a JSON report instead of text.
         #[arg(long)]
         json: bool,
-        /// The vector folder (default: vectors/saltrelay of this repository).
+        /// The vector folder (default: vectors/saltrelay under the current directory).
         #[arg(long)]
         dir: Option<PathBuf>,
     },
@@ -43,28 +43,40 @@ enum VectorsCommand {
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        VectorsCommand::Generate { check, dir } => generate(&vector_dir(dir), check),
+        VectorsCommand::Generate { check, dir } => generate(&vector_dir(dir)?, check),
         VectorsCommand::Verify {
             file,
             tc_id,
             json,
             dir,
-        } => verify(&vector_dir(dir), file.as_deref(), tc_id, json),
+        } => {
+            // A FILE path needs no folder; a FILE name or no FILE does.
+            let dir = match &file {
+                Some(path) if path.is_file() => dir.unwrap_or_default(),
+                _ => vector_dir(dir)?,
+            };
+            verify(&dir, file.as_deref(), tc_id, json)
+        }
     }
 }
 
-/// The folder given, or `vectors/saltrelay` under the current directory, or the one this
-/// binary was built from.
-pub(crate) fn vector_dir(dir: Option<PathBuf>) -> PathBuf {
-    dir.unwrap_or_else(|| {
-        let relative = PathBuf::from("vectors/saltrelay");
-        if relative.is_dir() {
-            relative
-        } else {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors/saltrelay")
-        }
-    })
+/// The folder given, or `vectors/saltrelay` under the current directory. Never a path compiled
+/// into the binary: the vectors checked are the ones the user points at.
+pub(crate) fn vector_dir(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = dir {
+        return Ok(dir);
+    }
+    let relative = PathBuf::from(DEFAULT_DIR);
+    anyhow::ensure!(
+        relative.is_dir(),
+        "no {DEFAULT_DIR} folder in the current directory: run this in a saltrelay checkout, or \
+         give the folder with --dir DIR (verify also takes a FILE path)"
+    );
+    Ok(relative)
 }
+
+/// Where the vectors live, relative to a checkout's root.
+const DEFAULT_DIR: &str = "vectors/saltrelay";
 
 fn generate(dir: &Path, check: bool) -> anyhow::Result<ExitCode> {
     if check {
@@ -117,6 +129,12 @@ fn verify(
     };
     let passed: usize = reports.iter().map(|r| r.passed).sum();
     let failed: usize = reports.iter().map(|r| r.failed).sum();
+    if let Some(id) = tc_id
+        && passed + failed == 0
+    {
+        let scope = file.map_or_else(|| "any file".to_owned(), |f| f.display().to_string());
+        anyhow::bail!("no test with tcId {id} in {scope}");
+    }
     let summary = format!("vectors: {passed} passed, {failed} failed");
     if json {
         // stdout stays one JSON document; the summary line goes to stderr.

@@ -126,7 +126,8 @@ impl Target {
     }
 }
 
-fn fresh_identity() -> IdentityKeys {
+/// A random identity, new for each check (also client-check's).
+pub(crate) fn fresh_identity() -> IdentityKeys {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).expect("the operating system provides randomness");
     IdentityKeys::generate(&mut ChaCha20Rng::from_seed(seed))

@@ -15,6 +15,12 @@ pub enum CryptoError {
         /// Length of the rejected box.
         len: usize,
     },
+    /// Caller misuse: a buffer to seal in place had no room for the 16-byte tag (PRIM-17).
+    #[error("buffer of {len} bytes has no room for the 16-byte tag")]
+    BufferTooShort {
+        /// Length of the rejected buffer.
+        len: usize,
+    },
     /// The Poly1305 tag did not verify: wrong key, wrong nonce or altered bytes (PRIM-7).
     #[error("authentication failed")]
     AuthFailed,
@@ -47,6 +53,7 @@ impl CryptoError {
         match self {
             Self::NonContributory => "non_contributory",
             Self::TruncatedBox { .. } => "truncated_box",
+            Self::BufferTooShort { .. } => "buffer_too_short",
             Self::AuthFailed => "auth_failed",
             Self::InvalidKeyLength { .. } => "invalid_key_length",
             Self::InvalidNonceLength { .. } => "invalid_nonce_length",

@@ -11,7 +11,8 @@ use super::{CryptoError, PublicKey, SecretKey, symmetric_key};
 symmetric_key!(
     /// The box key `HSalsa20(X25519(sk, pk), 0^16)`, libsodium's `crypto_box_beforenm` (PRIM-12).
     /// Derive it once per peer and reuse it: this is the "cached shared key".
-    BoxKey
+    BoxKey,
+    secretbox
 );
 
 impl BoxKey {

@@ -16,21 +16,32 @@ pub(crate) fn seal(key: &[u8; SYMMETRIC_KEY_LEN], nonce: &Nonce, plaintext: &[u8
     let mut sealed = Vec::with_capacity(plaintext.len().saturating_add(TAG_LEN));
     sealed.extend_from_slice(&[0u8; TAG_LEN]);
     sealed.extend_from_slice(plaintext);
-    seal_in_place(key, nonce, &mut sealed);
+    seal_in_place(key, nonce, &mut sealed).expect("the buffer starts with TAG_LEN bytes of room");
     sealed
 }
 
 /// Seals in place: `buffer` holds `TAG_LEN` bytes of room followed by the plaintext; afterwards
-/// it holds `tag || ciphertext`. A buffer shorter than the room is left untouched.
-pub(crate) fn seal_in_place(key: &[u8; SYMMETRIC_KEY_LEN], nonce: &Nonce, buffer: &mut [u8]) {
-    let Some((tag_room, body)) = buffer.split_at_mut_checked(TAG_LEN) else {
-        return;
-    };
+/// it holds `tag || ciphertext`.
+///
+/// # Errors
+/// [`CryptoError::BufferTooShort`] when `buffer` is shorter than the room for the tag (PRIM-17):
+/// the buffer is left as it was, and the caller learns that nothing was sealed instead of
+/// sending what it holds (plaintext) as if it were a box.
+pub(crate) fn seal_in_place(
+    key: &[u8; SYMMETRIC_KEY_LEN],
+    nonce: &Nonce,
+    buffer: &mut [u8],
+) -> Result<(), CryptoError> {
+    let len = buffer.len();
+    let (tag_room, body) = buffer
+        .split_at_mut_checked(TAG_LEN)
+        .ok_or(CryptoError::BufferTooShort { len })?;
     let cipher = XSalsa20Poly1305::new(key.into());
     let tag = cipher
         .encrypt_in_place_detached(nonce.as_bytes().into(), &[], body)
         .expect("XSalsa20 encrypts any length below 2^70 bytes");
     tag_room.copy_from_slice(&tag);
+    Ok(())
 }
 
 /// Opens `tag || ciphertext` and returns the plaintext (PRIM-7).
@@ -78,9 +89,17 @@ fn decrypt_detached(
 }
 
 /// Declares a 32-byte symmetric key type for one purpose (STYLE: purpose types, never bare
-/// arrays). The type is wiped on drop, never printed, and seals and opens with XSalsa20-Poly1305.
+/// arrays). The type is wiped on drop, never printed and never `Clone`. It exposes only the
+/// operations listed after its name (PRIM-18), so a key cannot be used for another purpose:
+///
+/// - `random`: [`random`](Self::random) draws a fresh key (keys chosen at random, not derived);
+/// - `secretbox`: `seal`, `seal_in_place`, `open`, `open_in_place` with XSalsa20-Poly1305 under
+///   a nonce the caller gives (keys whose purpose is exactly that).
+///
+/// Without `secretbox` the bytes leave only through `expose_secret()`, for the one function that
+/// implements the key's purpose (a MAC for the vouch key, the blob box for the blob key).
 macro_rules! symmetric_key {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident $(, $operation:ident)* $(,)?) => {
         $(#[$doc])*
         #[derive(zeroize::ZeroizeOnDrop)]
         pub struct $name([u8; $crate::crypto::SYMMETRIC_KEY_LEN]);
@@ -104,19 +123,45 @@ macro_rules! symmetric_key {
                 Ok(Self(array))
             }
 
+            /// The raw key bytes; the only way they leave this type.
+            #[must_use]
+            pub fn expose_secret(&self) -> &[u8; $crate::crypto::SYMMETRIC_KEY_LEN] {
+                &self.0
+            }
+        }
+
+        impl core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(concat!(stringify!($name), "(<redacted>)"))
+            }
+        }
+
+        #[cfg(any(test, feature = "test-support"))]
+        impl $name {
+            /// A second key with the same bytes, for tests. Not `Clone`: a copy of a secret is
+            /// made on purpose, by name.
+            #[must_use]
+            pub fn clone_for_testing(&self) -> Self {
+                Self(self.0)
+            }
+        }
+
+        $( $crate::crypto::secretbox::symmetric_key!(@$operation $name); )*
+    };
+
+    (@random $name:ident) => {
+        impl $name {
             /// Draws a fresh random key.
             pub fn random(rng: &mut impl rand_core::CryptoRng) -> Self {
                 let mut bytes = [0u8; $crate::crypto::SYMMETRIC_KEY_LEN];
                 rng.fill_bytes(&mut bytes);
                 Self(bytes)
             }
+        }
+    };
 
-            /// The raw key bytes; the only way they leave this type.
-            #[must_use]
-            pub fn expose_secret(&self) -> &[u8; $crate::crypto::SYMMETRIC_KEY_LEN] {
-                &self.0
-            }
-
+    (@secretbox $name:ident) => {
+        impl $name {
             /// Seals `plaintext` under this key: `tag (16) || ciphertext` (PRIM-6).
             #[must_use]
             pub fn seal(&self, nonce: &$crate::crypto::Nonce, plaintext: &[u8]) -> Vec<u8> {
@@ -124,8 +169,16 @@ macro_rules! symmetric_key {
             }
 
             /// Seals in place: `buffer` is 16 bytes of room then the plaintext (PRIM-6).
-            pub fn seal_in_place(&self, nonce: &$crate::crypto::Nonce, buffer: &mut [u8]) {
-                $crate::crypto::secretbox::seal_in_place(&self.0, nonce, buffer);
+            ///
+            /// # Errors
+            /// [`CryptoError::BufferTooShort`](crate::crypto::CryptoError::BufferTooShort) when
+            /// `buffer` is shorter than 16 bytes; it is then left untouched (PRIM-17).
+            pub fn seal_in_place(
+                &self,
+                nonce: &$crate::crypto::Nonce,
+                buffer: &mut [u8],
+            ) -> Result<(), $crate::crypto::CryptoError> {
+                $crate::crypto::secretbox::seal_in_place(&self.0, nonce, buffer)
             }
 
             /// Opens `tag || ciphertext` (PRIM-7).
@@ -154,29 +207,16 @@ macro_rules! symmetric_key {
                 $crate::crypto::secretbox::open_in_place(&self.0, nonce, buffer)
             }
         }
-
-        impl core::fmt::Debug for $name {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str(concat!(stringify!($name), "(<redacted>)"))
-            }
-        }
-
-        #[cfg(any(test, feature = "test-support"))]
-        impl $name {
-            /// A second key with the same bytes, for tests. Not `Clone`: a copy of a secret is
-            /// made on purpose, by name.
-            #[must_use]
-            pub fn clone_for_testing(&self) -> Self {
-                Self(self.0)
-            }
-        }
     };
 }
 pub(crate) use symmetric_key;
 
 symmetric_key!(
-    /// A key for `crypto_secretbox` chosen at random for one purpose, such as a blob (PRIM-6).
-    SecretBoxKey
+    /// A key for `crypto_secretbox` chosen at random, for callers that seal under their own
+    /// nonces (PRIM-6).
+    SecretBoxKey,
+    random,
+    secretbox
 );
 
 #[cfg(test)]
@@ -209,6 +249,24 @@ mod tests {
     fn clone_for_testing_is_the_same_key() {
         let key = SecretBoxKey::from_bytes([3; 32]);
         assert_eq!(key.clone_for_testing().expose_secret(), &[3; 32]);
+    }
+
+    #[test]
+    fn seal_in_place_refuses_a_buffer_without_room_and_leaves_it_alone() {
+        let key = SecretBoxKey::from_bytes([7; 32]);
+        let nonce = Nonce::from_bytes([9; 24]);
+        for len in 0..TAG_LEN {
+            let mut buffer = vec![0x61; len];
+            assert_eq!(
+                key.seal_in_place(&nonce, &mut buffer),
+                Err(CryptoError::BufferTooShort { len })
+            );
+            assert_eq!(buffer, vec![0x61; len], "nothing written");
+        }
+        let mut buffer = vec![0; TAG_LEN];
+        buffer.extend_from_slice(b"hello");
+        key.seal_in_place(&nonce, &mut buffer).unwrap();
+        assert_eq!(buffer, key.seal(&nonce, b"hello"));
     }
 
     #[test]

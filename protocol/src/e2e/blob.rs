@@ -2,11 +2,21 @@
 //! (E2E-32, E2E-33). The deprecated image blob is a box with the message's keys (E2E-9).
 
 use super::E2eError;
-use crate::crypto::{BoxKey, NONCE_LEN, Nonce, TAG_LEN, symmetric_key};
+use crate::crypto::{BoxKey, NONCE_LEN, Nonce, TAG_LEN, secretbox, symmetric_key};
 
 symmetric_key!(
     /// The random key of one blob (and its thumbnail) (E2E-32).
-    BlobKey
+    /// Its only operations are [`seal_blob`] and [`open_blob`], with the fixed nonce of the
+    /// blob's kind (PRIM-18): it cannot seal under a nonce of the caller's choosing:
+    ///
+    /// ```compile_fail
+    /// use saltrelay_protocol::crypto::Nonce;
+    /// use saltrelay_protocol::e2e::BlobKey;
+    /// let key = BlobKey::from_bytes([1; 32]);
+    /// let _ = key.seal(&Nonce::from_bytes([2; 24]), b"chosen nonce");
+    /// ```
+    BlobKey,
+    random
 );
 
 /// Largest blob plaintext: 100 × 2^20 bytes (E2E-33).
@@ -76,7 +86,8 @@ fn with_room(data: &[u8]) -> Result<Vec<u8>, E2eError> {
 /// [`E2eError::BlobTooLarge`].
 pub fn seal_blob(key: &BlobKey, kind: BlobKind, data: &[u8]) -> Result<Vec<u8>, E2eError> {
     let mut buffer = with_room(data)?;
-    key.seal_in_place(&kind.nonce(), &mut buffer);
+    // PRIM-18: the blob key seals only here, under its kind's fixed nonce.
+    secretbox::seal_in_place(key.expose_secret(), &kind.nonce(), &mut buffer)?;
     Ok(buffer)
 }
 
@@ -86,7 +97,7 @@ pub fn seal_blob(key: &BlobKey, kind: BlobKind, data: &[u8]) -> Result<Vec<u8>, 
 /// [`E2eError::BlobTooLarge`], then `truncated_box` or `auth_failed`.
 pub fn open_blob(key: &BlobKey, kind: BlobKind, sealed: &[u8]) -> Result<Vec<u8>, E2eError> {
     check_blob_box_len(sealed.len())?;
-    Ok(key.open(&kind.nonce(), sealed)?)
+    Ok(secretbox::open(key.expose_secret(), &kind.nonce(), sealed)?)
 }
 
 /// Seals the blob of a deprecated image (0x02): a box under the sender/receiver box key with
@@ -96,7 +107,7 @@ pub fn open_blob(key: &BlobKey, kind: BlobKind, sealed: &[u8]) -> Result<Vec<u8>
 /// [`E2eError::BlobTooLarge`].
 pub fn seal_image_blob(key: &BoxKey, nonce: &Nonce, data: &[u8]) -> Result<Vec<u8>, E2eError> {
     let mut buffer = with_room(data)?;
-    key.seal_in_place(nonce, &mut buffer);
+    key.seal_in_place(nonce, &mut buffer)?;
     Ok(buffer)
 }
 

@@ -135,7 +135,7 @@ pub fn seal_message(
     pad: u8,
 ) -> Result<Vec<u8>, E2eError> {
     let mut buffer = container_with_room(message, pad)?;
-    key.seal_in_place(nonce, &mut buffer);
+    key.seal_in_place(nonce, &mut buffer)?;
     Ok(buffer)
 }
 

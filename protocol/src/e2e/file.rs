@@ -113,10 +113,12 @@ impl FileMessage {
         self.hex_field("b").unwrap_or_default()
     }
 
-    /// `k`: the blob key (E2E-32).
+    /// `k`: the blob key (E2E-32), as the zeroized [`BlobKey`](super::BlobKey) type; the
+    /// bytes decoded on the way are wiped too.
     #[must_use]
     pub fn blob_key(&self) -> super::BlobKey {
-        super::BlobKey::from_bytes(self.hex_field("k").unwrap_or_default())
+        let bytes = zeroize::Zeroizing::new(self.hex_field::<32>("k").unwrap_or_default());
+        super::BlobKey::from_bytes(*bytes)
     }
 
     /// `m`: the file's media type.

@@ -255,7 +255,7 @@ impl GroupControlMessage {
 
 /// Member identities, 8 bytes each (E2E-22).
 fn decode_members(body: &[u8]) -> Result<Vec<Identity>, E2eError> {
-    if body.len() % IDENTITY_LEN != 0 {
+    if !body.len().is_multiple_of(IDENTITY_LEN) {
         return Err(E2eError::InvalidBodyLength {
             what: "group setup",
             len: body.len(),

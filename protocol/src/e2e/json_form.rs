@@ -99,7 +99,7 @@ pub fn message_to_json(message: &Message) -> Value {
         ),
         Message::Location(l) => ("location", location_json(l)),
         Message::PollSetup(p) => ("poll_setup", poll_setup_json(p)),
-        Message::PollVote(v) => ("poll_vote", poll_vote_json(v)),
+        Message::PollVote(v) => ("poll_vote", poll_vote_json(v, "creator")),
         Message::File(f) => ("file", json!({ "file": f.fields() })),
         Message::ContactSetProfilePicture(b) => ("contact_set_profile_picture", blob_json(b)),
         Message::ContactDeleteProfilePicture => ("contact_delete_profile_picture", json!({})),
@@ -156,13 +156,19 @@ fn poll_setup_json(p: &PollSetup) -> Value {
     json!({ "poll_id": hex::encode(p.poll_id), "poll": p.poll() })
 }
 
-fn poll_vote_json(v: &PollVote) -> Value {
+/// A vote's fields; `creator_key` names the poll's creator: `creator` in 1:1, `poll_creator` in
+/// a group, where `creator` is the group's (E2E-21).
+fn poll_vote_json(v: &PollVote, creator_key: &str) -> Value {
     let votes: Vec<Value> = v
         .votes
         .iter()
         .map(|(i, c)| json!([i, u8::from(*c)]))
         .collect();
-    json!({ "creator": v.creator.as_str(), "poll_id": hex::encode(v.poll_id), "votes": votes })
+    let mut map = Map::new();
+    map.insert(creator_key.into(), v.creator.as_str().into());
+    map.insert("poll_id".into(), hex::encode(v.poll_id).into());
+    map.insert("votes".into(), votes.into());
+    Value::Object(map)
 }
 
 fn blob_json(b: &BlobReference) -> Value {
@@ -196,7 +202,7 @@ fn group_json(g: &GroupMessage) -> Value {
             json!({ "protocol_version": c.protocol_version, "gck": hex::encode(c.gck), "sfu_base_url": c.sfu_base_url }),
         ),
         GroupContent::PollSetup(p) => ("group_poll_setup", poll_setup_json(p)),
-        GroupContent::PollVote(v) => ("group_poll_vote", poll_vote_json(v)),
+        GroupContent::PollVote(v) => ("group_poll_vote", poll_vote_json(v, "poll_creator")),
         GroupContent::DeliveryReceipt(r) => ("group_delivery_receipt", receipt_json(r)),
         GroupContent::Reaction(r) => ("group_reaction", reaction_json(r)),
         GroupContent::Edit(e) => (
@@ -270,7 +276,7 @@ pub fn message_from_json(value: &Value) -> Result<Message, E2eError> {
             "poll_setup" => {
                 GroupContent::PollSetup(PollSetup::new(f.hex("poll_id")?, f.object("poll")?)?)
             }
-            "poll_vote" => GroupContent::PollVote(poll_vote_from(&f)?),
+            "poll_vote" => GroupContent::PollVote(poll_vote_from(&f, "poll_creator")?),
             "delivery_receipt" => GroupContent::DeliveryReceipt(receipt_from(&f)?),
             "reaction" => GroupContent::Reaction(reaction_from(&f)?),
             "edit_message" => GroupContent::Edit(EditMessage {
@@ -299,7 +305,7 @@ pub fn message_from_json(value: &Value) -> Result<Message, E2eError> {
         }),
         "location" => Message::Location(location_from(&f)?),
         "poll_setup" => Message::PollSetup(PollSetup::new(f.hex("poll_id")?, f.object("poll")?)?),
-        "poll_vote" => Message::PollVote(poll_vote_from(&f)?),
+        "poll_vote" => Message::PollVote(poll_vote_from(&f, "creator")?),
         "file" => Message::File(FileMessage::from_fields(f.object("file")?)?),
         "contact_set_profile_picture" => Message::ContactSetProfilePicture(blob_from(&f)?),
         "contact_delete_profile_picture" => Message::ContactDeleteProfilePicture,
@@ -373,7 +379,7 @@ fn location_from(f: &Fields<'_>) -> Result<Location, E2eError> {
     })
 }
 
-fn poll_vote_from(f: &Fields<'_>) -> Result<PollVote, E2eError> {
+fn poll_vote_from(f: &Fields<'_>, creator_key: &str) -> Result<PollVote, E2eError> {
     let bad = || E2eError::json_field("votes", "not a list of [choice, 0 or 1]");
     let votes = f.get("votes")?.as_array().ok_or_else(bad)?;
     let votes = votes
@@ -387,7 +393,7 @@ fn poll_vote_from(f: &Fields<'_>) -> Result<PollVote, E2eError> {
         })
         .collect::<Result<_, _>>()?;
     Ok(PollVote {
-        creator: f.identity("creator")?,
+        creator: f.identity(creator_key)?,
         poll_id: f.hex("poll_id")?,
         votes,
     })

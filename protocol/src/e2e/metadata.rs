@@ -13,7 +13,8 @@ use crate::time::Timestamp;
 symmetric_key!(
     /// The metadata key `MMK = BLAKE2b-256(key = box key, salt "mm", personal "3ma-csp")`
     /// (E2E-25).
-    MetadataKey
+    MetadataKey,
+    secretbox
 );
 
 impl MetadataKey {

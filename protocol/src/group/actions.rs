@@ -230,10 +230,10 @@ impl GroupClient {
         let id = step.send(recipients, member(group, content));
         let me = self.me();
         if let Some(state) = self.groups.get_mut(&group) {
-            if let Some((target, new_state)) = change {
-                if let Some(entry) = state.messages.get_mut(&target) {
-                    entry.state = new_state;
-                }
+            if let Some((target, new_state)) = change
+                && let Some(entry) = state.messages.get_mut(&target)
+            {
+                entry.state = new_state;
             }
             if let (true, Some(id)) = (logged, id) {
                 state.messages.insert(

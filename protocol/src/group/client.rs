@@ -10,7 +10,7 @@ use super::state::{GroupState, GroupStatus};
 use super::{GroupEvent, PERIODIC_SYNC_MILLIS, marked};
 use crate::e2e::{
     GroupContent, GroupControl, GroupControlMessage, GroupIdentity, GroupMessage, Message,
-    MessageId,
+    MessageFlags, MessageId,
 };
 use crate::identity::Identity;
 use crate::time::Timestamp;
@@ -27,6 +27,31 @@ pub struct Outgoing {
     pub created_at: Timestamp,
     /// The message (a group type, or a 1:1 type for a distribution list).
     pub message: Message,
+}
+
+impl Outgoing {
+    /// The header flags of every copy (GRP-3): send-push (0x01) for texts, locations, files
+    /// and poll setups, none for control messages, votes, receipts, reactions, edits and
+    /// deletes, as Threema sends them.
+    #[must_use]
+    pub fn flags(&self) -> u8 {
+        let push = match &self.message {
+            Message::Group(m) => matches!(
+                m.content,
+                GroupContent::Text(_)
+                    | GroupContent::Location(_)
+                    | GroupContent::File(_)
+                    | GroupContent::PollSetup(_)
+            ),
+            // A distribution list carries a 1:1 message (GRP-26).
+            Message::Text(_) | Message::Location(_) | Message::File(_) | Message::PollSetup(_) => {
+                true
+            }
+            // Control messages (GRP-4, GRP-16) and everything else.
+            _ => false,
+        };
+        if push { MessageFlags::SEND_PUSH } else { 0 }
+    }
 }
 
 /// What one input produced: the entries to send and the events, in order.

@@ -9,6 +9,14 @@ use crate::identity::Identity;
 use crate::time::Timestamp;
 
 /// Where the user stands in a group (GRP-2).
+///
+/// ```text
+/// unknown ─ setup listing me (GRP-13) ─┐
+/// create by me (GRP-6) ────────────────┴─▶ Active ─ leave (GRP-9) ──────────────▶ Left
+///                                           Active ─ setup without me (GRP-13) ──▶ Kicked
+///                                           Active ─ disband by me (GRP-8) ──────▶ Disbanded
+/// Left, Kicked ─ setup listing me (GRP-13) ─▶ Active          Disbanded is final
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GroupStatus {
     /// A member (or the creator) of a live group.

@@ -197,3 +197,21 @@ fn state_file_round_trips_the_whole_state() {
         Err(GroupError::InvalidState)
     );
 }
+
+#[test]
+fn copies_carry_threemas_flags() {
+    let (a, b) = (id("AAAAAAAA"), id("BBBBBBBB"));
+    let mut rng = seeded_rng(6);
+    let mut creator = GroupClient::new(a);
+    let (group, out) = creator
+        .create(at(0), &mut rng, "x", None, BTreeSet::from([b]))
+        .unwrap();
+    assert!(
+        out.sent.iter().all(|e| e.flags() == 0),
+        "control messages carry no flag"
+    );
+    let out = creator
+        .send(at(1), &mut rng, group, GroupContent::Text("t".into()))
+        .unwrap();
+    assert_eq!(out.sent[0].flags(), crate::e2e::MessageFlags::SEND_PUSH);
+}

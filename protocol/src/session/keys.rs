@@ -24,7 +24,8 @@ pub const ZERO_NONCE: Nonce = Nonce::from_bytes([0u8; 24]);
 symmetric_key!(
     /// A message key `XDHMK = KDF(CK, kdf-aek)` (FS-9): seals exactly one message under the
     /// all-zero nonce (FS-11).
-    MessageKey
+    MessageKey,
+    secretbox
 );
 
 /// A chain key (`2DHK`/`4DHK` at some counter) (FS-8). Wiped on drop, never printed.
@@ -72,8 +73,11 @@ impl fmt::Debug for ChainKey {
 }
 
 #[cfg(any(test, feature = "test-support"))]
-impl Clone for ChainKey {
-    fn clone(&self) -> Self {
+impl ChainKey {
+    /// A second key with the same bytes, for tests. Not `Clone`: a copy of a secret is made on
+    /// purpose, by name.
+    #[must_use]
+    pub fn clone_for_testing(&self) -> Self {
         Self(self.0)
     }
 }
@@ -157,10 +161,13 @@ impl Chain {
 }
 
 #[cfg(any(test, feature = "test-support"))]
-impl Clone for Chain {
-    fn clone(&self) -> Self {
+impl Chain {
+    /// A second chain with the same key and counter, for tests (see
+    /// [`ChainKey::clone_for_testing`]).
+    #[must_use]
+    pub fn clone_for_testing(&self) -> Self {
         Self {
-            key: self.key.clone(),
+            key: self.key.clone_for_testing(),
             counter: self.counter,
         }
     }

@@ -18,6 +18,7 @@ mod error;
 mod json;
 pub mod keys;
 mod machine;
+mod receive;
 mod state;
 mod store;
 

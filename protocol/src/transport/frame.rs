@@ -27,7 +27,8 @@ pub type Cookie = [u8; COOKIE_LEN];
 
 symmetric_key!(
     /// The session key `K(TCK, TSK)` that seals the login, the login-ack and every frame (TR-6).
-    FrameKey
+    FrameKey,
+    secretbox
 );
 
 /// One direction's nonce source: a cookie and a counter that starts at 1 (TR-2).
@@ -93,9 +94,11 @@ pub fn seal_frame(
     frame.extend_from_slice(&length.to_le_bytes());
     frame.extend_from_slice(&[0u8; TAG_LEN]);
     frame.extend_from_slice(container);
-    if let Some(sealed) = frame.get_mut(LENGTH_PREFIX_LEN..) {
-        key.seal_in_place(&nonce, sealed);
-    }
+    let sealed = frame
+        .get_mut(LENGTH_PREFIX_LEN..)
+        .expect("the frame starts with its length prefix");
+    key.seal_in_place(&nonce, sealed)
+        .expect("the frame has TAG_LEN bytes of room after its length prefix");
     Ok(frame)
 }
 

@@ -40,6 +40,14 @@ pub const VOUCH_LEN: usize = 32;
 
 symmetric_key!(
     /// `VouchKey = BLAKE2b-256(key = SS1 || SS2, salt "v2", personal "3ma-csp")` (TR-7).
+    /// A MAC key: its only operation is [`vouch`] (PRIM-18); it cannot seal or open:
+    ///
+    /// ```compile_fail
+    /// use saltrelay_protocol::crypto::Nonce;
+    /// use saltrelay_protocol::transport::handshake::VouchKey;
+    /// let key = VouchKey::from_bytes([1; 32]);
+    /// let _ = key.seal(&Nonce::from_bytes([2; 24]), b"not a box key");
+    /// ```
     VouchKey
 );
 

@@ -4,9 +4,10 @@
 use std::collections::{HashMap, VecDeque};
 
 use saltrelay_protocol::crypto::PublicKey;
+use saltrelay_protocol::e2e::check_blob_box_len;
 use saltrelay_protocol::identity::Identity;
 use saltrelay_protocol::transport::Payload;
-use saltrelay_protocol::transport::payload::{BlobChunk, BlobId, MAX_BLOB_CHUNK_LEN};
+use saltrelay_protocol::transport::payload::{BlobChunk, BlobId, BlobStatus, MAX_BLOB_CHUNK_LEN};
 
 use super::ClientError;
 use super::requests::Reply;
@@ -64,9 +65,7 @@ impl Transfers {
     /// Queues an upload; its frames come from [`Transfers::next_upload_payload`].
     pub(crate) fn upload(&mut self, data: Vec<u8>, persist: bool, reply: Reply<BlobId>) {
         if u32::try_from(data.len()).is_err() {
-            let _ = reply.send(Err(ClientError::Blob(
-                saltrelay_protocol::transport::payload::BlobStatus::TooLarge,
-            )));
+            let _ = reply.send(Err(ClientError::Blob(BlobStatus::TooLarge)));
             return;
         }
         let request_id = self.request_id();
@@ -149,6 +148,16 @@ impl Transfers {
             Payload::BlobDownloadResponse { request_id, result } => match result {
                 Ok(len) => {
                     let len = usize::try_from(len).unwrap_or(usize::MAX);
+                    // TR-25, E2E-33: no blob box is longer than 100 MiB and its tag; a larger
+                    // announced length is refused before anything is allocated for it.
+                    if check_blob_box_len(len).is_err() {
+                        if let Some(download) = self.downloads.remove(&request_id) {
+                            let _ = download
+                                .reply
+                                .send(Err(ClientError::Blob(BlobStatus::TooLarge)));
+                        }
+                        return None;
+                    }
                     if let Some(download) = self.downloads.get_mut(&request_id) {
                         download.expected = Some(len);
                         download.data.reserve_exact(len.min(64 << 20));
@@ -208,5 +217,72 @@ impl Transfers {
     /// Whether an upload has frames left to send.
     pub(crate) fn has_upload(&self) -> bool {
         !self.uploads.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use saltrelay_protocol::e2e::MAX_BLOB_LEN;
+    use saltrelay_protocol::transport::payload::BlobChunk;
+    use tokio::sync::oneshot;
+
+    use super::*;
+
+    fn announce(
+        transfers: &mut Transfers,
+        len: u32,
+    ) -> oneshot::Receiver<Result<Vec<u8>, ClientError>> {
+        let (reply, answer) = oneshot::channel();
+        let Payload::BlobDownloadRequest { request_id, .. } = transfers.download([7; 16], reply)
+        else {
+            panic!("a download request");
+        };
+        let response = Payload::BlobDownloadResponse {
+            request_id,
+            result: Ok(len),
+        };
+        assert!(transfers.on_payload(response).is_none());
+        answer
+    }
+
+    #[test]
+    fn refuses_a_download_announced_above_the_blob_limit_before_allocating() {
+        let mut transfers = Transfers::default();
+        let too_long = u32::try_from(MAX_BLOB_LEN + 16 + 1).expect("fits u32");
+        let mut answer = announce(&mut transfers, too_long);
+        assert_eq!(
+            answer.try_recv().expect("answered at once"),
+            Err(ClientError::Blob(BlobStatus::TooLarge))
+        );
+        assert!(transfers.downloads.is_empty(), "nothing kept for it");
+        // Chunks that follow belong to no download and are dropped.
+        let chunk = Payload::BlobDownloadChunk(BlobChunk {
+            request_id: 1,
+            offset: 0,
+            data: vec![0; 100],
+        });
+        assert!(transfers.on_payload(chunk).is_none());
+        assert!(transfers.downloads.is_empty());
+    }
+
+    #[test]
+    fn accepts_a_download_at_the_limit_and_completes_it() {
+        let mut transfers = Transfers::default();
+        let mut answer = announce(&mut transfers, 3);
+        assert!(answer.try_recv().is_err(), "waiting for the chunks");
+        let chunk = Payload::BlobDownloadChunk(BlobChunk {
+            request_id: 1,
+            offset: 0,
+            data: vec![1, 2, 3],
+        });
+        assert!(transfers.on_payload(chunk).is_none());
+        assert_eq!(answer.try_recv().expect("complete"), Ok(vec![1, 2, 3]));
+
+        let at_limit = u32::try_from(MAX_BLOB_LEN + 16).expect("fits u32");
+        let mut answer = announce(&mut transfers, at_limit);
+        assert!(
+            answer.try_recv().is_err(),
+            "a blob at the limit is accepted"
+        );
     }
 }

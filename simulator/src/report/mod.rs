@@ -35,7 +35,7 @@ pub const REPORT_FILES: [&str; 9] = [
     "expired.svg",
 ];
 
-/// What [`write`] did with the folder.
+/// What [`write()`] did with the folder.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Written {
     /// The report was written (new, or its results changed).

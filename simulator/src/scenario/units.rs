@@ -81,7 +81,7 @@ impl fmt::Display for Dur {
         }
         let (name, us) = UNITS
             .iter()
-            .find(|(_, us)| self.0 % us == 0)
+            .find(|(_, us)| self.0.is_multiple_of(*us))
             .expect("us divides everything");
         write!(f, "{}{name}", self.0 / us)
     }

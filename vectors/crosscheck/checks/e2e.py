@@ -364,8 +364,11 @@ def decode_message(code, body):  # E2E-7
         creator = body[:8].decode("latin-1")
         if not is_identity(creator):
             raise Rejected("invalid_identity")
+        inner = inner_of(MEMBER[code], body[16:])
+        if MEMBER[code] == "poll_vote":  # E2E-21: the poll's creator beside the group's
+            inner["poll_creator"] = inner.pop("creator")
         return {"type": "group_" + MEMBER[code], "creator": creator, "group_id": body[8:16].hex(),
-                **inner_of(MEMBER[code], body[16:])}
+                **inner}
     if code in CREATOR:  # E2E-22
         if len(body) < 8:
             raise Rejected("invalid_body_length")
@@ -510,6 +513,8 @@ def encode_message(m):
     member_codes = {v: k for k, v in MEMBER.items()}
     if inner in member_codes:
         prefix = field(m, "creator", is_identity).encode() + hexf(m, "group_id", 8)
+        if inner == "poll_vote":  # E2E-21: the poll's creator is `poll_creator` in a group
+            m = {**m, "creator": field(m, "poll_creator", is_identity)}
         return member_codes[inner], prefix + encode_inner(inner, m)
     raise Rejected("invalid_message_json")
 

@@ -6,7 +6,7 @@ import nacl.bindings as sodium
 import nacl.exceptions
 
 from .common import Rejected, h, hx, secretbox_open, secretbox_seal
-from .e2e import decode_message, is_identity
+from .e2e import decode_message, is_identity, pb_fields, varint
 
 SKIP_LIMIT = 25000  # FS-10
 V1_0, V1_1, V1_2 = 0x0100, 0x0101, 0x0102  # FS-4
@@ -98,18 +98,6 @@ def kdf(case):
 
 # ---------------------------------------------------------------- protobuf (FS-1 .. FS-3)
 
-def varint(n):
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
 def tag(field, wire):
     return varint(field << 3 | wire)
 
@@ -129,48 +117,8 @@ def f_fixed64(field, v):
 def parse(data):
     """Protobuf fields as {number: [(wire, value)]}; malformed input is invalid_protobuf."""
     fields = {}
-    for field, wire, value in parse_list(data):
+    for field, wire, value in pb_fields(data):
         fields.setdefault(field, []).append((wire, value))
-    return fields
-
-
-def parse_list(data):
-    """Protobuf fields in wire order as (number, wire, value)."""
-    fields, i = [], 0
-
-    def read_varint():
-        nonlocal i
-        shift = value = 0
-        while True:
-            if i >= len(data) or shift > 63:
-                raise Rejected("invalid_protobuf")
-            byte = data[i]
-            i += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                return value & (2**64 - 1)
-
-    while i < len(data):
-        key = read_varint()
-        field, wire = key >> 3, key & 7
-        if field == 0:
-            raise Rejected("invalid_protobuf")
-        if wire == 0:
-            value = read_varint()
-        elif wire == 1 or wire == 5:
-            size = 8 if wire == 1 else 4
-            if i + size > len(data):
-                raise Rejected("invalid_protobuf")
-            value, i = int.from_bytes(data[i:i + size], "little"), i + size
-        elif wire == 2:
-            size = read_varint()
-            if i + size > len(data):
-                raise Rejected("invalid_protobuf")
-            value, i = data[i:i + size], i + size
-        else:
-            raise Rejected("invalid_protobuf")
-        fields.append((field, wire, value))
     return fields
 
 
@@ -214,7 +162,7 @@ def decode_envelope(data):
     if not present:
         raise Rejected("missing_content")
     # The last variant on the wire wins (protobuf oneof).
-    last = [f for f, _, _ in parse_list(data) if f in VARIANTS][-1]
+    last = [f for f, _, _ in pb_fields(data) if f in VARIANTS][-1]
     m = parsed[last]
     name = VARIANTS[last]
     if name in ("init", "accept"):

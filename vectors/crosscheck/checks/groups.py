@@ -99,8 +99,10 @@ class Client:
         if not to:
             return None
         mid = mid if mid is not None else self.draw()
-        self.sent.append({"to": to, "messageId": mid.hex(), "createdAt": self.now, "type": code,
-                          "body": body.hex()})
+        # GRP-3: send-push for texts, locations, files and poll setups (group or 1:1), else none
+        push = code in (0x41, 0x42, 0x46, 0x52, 0x01, 0x10, 0x17, 0x15)
+        self.sent.append({"to": to, "messageId": mid.hex(), "createdAt": self.now,
+                          "flags": 1 if push else 0, "type": code, "body": body.hex()})
         return mid
 
     def event(self, name, g, **extra):
@@ -314,7 +316,7 @@ class Client:
                 return self.ignore(g, reason[1:])
             name, counts = reason, True
         elif kind == "group_poll_vote":
-            poll = grp.polls.get((msg["creator"], bytes.fromhex(msg["poll_id"])))
+            poll = grp.polls.get((msg["poll_creator"], bytes.fromhex(msg["poll_id"])))
             if poll is None:
                 return self.ignore(g, "unknown_poll")
             if poll.closed:
@@ -582,12 +584,10 @@ def copy_state(client):
 
 
 def decode(code, body):
-    """E2E decoding; for the member container the group's creator is read from the header
-    (the JSON form's `creator` of a poll vote is the poll's creator, E2E-12)."""
+    """E2E decoding (E2E-20 to E2E-22); `group_creator` is the member container's creator."""
     msg = decode_message(code, body)
-    if msg["type"].startswith("group_") and "group_id" in msg and len(body) >= 16 and code not in (
-            0x4A, 0x4B, 0x50, 0x51, 0x54):
-        msg["group_creator"] = body[:8].decode("latin-1")
+    if code not in (0x4A, 0x4B, 0x50, 0x51, 0x54) and msg["type"].startswith("group_"):
+        msg["group_creator"] = msg["creator"]
     return msg
 
 

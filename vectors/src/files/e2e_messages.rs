@@ -323,11 +323,11 @@ fn cases(
             group(json!({"type": "group_poll_setup", "poll_id": "0011223344556677", "poll": poll})),
         ),
         (
-            "group poll vote",
+            "group poll vote: the poll's creator (poll_creator) differs from the group's",
             &["Group"],
             &["E2E-21"],
             group(
-                json!({"type": "group_poll_vote", "creator": "CREATOR1", "poll_id": "0011223344556677", "votes": [[1, 1]]}),
+                json!({"type": "group_poll_vote", "poll_creator": "POLLER01", "poll_id": "0011223344556677", "votes": [[1, 1]]}),
             ),
         ),
         (

@@ -1,11 +1,11 @@
 //! What the `fs_*` files share: the one place they draw randomness, and the identities.
 
-use crate::rng::{ReplayRng, seeded_rng};
 use saltrelay_protocol::crypto::SecretKey;
 use saltrelay_protocol::identity::Identity;
 
 use super::common::random_bytes;
 use crate::case::Malformed;
+use crate::rng::{ReplayRng, seeded_rng};
 
 /// The initiator of every `fs_*` case (a valid identity, ID-2).
 pub(super) const ALICE: &str = "ALICE001";

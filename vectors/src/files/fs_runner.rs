@@ -1,7 +1,6 @@
 //! Runs `fs_transcripts.json` steps: two `PeerSessions` with replayed randomness, one step
 //! at a time, reporting outputs, events, errors and checkpoints (FS-35, FS-36).
 
-use crate::rng::ReplayRng;
 use saltrelay_protocol::crypto::{PublicKey, SecretKey};
 use saltrelay_protocol::e2e::{Message, MessageId};
 use saltrelay_protocol::identity::Identity;
@@ -14,6 +13,7 @@ use serde_json::{Map, Value, json};
 use super::common::hex_value;
 use super::fs_common::replay;
 use crate::case::{Case, Malformed};
+use crate::rng::ReplayRng;
 
 /// One side of a transcript.
 pub(super) struct Party {

@@ -80,8 +80,11 @@ fn compute(case: Case<'_>) -> Result<Computed, Malformed> {
         inputs.extend(produced);
         out.push(Value::Object(inputs));
     }
-    if alice.rng.overrun() || bob.rng.overrun() {
-        return Err(Malformed::new("aliceRandom", "recorded randomness ran out"));
+    if !alice.rng.used_exactly() {
+        return Err(Malformed::new("aliceRandom", "not drawn exactly"));
+    }
+    if !bob.rng.used_exactly() {
+        return Err(Malformed::new("bobRandom", "not drawn exactly"));
     }
     Ok(Computed::Accepted(vec![("steps", Value::Array(out))]))
 }

@@ -374,3 +374,48 @@ pub(super) fn concurrent_updates(g: &mut Gen) {
         );
     }
 }
+
+pub(super) fn disbanded_under_a_member(g: &mut Gen) {
+    let c = cast();
+    let mut alice = Party::new(c.alice);
+    let mut s = Scenario::new(c.bob);
+    let (grp, out) = alice
+        .client
+        .create(
+            ts(T),
+            &mut g.other,
+            "Short-lived",
+            None,
+            set(&[c.bob, c.carol]),
+        )
+        .expect("alice creates");
+    deliver(&mut s, &mut g.rng, c.alice, &out, T + 1);
+    let out = alice
+        .client
+        .disband(ts(T + MINUTE), &mut g.other, grp)
+        .expect("alice disbands");
+    deliver(&mut s, &mut g.rng, c.alice, &out, T + MINUTE);
+    s.step(
+        &mut g.rng,
+        T + 2 * MINUTE,
+        recv(c.carol, 1, &text(grp, "did it end?")),
+    );
+    s.step(
+        &mut g.rng,
+        T + 3 * MINUTE,
+        send_input(grp, GroupContent::Text("no".into())),
+    );
+    s.step(
+        &mut g.rng,
+        T + 4 * MINUTE,
+        recv(c.carol, 2, &member_msg(grp, GroupContent::Leave)),
+    );
+    g.push(
+        "member: the creator disbands (an empty setup to every member: the member cannot tell it \
+         from a kick and marks the group kicked); a text from another member is answered with a \
+         leave; the user cannot send; a leave for the group asks the creator for a sync",
+        &["Member", "Disband", "Kick"],
+        &["GRP-8", "GRP-12", "GRP-13", "GRP-15"],
+        s,
+    );
+}

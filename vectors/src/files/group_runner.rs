@@ -251,6 +251,7 @@ fn outgoing_json(entry: &Outgoing) -> Result<Value, Malformed> {
         "to": ids_json(&entry.recipients),
         "messageId": hex::encode(entry.message_id.0),
         "createdAt": entry.created_at.as_millis(),
+        "flags": entry.flags(),
         "type": entry.message.type_code(),
         "body": hex::encode(body),
     }))

@@ -178,5 +178,6 @@ fn generate() -> KatFile {
     group_cases_misc::caller_errors(&mut g);
     group_cases_misc::invalid_inputs(&mut g);
     group_cases_misc::distribution(&mut g);
+    group_cases_member::disbanded_under_a_member(&mut g);
     g.file.finish()
 }
