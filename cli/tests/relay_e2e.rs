@@ -82,15 +82,16 @@ fn two_identities_exchange_text_a_20_mb_file_and_receipts_then_nothing_remains()
         "file arrives intact"
     );
 
-    // Alice gets one delivery receipt per message (E2E-18).
+    // Alice gets a delivery receipt for every message, batched (E2E-18, CLIENT-4).
     let receipts = json_lines(&client(&relay, "receive", &alice, &["--json"]));
     let acknowledged: Vec<&str> = receipts
         .iter()
-        .map(|r| {
+        .flat_map(|r| {
             assert_eq!(r["type"], "delivery_receipt");
             assert_eq!(r["status"], "received");
-            r["message_ids"][0].as_str().expect("id")
+            r["message_ids"].as_array().expect("ids")
         })
+        .map(|id| id.as_str().expect("id"))
         .collect();
     assert_eq!(
         acknowledged,

@@ -95,7 +95,8 @@ pub(crate) fn rss_bytes(pid: Option<u32>) -> Option<u64> {
 }
 
 /// The load average line, as `uptime` shows it.
-pub(crate) fn load_average() -> String {
+#[must_use]
+pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg").map_or_else(
         |_| "unknown".into(),
         |t| t.split_whitespace().take(3).collect::<Vec<_>>().join(" "),

@@ -20,10 +20,11 @@
 
 pub mod accounting;
 pub mod config;
-mod cpu;
+pub mod cpu;
 mod error;
 pub mod flush;
 mod identities;
+pub mod kill_cycle;
 pub mod latency;
 mod message;
 mod offenders;

@@ -76,7 +76,7 @@ impl Target {
                     .relay_binary
                     .clone()
                     .ok_or_else(|| LoadError::Config("no saltrelay binary".into()))?;
-                let (child, stdout, addr, key) = spawn_relay(&binary, data.path())?;
+                let (child, stdout, addr, key) = spawn_relay(&binary, data.path(), "127.0.0.1:0")?;
                 Ok(Self {
                     addr,
                     key,
@@ -169,11 +169,11 @@ impl Target {
 
 /// Starts `saltrelay relay serve` on a free loopback port and reads its address and key.
 /// A started relay child: the process, its remaining output, its address and key.
-type Spawned = (Child, Lines<BufReader<ChildStdout>>, SocketAddr, PublicKey);
+pub(crate) type Spawned = (Child, Lines<BufReader<ChildStdout>>, SocketAddr, PublicKey);
 
-fn spawn_relay(binary: &Path, data: &Path) -> Result<Spawned, LoadError> {
+pub(crate) fn spawn_relay(binary: &Path, data: &Path, listen: &str) -> Result<Spawned, LoadError> {
     let mut child = Command::new(binary)
-        .args(["relay", "serve", "--listen", "127.0.0.1:0", "--data"])
+        .args(["relay", "serve", "--listen", listen, "--data"])
         .arg(data)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

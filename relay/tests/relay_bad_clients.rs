@@ -164,3 +164,60 @@ async fn a_second_login_replaces_the_first_and_idle_clients_time_out() {
     drop(held);
     relay.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test]
+async fn acks_of_messages_in_flight_are_free_of_the_rate_limit_and_bogus_acks_are_not() {
+    // CLIENT-2, RELAY-20: a recipient draining more messages than the burst is not closed.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = config(dir.path());
+    config.rate_limit_per_sec = 20;
+    config.rate_limit_burst = 250;
+    let relay = relay(config).await;
+    let bob = identity(21);
+    drop(connect(&relay, &bob).await);
+    for (seed, base) in [(22u8, 0u64), (23, 1_000)] {
+        let sender_keys = identity(seed);
+        let sender = connect(&relay, &sender_keys).await;
+        let mut acks = tokio::task::JoinSet::new();
+        for id in base..base + 200 {
+            let handle = sender.handle();
+            let bytes = text_message(&sender_keys, &bob, "queued", id, 0x01);
+            acks.spawn(async move { handle.send_message(bytes).await.expect("acked") });
+        }
+        while let Some(done) = acks.join_next().await {
+            done.expect("task");
+        }
+        sender.close().await;
+    }
+    let mut receiver = connect(&relay, &bob).await;
+    assert_eq!(
+        drain_queue(&mut receiver).await.len(),
+        400,
+        "400 acks, burst 250"
+    );
+    receiver
+        .sync()
+        .await
+        .expect("every ack handled, still connected");
+    for n in 0..1_000u64 {
+        let bogus =
+            Payload::IncomingMessageAck(saltrelay_protocol::transport::payload::MessageAck {
+                identity: identity(22).identity(),
+                message_id: 1_000_000 + n,
+            });
+        if receiver.send_payload(bogus).await.is_err() {
+            break;
+        }
+    }
+    let closed = loop {
+        if let ClientEvent::Closed(error) = next(&mut receiver).await {
+            break error;
+        }
+    };
+    assert_eq!(
+        closed.close_reason(),
+        Some("rate_limited"),
+        "acks naming nothing count"
+    );
+    relay.shutdown().await.expect("shutdown");
+}

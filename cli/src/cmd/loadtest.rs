@@ -19,29 +19,30 @@ use saltrelay_loadtest::{LoadConfig, Preset, RelayMode, report};
     saltrelay loadtest --preset online --rate 20000 --name online-70\n  \
     saltrelay loadtest --preset idle\n  \
     saltrelay loadtest --preset offenders\n  \
-    saltrelay loadtest --preset smoke --relay 127.0.0.1:5222 --relay-key HEX")]
+    saltrelay loadtest --preset smoke --relay 127.0.0.1:5222 --relay-key HEX\n  \
+    saltrelay loadtest --relay-process --kill-cycles 100")]
 pub(crate) struct Args {
     /// Named scenario; the flags below override its values.
     #[arg(long, value_enum, default_value = "smoke")]
     preset: PresetArg,
     /// Report name: the folder under --out (default: the preset's name).
     #[arg(long)]
-    name: Option<String>,
+    pub(super) name: Option<String>,
     /// Folder of reports.
     #[arg(long, default_value = "reports/loadtest")]
-    out: PathBuf,
+    pub(super) out: PathBuf,
     /// Well-behaved client connections, each with its own identity and handshake.
     #[arg(long)]
-    clients: Option<usize>,
+    pub(super) clients: Option<usize>,
     /// How many clients send (the first ones; senders are never offline).
     #[arg(long)]
-    senders: Option<usize>,
+    pub(super) senders: Option<usize>,
     /// Total messages per second, open loop. Absent: closed loop with --window.
     #[arg(long)]
     rate: Option<f64>,
     /// Closed loop: messages awaiting their ack per sender.
     #[arg(long)]
-    window: Option<usize>,
+    pub(super) window: Option<usize>,
     /// Text body sizes in bytes: `1024`, or weighted `64:0.5,1024:0.4,4096:0.1` (at most 6000).
     #[arg(long)]
     size: Option<String>,
@@ -63,10 +64,10 @@ pub(crate) struct Args {
     warmup: Option<f64>,
     /// Most seconds to wait after the load until every acked message is delivered.
     #[arg(long)]
-    drain: Option<f64>,
+    pub(super) drain: Option<f64>,
     /// Seed of identities, recipients and sizes.
     #[arg(long)]
-    seed: Option<u64>,
+    pub(super) seed: Option<u64>,
     /// Load an existing relay at this address instead of starting one.
     #[arg(long, requires = "relay_key")]
     relay: Option<SocketAddr>,
@@ -98,9 +99,21 @@ pub(crate) struct Args {
     /// Run Redis (appendfsync always) and redis-benchmark beside the run.
     #[arg(long)]
     redis: Option<bool>,
+    /// Kill-cycle mode: SIGKILL the relay child (`--relay-process`) this many times at random
+    /// moments under load, restart it on the same data directory, and count acked, delivered,
+    /// lost and duplicated messages; exits 1 if an acked message was lost. Uses --senders
+    /// (default 4), --clients (default 8), --window (default 32), --seed, --drain (default 60).
+    #[arg(long, requires = "relay_process")]
+    kill_cycles: Option<u32>,
+    /// Kill-cycle mode: the relay runs between this many ms and `--kill-max-up-ms` before each kill.
+    #[arg(long, default_value_t = 300)]
+    pub(super) kill_min_up_ms: u64,
+    /// Kill-cycle mode: see `--kill-min-up-ms`.
+    #[arg(long, default_value_t = 1_500)]
+    pub(super) kill_max_up_ms: u64,
     /// Hide the progress bar.
     #[arg(long)]
-    quiet: bool,
+    pub(super) quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -113,6 +126,9 @@ enum PresetArg {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(cycles) = args.kill_cycles {
+        return super::kill_cycle::run(&args, cycles);
+    }
     let config = configure(args)?;
     let results = saltrelay_loadtest::run(&config, std::path::Path::new("."))?;
     let dir = report::write(&results).context("cannot write the report")?;

@@ -1,24 +1,33 @@
 //! `saltrelay receive`: log in, decrypt and print every delivered message, save file blobs,
 //! send delivery receipts, ack each message; without `--follow`, exit after
-//! queue-send-complete (spec/05-relay.md, RELAY-3, RELAY-9; spec/03-e2e-messages.md).
+//! queue-send-complete once every ack reached the relay (spec/05-relay.md, RELAY-3, RELAY-9,
+//! CLIENT-1 to CLIENT-4; spec/03-e2e-messages.md).
+//!
+//! The loop never awaits the relay's answer to a request (CLIENT-1): key lookups and blob
+//! downloads run as tasks through the client handle while the loop keeps reading, and the
+//! messages of a sender with a request open wait in arrival order until it is answered.
 
-use std::collections::HashMap;
+mod quarantine;
+mod receipts;
+
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use saltrelay_protocol::crypto::{BoxKey, PublicKey};
 use saltrelay_protocol::e2e::{
-    self, BlobKind, DeliveryReceipt, E2eError, InMemoryNonceStore, Message, MessageFlags,
-    MessageId, ReceiptStatus,
+    self, BlobKind, E2eError, FileMessage, InMemoryNonceStore, Message, MessageFlags,
 };
 use saltrelay_protocol::identity::{Identity, IdentityKeys};
-use saltrelay_relay::client::{Client, ClientEvent, IncomingMessage};
+use saltrelay_relay::client::{ClientError, ClientEvent, ClientHandle, IncomingMessage};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use super::send::{RelayArgs, encode, runtime};
-use crate::os_rng::os_rng;
+use super::send::{RelayArgs, runtime};
+use quarantine::Quarantine;
+use receipts::Receipts;
 
 /// Arguments of `saltrelay receive`.
 #[derive(Debug, clap::Args)]
@@ -34,6 +43,10 @@ pub(crate) struct Args {
     /// Where to save received files (created if absent).
     #[arg(long, default_value = ".")]
     out_dir: PathBuf,
+    /// Where undecryptable messages are kept before they are acked (CLIENT-3); default
+    /// `OUT_DIR/quarantine.jsonl`.
+    #[arg(long)]
+    quarantine: Option<PathBuf>,
     /// Send no delivery receipts.
     #[arg(long)]
     no_receipts: bool,
@@ -43,134 +56,295 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(receive(args))
 }
 
+/// A sender whose key the relay told us: its public key and the box key shared with it.
+struct Sender {
+    public: PublicKey,
+    box_key: BoxKey,
+}
+
+/// A file message whose blob is being or will be downloaded (RELAY-19: one at a time).
+struct PendingFile {
+    message: IncomingMessage,
+    file: FileMessage,
+    out: Value,
+}
+
+/// A request that ran beside the loop (CLIENT-1).
+enum Done {
+    Lookup(Identity, Result<Option<PublicKey>, ClientError>),
+    Download(Box<PendingFile>, Result<Vec<u8>, ClientError>),
+}
+
 struct Receiver {
     keys: IdentityKeys,
-    client: Client,
-    /// Senders' keys, looked up at the relay once each (TR-23).
-    known: HashMap<Identity, PublicKey>,
+    handle: ClientHandle,
+    /// Senders' keys, looked up at the relay once each (TR-23); `None`: unknown there.
+    known: HashMap<Identity, Option<Sender>>,
     /// Nonces seen: a message delivered twice (after a relay crash) is detected (E2E-31).
     nonces: InMemoryNonceStore,
-    receipts: JoinSet<()>,
+    /// Senders with a lookup or download open, and their later messages in order (CLIENT-1).
+    blocked: HashMap<Identity, VecDeque<IncomingMessage>>,
+    /// Files waiting for the download in progress to end.
+    files: VecDeque<PendingFile>,
+    downloading: bool,
+    requests: JoinSet<Done>,
+    receipts: Receipts,
+    quarantine: Quarantine,
     args: Args,
 }
 
 async fn receive(args: Args) -> anyhow::Result<ExitCode> {
-    let (keys, client) = args.relay.connect().await?;
+    let (keys, mut client) = args.relay.connect().await?;
+    let quarantine = Quarantine::new(
+        args.quarantine
+            .clone()
+            .unwrap_or_else(|| args.out_dir.join("quarantine.jsonl")),
+    );
     let mut receiver = Receiver {
+        handle: client.handle(),
+        receipts: Receipts::new(keys.identity(), client.handle()),
         keys,
-        client,
         known: HashMap::new(),
         nonces: InMemoryNonceStore::new(),
-        receipts: JoinSet::new(),
+        blocked: HashMap::new(),
+        files: VecDeque::new(),
+        downloading: false,
+        requests: JoinSet::new(),
+        quarantine,
         args,
     };
+    let mut tick = tokio::time::interval(Duration::from_millis(receipts::MAX_WAIT_MS));
+    let mut complete = false;
     loop {
-        match receiver.client.next_event().await {
-            Some(ClientEvent::Message(message)) => receiver.on_message(message).await?,
-            Some(ClientEvent::QueueSendComplete) => {
-                if !receiver.args.json {
-                    eprintln!("queue delivered");
+        if complete && !receiver.args.follow && receiver.idle() {
+            break;
+        }
+        tokio::select! {
+            event = client.next_event() => match event {
+                // Without --follow, what comes after the queue is left for the next login:
+                // unacked, the relay sends it again then (RELAY-8).
+                Some(ClientEvent::Message(message)) if !complete || receiver.args.follow => {
+                    receiver.on_message(message).await?;
                 }
-                if !receiver.args.follow {
-                    break;
+                Some(ClientEvent::Message(_)) => {}
+                Some(ClientEvent::QueueSendComplete) => {
+                    if !receiver.args.json {
+                        eprintln!("queue delivered");
+                    }
+                    complete = true;
+                    receiver.receipts.flush_all(&receiver.keys)?;
                 }
+                Some(ClientEvent::Alert(text)) => eprintln!("alert from the relay: {text}"),
+                Some(ClientEvent::Closed(error)) => return Err(error).context("connection closed"),
+                Some(_) | None => break,
+            },
+            Some(done) = receiver.requests.join_next(), if !receiver.requests.is_empty() => {
+                receiver.on_done(done.context("a request task failed")?).await?;
             }
-            Some(ClientEvent::Alert(text)) => eprintln!("alert from the relay: {text}"),
-            Some(ClientEvent::Closed(error)) => return Err(error).context("connection closed"),
-            Some(_) | None => break,
+            () = receiver.receipts.reap() => {}
+            _ = tick.tick() => receiver.receipts.flush_due(&receiver.keys)?,
         }
     }
     // Receipts go out before we leave: wait for their acks.
-    while receiver.receipts.join_next().await.is_some() {}
-    receiver.client.close().await;
+    receiver.receipts.flush_all(&receiver.keys)?;
+    receiver.receipts.finish().await;
+    // CLIENT-2: every ack has reached the relay before we close.
+    receiver
+        .handle
+        .sync()
+        .await
+        .context("the relay did not confirm the acks")?;
+    client.close().await;
     Ok(ExitCode::SUCCESS)
 }
 
 impl Receiver {
-    async fn sender_key(&mut self, sender: Identity) -> anyhow::Result<Option<PublicKey>> {
-        if let Some(key) = self.known.get(&sender) {
-            return Ok(Some(*key));
-        }
-        let key = self.client.lookup_key(sender).await?;
-        if let Some(key) = key {
-            self.known.insert(sender, key);
-        }
-        Ok(key)
+    /// Nothing delivered is still waiting for a lookup or a download.
+    fn idle(&self) -> bool {
+        self.blocked.is_empty() && self.files.is_empty() && !self.downloading
     }
 
     async fn on_message(&mut self, message: IncomingMessage) -> anyhow::Result<()> {
-        let id_hex = hex::encode(message.message_id.0);
-        let mut out = json!({ "from": message.sender.as_str(), "message_id": id_hex });
-        match self.open(&message).await {
-            Ok((opened, created_at)) => {
-                out["created_at_ms"] = created_at.into();
-                self.describe(&opened, &mut out).await?;
-                if self.wants_receipt(&message, &opened) {
-                    self.send_receipt(&message)?;
-                }
+        if let Some(waiting) = self.blocked.get_mut(&message.sender) {
+            waiting.push_back(message);
+            return Ok(());
+        }
+        if self.known.contains_key(&message.sender) {
+            return self.open(message).await;
+        }
+        // CLIENT-1: look the key up beside the loop; this sender's messages wait meanwhile.
+        let sender = message.sender;
+        self.blocked.insert(sender, VecDeque::from([message]));
+        let handle = self.handle.clone();
+        self.requests
+            .spawn(async move { Done::Lookup(sender, handle.lookup_key(sender).await) });
+        Ok(())
+    }
+
+    async fn on_done(&mut self, done: Done) -> anyhow::Result<()> {
+        match done {
+            Done::Lookup(sender, key) => {
+                let key = key.context("key lookup")?;
+                let known = match key {
+                    Some(public) => Some(Sender {
+                        box_key: BoxKey::derive(self.keys.secret_key(), &public)?,
+                        public,
+                    }),
+                    None => None,
+                };
+                self.known.insert(sender, known);
+                self.release(sender).await
             }
-            Err(error) => {
-                out["type"] = "undecryptable".into();
-                out["error"] = error.to_string().into();
+            Done::Download(file, data) => {
+                self.downloading = false;
+                let sender = file.message.sender;
+                self.save_file(*file, data.context("blob download")?)
+                    .await?;
+                self.release(sender).await?;
+                self.next_download();
+                Ok(())
             }
         }
-        // A closed stdout (`receive | head`) stops here, before the ack: the message stays
-        // queued at the relay for the next run.
-        self.print(&out)?;
-        // RELAY-9: ack once printed and saved; the relay deletes it then.
-        self.client
+    }
+
+    /// Handles a sender's waiting messages in order until one blocks it again.
+    async fn release(&mut self, sender: Identity) -> anyhow::Result<()> {
+        let Some(mut waiting) = self.blocked.remove(&sender) else {
+            return Ok(());
+        };
+        while let Some(message) = waiting.pop_front() {
+            self.on_message(message).await?;
+        }
+        Ok(())
+    }
+
+    /// Opens a message of a sender whose lookup is done, then shows and acks it (CLIENT-3).
+    async fn open(&mut self, message: IncomingMessage) -> anyhow::Result<()> {
+        let mut out = json!({
+            "from": message.sender.as_str(),
+            "message_id": hex::encode(message.message_id.0),
+        });
+        let Some(Some(sender)) = self.known.get(&message.sender) else {
+            // CLIENT-3 case 1: the relay may learn the key again; leave the message there.
+            out["type"] = "undecryptable".into();
+            out["error"] = json!({
+                "code": "sender_key_unknown",
+                "reason": "the sender's key is not known at the relay",
+            });
+            out["action"] = "kept_on_relay".into();
+            self.print(&out)?;
+            return Ok(());
+        };
+        match e2e::decode_payload(&sender.box_key, &message.payload, &mut self.nonces) {
+            Ok(received) => {
+                out["created_at_ms"] = received.created_at().as_millis().into();
+                let opened = received.opened.message;
+                let form = e2e::message_to_json(&opened);
+                if let (Value::Object(target), Value::Object(fields)) = (&mut out, form) {
+                    target.extend(fields);
+                }
+                if let Message::File(file) = opened {
+                    // The sender's later messages wait for the file (CLIENT-1, RELAY-3).
+                    self.blocked.insert(message.sender, VecDeque::new());
+                    self.files.push_back(PendingFile { message, file, out });
+                    self.next_download();
+                    return Ok(());
+                }
+                let wants_receipt = self.wants_receipt(&message, &opened);
+                self.deliver(&message, &out, wants_receipt).await
+            }
+            Err(E2eError::NonceReused) => {
+                // CLIENT-3 case 3: delivered before; ack it, do not show it again.
+                out["type"] = "undecryptable".into();
+                out["error"] = json!({
+                    "code": "nonce_reused",
+                    "reason": "duplicate: this message was delivered before",
+                });
+                out["action"] = "acked_duplicate".into();
+                self.print(&out)?;
+                self.ack(&message).await
+            }
+            Err(error) => {
+                // CLIENT-3 case 2: kept by us, flushed, then acked.
+                out["type"] = "undecryptable".into();
+                out["error"] = json!({ "code": error.code(), "reason": error.to_string() });
+                self.quarantine
+                    .keep(&message, error.code(), &error.to_string())
+                    .context("cannot write the quarantine file; the message stays unacked")?;
+                out["action"] = "quarantined".into();
+                out["quarantine"] = self.quarantine.path().display().to_string().into();
+                self.print(&out)?;
+                self.ack(&message).await
+            }
+        }
+    }
+
+    /// Prints, queues a receipt and acks: RELAY-9, once printed and saved.
+    async fn deliver(
+        &mut self,
+        message: &IncomingMessage,
+        out: &Value,
+        wants_receipt: bool,
+    ) -> anyhow::Result<()> {
+        self.print(out)?;
+        if wants_receipt && let Some(Some(sender)) = self.known.get(&message.sender) {
+            self.receipts.add(
+                &self.keys,
+                message.sender,
+                sender.public,
+                message.message_id,
+            )?;
+        }
+        self.ack(message).await
+    }
+
+    async fn ack(&self, message: &IncomingMessage) -> anyhow::Result<()> {
+        self.handle
             .ack_incoming(message.sender, message.message_id)
             .await?;
         Ok(())
     }
 
-    async fn open(&mut self, message: &IncomingMessage) -> anyhow::Result<(Message, u64)> {
-        let sender_key = self
-            .sender_key(message.sender)
-            .await?
-            .context("the sender's key is not known at the relay")?;
-        let key = BoxKey::derive(self.keys.secret_key(), &sender_key)?;
-        match e2e::decode_payload(&key, &message.payload, &mut self.nonces) {
-            Ok(received) => {
-                let created = received.created_at().as_millis();
-                Ok((received.opened.message, created))
-            }
-            Err(E2eError::NonceReused) => {
-                anyhow::bail!("duplicate: this message was delivered before")
-            }
-            Err(error) => Err(error.into()),
+    /// Starts the next blob download unless one is in progress (RELAY-19, TR-25).
+    fn next_download(&mut self) {
+        if self.downloading {
+            return;
         }
+        let Some(file) = self.files.pop_front() else {
+            return;
+        };
+        self.downloading = true;
+        let handle = self.handle.clone();
+        self.requests.spawn(async move {
+            let data = handle.download_blob(file.file.blob_id()).await;
+            Done::Download(Box::new(file), data)
+        });
     }
 
-    /// Fills the JSON form in; for a file, downloads, decrypts and saves the blob (TR-25).
-    async fn describe(&mut self, message: &Message, out: &mut Value) -> anyhow::Result<()> {
-        let form = e2e::message_to_json(message);
-        if let (Value::Object(target), Value::Object(fields)) = (&mut *out, form) {
-            target.extend(fields);
-        }
-        if let Message::File(file) = message {
-            let blob_id = file.blob_id();
-            let sealed = self
-                .client
-                .download_blob(blob_id)
-                .await
-                .context("blob download")?;
-            let data = e2e::open_blob(&file.blob_key(), BlobKind::File, &sealed)?;
-            self.client.blob_done(blob_id).await?;
-            let name = file
-                .name()
-                .map(|n| n.replace(['/', '\\'], "_"))
-                .filter(|n| !n.is_empty() && n != "." && n != "..")
-                .unwrap_or_else(|| hex::encode(blob_id));
-            tokio::fs::create_dir_all(&self.args.out_dir).await?;
-            let path = unique_path(&self.args.out_dir, &name);
-            tokio::fs::write(&path, &data)
-                .await
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            out["saved_to"] = path.display().to_string().into();
-            out["size"] = data.len().into();
-        }
-        Ok(())
+    /// Decrypts and saves a downloaded file, then shows and acks its message.
+    async fn save_file(&mut self, file: PendingFile, sealed: Vec<u8>) -> anyhow::Result<()> {
+        let PendingFile {
+            message,
+            file,
+            mut out,
+        } = file;
+        let blob_id = file.blob_id();
+        let data = e2e::open_blob(&file.blob_key(), BlobKind::File, &sealed)?;
+        self.handle.blob_done(blob_id).await?;
+        let name = file
+            .name()
+            .map(|n| n.replace(['/', '\\'], "_"))
+            .filter(|n| !n.is_empty() && n != "." && n != "..")
+            .unwrap_or_else(|| hex::encode(blob_id));
+        tokio::fs::create_dir_all(&self.args.out_dir).await?;
+        let path = unique_path(&self.args.out_dir, &name);
+        tokio::fs::write(&path, &data)
+            .await
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        out["saved_to"] = path.display().to_string().into();
+        out["size"] = data.len().into();
+        let wants_receipt = self.wants_receipt(&message, &Message::File(file));
+        self.deliver(&message, &out, wants_receipt).await
     }
 
     fn wants_receipt(&self, message: &IncomingMessage, opened: &Message) -> bool {
@@ -184,24 +358,8 @@ impl Receiver {
             )
     }
 
-    /// A `received` delivery receipt back to the sender (E2E-18), sent in the background.
-    fn send_receipt(&mut self, message: &IncomingMessage) -> anyhow::Result<()> {
-        let their_key = self.known[&message.sender];
-        let receipt = Message::DeliveryReceipt(DeliveryReceipt {
-            status: ReceiptStatus::Received,
-            message_ids: vec![message.message_id],
-        });
-        let id = MessageId::random(&mut os_rng()?);
-        let bytes = encode(&self.keys, message.sender, &their_key, id, receipt, 0)?;
-        let handle = self.client.handle();
-        self.receipts.spawn(async move {
-            if let Err(error) = handle.send_message(bytes).await {
-                eprintln!("delivery receipt not sent: {error}");
-            }
-        });
-        Ok(())
-    }
-
+    /// A closed stdout (`receive | head`) fails here, before the ack: the message stays
+    /// queued at the relay for the next run.
     fn print(&self, out: &Value) -> std::io::Result<()> {
         use std::io::Write as _;
         let mut stdout = std::io::stdout().lock();
@@ -220,7 +378,11 @@ impl Receiver {
                 out["saved_to"].as_str().unwrap_or("?")
             ),
             "delivery_receipt" => format!("{} for {}", out["status"], out["message_ids"]),
-            "undecryptable" => out["error"].as_str().unwrap_or_default().to_owned(),
+            "undecryptable" => format!(
+                "{} ({})",
+                out["error"]["reason"].as_str().unwrap_or_default(),
+                out["action"].as_str().unwrap_or_default()
+            ),
             _ => out.to_string(),
         };
         writeln!(stdout, "{from} {id} {kind}: {detail}")?;

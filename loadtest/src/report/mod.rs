@@ -2,6 +2,7 @@
 //! `throughput.svg`; and the progress bar shown while it runs.
 
 mod json;
+mod kill_cycle;
 mod markdown;
 mod plots;
 pub(crate) mod progress;
@@ -9,6 +10,8 @@ pub(crate) mod progress;
 use std::path::PathBuf;
 
 use crate::{LoadError, Results};
+
+pub use kill_cycle::write_kill_cycle;
 
 /// File names of a report, as `summary.md` links them.
 pub const FILES: [&str; 4] = [

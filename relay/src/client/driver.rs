@@ -30,6 +30,9 @@ const WRITE_HIGH_WATER: usize = 256 * 1024;
 /// Upload chunks are queued only while fewer bytes than this wait to be written.
 const WRITE_LOW_WATER: usize = 64 * 1024;
 
+/// The first half of the data of a sync's echo-request (CLIENT-2).
+const SYNC_TAG: &[u8; 8] = b"sr-sync\0";
+
 /// Where the outputs being drained came from, for the trace.
 #[derive(Clone, Copy)]
 enum Origin<'a> {
@@ -52,6 +55,9 @@ pub(crate) struct Driver {
     overflow: VecDeque<ClientEvent>,
     established: Option<oneshot::Sender<Result<LoginAck, ClientError>>>,
     acks: HashMap<(Identity, u64), VecDeque<Reply<Option<MessageAck>>>>,
+    /// Open echo round trips by their data (CLIENT-2), oldest first.
+    syncs: VecDeque<(Vec<u8>, Reply<()>)>,
+    sync_sequence: u64,
     transfers: Transfers,
     closing: Option<oneshot::Sender<()>>,
     /// Set when the received payloads of one input need describing for the trace.
@@ -97,6 +103,8 @@ impl Driver {
             overflow: VecDeque::new(),
             established: Some(established),
             acks: HashMap::new(),
+            syncs: VecDeque::new(),
+            sync_sequence: 0,
             transfers: Transfers::default(),
             closing: None,
             received: Vec::new(),
@@ -118,6 +126,9 @@ impl Driver {
             }
         }
         self.transfers.fail_all(&reported);
+        for (_, reply) in self.syncs.drain(..) {
+            let _ = reply.send(Err(reported.clone()));
+        }
         if let Some(error) = error {
             self.tracer.note(&format!("connection ended: {error}"));
             *outcome.lock().expect("no panic while holding the outcome") = Some(error);
@@ -291,6 +302,14 @@ impl Driver {
                     }
                 }
             }
+            Payload::EchoResponse(data) => {
+                // CLIENT-2: the relay handled everything sent before this sync.
+                if let Some(at) = self.syncs.iter().position(|(d, _)| *d == data)
+                    && let Some((_, reply)) = self.syncs.remove(at)
+                {
+                    let _ = reply.send(Ok(()));
+                }
+            }
             Payload::QueueSendComplete => self.emit(ClientEvent::QueueSendComplete),
             Payload::Alert(text) => {
                 // RELAY-16: a refusal names the message; fail its pending send.
@@ -365,6 +384,19 @@ impl Driver {
             Command::Download { blob_id, reply } => {
                 let payload = self.transfers.download(blob_id, reply);
                 let _ = self.transmit(&payload);
+            }
+            Command::Sync(reply) => {
+                // CLIENT-2: data never used before on this connection; 16 bytes, so it never
+                // equals the transport's own 8-byte keep-alive sequence (TR-28).
+                self.sync_sequence += 1;
+                let mut data = SYNC_TAG.to_vec();
+                data.extend_from_slice(&self.sync_sequence.to_le_bytes());
+                match self.transmit(&Payload::EchoRequest(data.clone())) {
+                    Ok(()) => self.syncs.push_back((data, reply)),
+                    Err(error) => {
+                        let _ = reply.send(Err(error.into()));
+                    }
+                }
             }
             Command::Close(done) => self.closing = Some(done),
         }

@@ -39,6 +39,9 @@ pub(crate) enum Command {
         blob_id: BlobId,
         reply: Reply<Vec<u8>>,
     },
+    /// An echo round trip: answered once the relay has handled everything sent before
+    /// (CLIENT-2).
+    Sync(Reply<()>),
     /// Flush and close.
     Close(oneshot::Sender<()>),
 }
@@ -149,6 +152,16 @@ impl ClientHandle {
     /// [`ClientError::Disconnected`] if the connection has ended.
     pub async fn blob_done(&self, blob_id: BlobId) -> Result<(), ClientError> {
         self.send_payload(Payload::BlobDone { blob_id }).await
+    }
+
+    /// Returns once the relay has handled every payload this connection sent before, acks of
+    /// incoming messages included (CLIENT-2): an echo-request with fresh data, answered by
+    /// the relay only after the payloads before it. Call it before closing after acks.
+    ///
+    /// # Errors
+    /// A transport error if the connection ends before the echo-response.
+    pub async fn sync(&self) -> Result<(), ClientError> {
+        self.request(Command::Sync).await
     }
 
     /// Asks the task to flush and close; returns once it did (or had already ended).

@@ -58,7 +58,7 @@ pub(crate) struct Conn {
     pub(crate) download: Option<super::blobs::Download>,
     /// Payloads received in the last input, handled after the machine's outputs are drained.
     pub(crate) inbox: VecDeque<Payload>,
-    rate: RateLimit,
+    pub(crate) rate: RateLimit,
     /// Frames received in the last input (echo-requests included), for the rate limit.
     frames_in: u64,
     progress: Progress,
@@ -267,13 +267,19 @@ impl Conn {
         self.check_rate();
     }
 
-    /// RELAY-20: every frame counts against the rate limit except blob chunks.
+    /// RELAY-20: every frame counts against the rate limit except blob chunks and acks.
     fn check_rate(&mut self) {
         let counted = self.frames_in
             + self
                 .inbox
                 .iter()
-                .filter(|p| !matches!(p, Payload::BlobUploadChunk(_)))
+                // CLIENT-2: acks are charged when handled, and only if they name nothing.
+                .filter(|p| {
+                    !matches!(
+                        p,
+                        Payload::BlobUploadChunk(_) | Payload::IncomingMessageAck(_)
+                    )
+                })
                 .count() as u64;
         self.frames_in = 0;
         if counted > 0 && !self.rate.take(counted, Instant::now()) {

@@ -33,6 +33,11 @@ impl Conn {
                     .recipient_ack(mailbox, ack.identity, ack.message_id)
                 {
                     self.tracer.note("ack for no message in flight, ignored");
+                    // CLIENT-2: only acks of messages in flight are free of the rate limit.
+                    if !self.rate.take(1, tokio::time::Instant::now()) {
+                        self.inbox.clear();
+                        self.end(ConnectionError::RateLimited);
+                    }
                 }
             }
             Payload::KeyLookupRequest {
