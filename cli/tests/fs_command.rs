@@ -1,28 +1,11 @@
 //! `saltrelay fs` as an implementer drives it: the fs_* vectors' values through the tool.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
+mod json_tool;
 
 use serde_json::{Value, json};
 
 fn fs(command: &str, input: &Value) -> (bool, Value) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_saltrelay"))
-        .args(["fs", command])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        serde_json::from_slice(&out.stdout).unwrap(),
-    )
+    json_tool::run("fs", command, input)
 }
 
 fn vectors(name: &str) -> Value {

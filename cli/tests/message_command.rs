@@ -1,28 +1,11 @@
 //! `saltrelay message` as an implementer drives it: JSON in, JSON out, stable error codes.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
+mod json_tool;
 
 use serde_json::{Value, json};
 
 fn message(command: &str, input: &Value) -> (bool, Value) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_saltrelay"))
-        .args(["message", command])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        serde_json::from_slice(&out.stdout).unwrap(),
-    )
+    json_tool::run("message", command, input)
 }
 
 const ALICE_SK: &str = "1111111111111111111111111111111111111111111111111111111111111111";
