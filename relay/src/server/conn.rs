@@ -23,9 +23,9 @@ use super::deliver::Fetch;
 use super::directory::Binding;
 use super::limits::{Progress, RateLimit};
 use super::{ConnectionError, ServerError, Shared, close_error};
-use crate::client::clock::{Clock, sleep_until_opt};
-use crate::client::trace::{Splitter, Tracer, describe};
 use crate::core::MailboxId;
+use crate::runtime::clock::{Clock, sleep_until_opt};
+use crate::runtime::trace::{Splitter, Tracer, describe};
 
 const READ_BUFFER_LEN: usize = 16 * 1024;
 /// Deliveries and download chunks are added only while less than this waits to be written.
@@ -70,7 +70,7 @@ pub(crate) struct Conn {
 impl Conn {
     pub(crate) fn new(stream: TcpStream, shared: Arc<Shared>, id: u64) -> Self {
         let clock = Clock::new();
-        let mut rng = crate::client::os_rng();
+        let mut rng = crate::runtime::os_rng();
         let machine = RelayConnection::start(shared.transport.clone(), &mut rng, clock.now());
         let _ = stream.set_nodelay(true);
         let (reader, writer) = stream.into_split();
@@ -207,18 +207,18 @@ impl Conn {
                         let _ = self.machine.handle_eof();
                         self.drain_outputs();
                     }
-                    Ok(n) => self.input(&rbuf[..n]),
+                    Ok(n) => self.input(rbuf.get(..n).expect("read returns at most the buffer's length")),
                 },
                 () = self.notify.notified(), if wants_delivery => {}
                 () = sleep_until_opt(&self.clock, deadline) => {
                     let _ = self.machine.handle_timeout(self.clock.now());
                     self.drain_outputs();
                 }
-                () = crate::client::clock::sleep_until_instant(drain_deadline), if self.draining => {
+                () = crate::runtime::clock::sleep_until_instant(drain_deadline), if self.draining => {
                     // RELAY-23: the grace time is over; end even with acks outstanding.
                     self.end(ConnectionError::ShuttingDown);
                 }
-                () = crate::client::clock::sleep_until_instant(stall) => {
+                () = crate::runtime::clock::sleep_until_instant(stall) => {
                     // RELAY-20: the client has not read for the slow-reader timeout.
                     self.end(ConnectionError::SlowReader);
                 }
@@ -226,7 +226,7 @@ impl Conn {
                     let _ = changed;
                     // RELAY-23: stop reading; end once this connection's commits are acked.
                     self.draining = true;
-                    drain_deadline = Some(Instant::now() + Duration::from_millis(self.shared.config.shutdown_grace_ms / 2));
+                    drain_deadline = Some(crate::runtime::clock::instant_after(Instant::now(), Duration::from_millis(self.shared.config.shutdown_grace_ms / 2)));
                     if !self.machine.is_established() {
                         return ConnectionError::ShuttingDown;
                     }
@@ -269,9 +269,9 @@ impl Conn {
 
     /// RELAY-20: every frame counts against the rate limit except blob chunks and acks.
     fn check_rate(&mut self) {
-        let counted = self.frames_in
-            + self
-                .inbox
+        // Frames of one read: a saturated count still exceeds any bucket.
+        let counted = self.frames_in.saturating_add(
+            self.inbox
                 .iter()
                 // CLIENT-2: acks are charged when handled, and only if they name nothing.
                 .filter(|p| {
@@ -280,7 +280,8 @@ impl Conn {
                         Payload::BlobUploadChunk(_) | Payload::IncomingMessageAck(_)
                     )
                 })
-                .count() as u64;
+                .count() as u64,
+        );
         self.frames_in = 0;
         if counted > 0 && !self.rate.take(counted, Instant::now()) {
             self.inbox.clear();
@@ -296,7 +297,7 @@ impl Conn {
                 RelayOutput::Send(bytes) => {
                     if established {
                         // Frames the machine sends by itself on input: echo-responses.
-                        self.frames_in += 1;
+                        self.frames_in = self.frames_in.saturating_add(1);
                         self.tracer.sent(
                             &bytes,
                             None,

@@ -50,7 +50,8 @@ impl Conn {
             self.clock.now(),
             mailbox,
             BATCH_MESSAGES,
-            WRITE_LOW_WATER - self.wbuf.len(),
+            // The caller delivers only while the write buffer is below the low-water mark.
+            WRITE_LOW_WATER.saturating_sub(self.wbuf.len()),
         );
         if batch.is_empty() {
             if !self.queue_complete_sent {
@@ -65,12 +66,14 @@ impl Conn {
             .filter(|d| d.item.0.payload().is_none())
             .filter_map(|d| d.item.0.record())
             .collect();
-        let Some(first) = missing.first().copied() else {
+        // A missing record comes from the batch, so the batch has a first entry whenever
+        // `missing` does.
+        let first_recipient = batch.first().map(|d| d.item.0.recipient);
+        let Some((first, recipient)) = missing.first().copied().zip(first_recipient) else {
             self.send_batch(batch, &HashMap::new());
             return;
         };
         // Records of one recipient follow its queue order (STORE-5): one page holds them.
-        let recipient = batch[0].item.0.recipient;
         let limit = batch.len();
         let (reply, answer) = oneshot::channel();
         self.shared.committer.call(

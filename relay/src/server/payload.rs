@@ -123,7 +123,8 @@ impl Conn {
             Accepted::AckNow => {}
             Accepted::AckLater => {
                 if wants_ack {
-                    self.unacked += 1;
+                    // One per message of this connection awaiting its store commit.
+                    self.unacked = self.unacked.saturating_add(1);
                 }
             }
             Accepted::Refused("mailbox_full") => {
