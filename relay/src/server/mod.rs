@@ -29,7 +29,6 @@ mod hub;
 pub mod keyfile;
 mod limits;
 pub mod lock;
-mod payload;
 mod run;
 
 use std::collections::BTreeMap;
