@@ -131,7 +131,7 @@ pub(crate) fn load_key_file(path: &Path) -> Result<IdentityKeys, LoadError> {
 }
 
 /// ID-9: on Unix, a key file whose mode gives the group or others any access is refused.
-fn check_private(path: &Path) -> Result<(), LoadError> {
+pub(crate) fn check_private(path: &Path) -> Result<(), LoadError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;

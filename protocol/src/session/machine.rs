@@ -1,6 +1,7 @@
 //! The per-peer session machine: sending (FS-19 to FS-22) and receiving (FS-23 to FS-34).
 
 use std::collections::VecDeque;
+use std::sync::OnceLock;
 
 use rand_core::CryptoRng;
 
@@ -37,8 +38,9 @@ pub struct PeerSessions {
     pub(super) own_secret: SecretKey,
     pub(super) peer: Identity,
     pub(super) peer_public: PublicKey,
-    /// `DH(CK, CK_peer)`, the same for every session.
-    pub(super) static_static: BoxKey,
+    /// `DH(CK, CK_peer)`, the same for every session. Derived on first use: restoring the
+    /// sessions of many peers costs no X25519 until a peer is talked to. Wiped on drop.
+    pub(super) static_static: OnceLock<BoxKey>,
     /// Sorted by session ID.
     pub(crate) sessions: Vec<Session>,
     pub(super) outputs: VecDeque<Output>,
@@ -62,7 +64,7 @@ impl PeerSessions {
             own_secret,
             peer,
             peer_public,
-            static_static,
+            static_static: OnceLock::from(static_static),
             sessions: Vec::new(),
             outputs: VecDeque::new(),
         })
@@ -83,6 +85,38 @@ impl PeerSessions {
     #[must_use]
     pub fn peer(&self) -> Identity {
         self.peer
+    }
+
+    /// A machine with no sessions whose `DH(CK, CK_peer)` is derived on first use
+    /// ([`PeerSessions::restore`]): a small-order peer key fails there, not here.
+    pub(super) fn new_lazy(
+        own: Identity,
+        own_secret: SecretKey,
+        peer: Identity,
+        peer_public: PublicKey,
+    ) -> Self {
+        Self {
+            own,
+            own_secret,
+            peer,
+            peer_public,
+            static_static: OnceLock::new(),
+            sessions: Vec::new(),
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// `DH(CK, CK_peer)`, derived once.
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidPeerKey`] when the peer's public key has small order (PRIM-5).
+    pub(super) fn static_static(&self) -> Result<&BoxKey, SessionError> {
+        if let Some(key) = self.static_static.get() {
+            return Ok(key);
+        }
+        let key = BoxKey::derive(&self.own_secret, &self.peer_public)
+            .map_err(|_| SessionError::InvalidPeerKey)?;
+        Ok(self.static_static.get_or_init(|| key))
     }
 
     pub(super) fn dh(
@@ -156,7 +190,7 @@ impl PeerSessions {
         let id = SessionId::random(rng);
         let fssk = SecretKey::generate(rng);
         let ephemeral_static = self.dh(&fssk, &self.peer_public)?;
-        let root = root_2dh(self.own, &self.static_static, &ephemeral_static);
+        let root = root_2dh(self.own, self.static_static()?, &ephemeral_static);
         let public = fssk.public_key();
         self.insert(Session {
             id,
