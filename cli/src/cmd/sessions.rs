@@ -4,7 +4,6 @@
 //! anything it caused is sent or acknowledged.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -16,9 +15,9 @@ use saltrelay_protocol::session::{
     SessionId, SessionStore as _,
 };
 use saltrelay_protocol::time::Timestamp;
-use zeroize::Zeroizing;
 
-use super::id::check_private;
+use saltrelay_relay::private_file;
+
 use super::send::encode_at;
 use crate::os_rng::os_rng;
 
@@ -120,19 +119,15 @@ impl Sessions {
     pub(crate) fn load(id: &Path) -> anyhow::Result<Self> {
         let path = session_path(id);
         let lock = lock(&path)?;
-        let file = if path.exists() {
-            check_private(&path)?;
-            let bytes = Zeroizing::new(
-                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?,
-            );
-            SessionFile::decode(&bytes).with_context(|| {
+        let file = match private_file::read(&path) {
+            Ok(bytes) => SessionFile::decode(&bytes).with_context(|| {
                 format!(
                     "{} is not a session file (move it away to start new sessions)",
                     path.display()
                 )
-            })?
-        } else {
-            SessionFile::new()
+            })?,
+            Err(error) if error.is_not_found() => SessionFile::new(),
+            Err(error) => return Err(error.into()),
         };
         Ok(Self {
             path,
@@ -310,31 +305,7 @@ impl Sessions {
                     .expect("infallible");
             }
         }
-        let bytes = self.file.encode();
-        let mut tmp_name = self.path.as_os_str().to_owned();
-        tmp_name.push(".tmp");
-        let tmp = PathBuf::from(tmp_name);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let write = || -> std::io::Result<()> {
-            // A leftover from a crash may have another mode: the new file is created 0600.
-            match std::fs::remove_file(&tmp) {
-                Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
-                _ => {}
-            }
-            let mut file = options.open(&tmp)?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, &self.path)?;
-            let folder = self
-                .path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            std::fs::File::open(folder)?.sync_all()
-        };
-        write().with_context(|| format!("cannot write {}", self.path.display()))
+        private_file::replace(&self.path, &self.file.encode())?;
+        Ok(())
     }
 }

@@ -12,7 +12,7 @@ use super::keys::{Chain, ZERO_NONCE, root_2dh};
 use super::state::{EMPTY_TYPE, ENVELOPE_TYPE, Session, State, covers};
 use super::{Event, Output, RemovedReason, SessionError};
 use crate::crypto::{BoxKey, PublicKey, SecretKey};
-use crate::e2e::{GroupIdentity, Message, MessageId};
+use crate::e2e::{GroupControl, GroupIdentity, Message, MessageId};
 use crate::identity::Identity;
 use crate::time::Timestamp;
 
@@ -260,12 +260,21 @@ impl PeerSessions {
         .encode())
     }
 
-    /// The group a message belongs to (FS-16); the creator container's creator is `sender`.
-    pub(super) fn group_of(message: &Message, sender: Identity) -> Option<GroupIdentity> {
+    /// The group a message belongs to (FS-16): a creator container's creator is its sender,
+    /// except for the sync request (0x51), which a member sends to the creator (E2E-22).
+    pub(super) fn group_of(
+        message: &Message,
+        sender: Identity,
+        receiver: Identity,
+    ) -> Option<GroupIdentity> {
         match message {
             Message::Group(group) => Some(group.group),
             Message::GroupControl(control) => Some(GroupIdentity {
-                creator: sender,
+                creator: if matches!(control.content, GroupControl::SyncRequest) {
+                    receiver
+                } else {
+                    sender
+                },
                 group_id: control.group_id,
             }),
             _ => None,
@@ -301,7 +310,7 @@ impl PeerSessions {
             .ok_or(SessionError::UnknownSession)?;
         let applied = session.outgoing_versions().1;
         if covers(applied, type_code) {
-            let group = Self::group_of(message, self.own);
+            let group = Self::group_of(message, self.own, self.peer);
             let envelope = self.seal(index, now, type_code, &body, group)?;
             self.outputs.push_back(Output::Encapsulated {
                 message_id,

@@ -448,7 +448,7 @@ impl PeerSessions {
             });
         }
         let message = Message::decode(*type_code, body).map_err(SessionError::InvalidInner)?;
-        let expected_group = Self::group_of(&message, self.peer);
+        let expected_group = Self::group_of(&message, self.peer, self.own);
         let is_group = GROUP_TYPES.contains(type_code);
         if expected_group != group || (is_group && group.is_none()) {
             return Err(SessionError::GroupIdentityMismatch);
