@@ -339,6 +339,13 @@ impl Receiver {
         wants_receipt: bool,
     ) -> anyhow::Result<()> {
         self.print(out)?;
+        if out.get("fs").is_some() {
+            // FS-42: shown, so no longer held; durable before the ack.
+            self.sessions.delivered(message.sender, message.message_id);
+            self.sessions
+                .save()
+                .context("cannot write the session file; the message stays unacked")?;
+        }
         if wants_receipt && let Some(Some(sender)) = self.known.get(&message.sender) {
             self.receipts.add(
                 &self.keys,

@@ -11,8 +11,8 @@ use saltrelay_protocol::crypto::{PublicKey, SecretKey};
 use saltrelay_protocol::e2e::{GroupIdentity, Message, MessageId};
 use saltrelay_protocol::identity::{Identity, IdentityKeys};
 use saltrelay_protocol::session::{
-    DhType, ENVELOPE_TYPE, Event, Output, PeerSessions, RejectCause, SessionError, SessionFile,
-    SessionId, SessionStore as _,
+    DhType, ENVELOPE_TYPE, Event, Output, PeerSessions, RejectCause, SESSION_ID_LEN, SessionError,
+    SessionFile, SessionId, SessionStore as _, pb,
 };
 use saltrelay_protocol::time::Timestamp;
 
@@ -288,6 +288,67 @@ impl Sessions {
             )?);
         }
         Ok(opened)
+    }
+
+    /// FS-42: keeps a decapsulated message in the file, with the chain it advanced, until
+    /// [`Sessions::delivered`]; a copy the relay delivers again after a crash is then shown from
+    /// here instead of being taken for a duplicate. Saved by the next [`Sessions::save`].
+    ///
+    /// # Errors
+    /// The message does not encode (it just decoded, so only an internal fault).
+    pub(crate) fn hold(
+        &mut self,
+        sender: Identity,
+        message_id: MessageId,
+        message: &Message,
+        protection: &Protection,
+    ) -> anyhow::Result<()> {
+        let mut inner = vec![message.type_code()];
+        inner.extend(message.encode_body()?);
+        self.file.undelivered.push(pb::Undelivered {
+            sender: sender.as_str().to_owned(),
+            message_id: message_id.as_u64(),
+            inner,
+            session_id: protection.session_id.0.to_vec(),
+            dh_type: protection.dh_type.value(),
+            applied_version: protection.applied_version,
+            counter: protection.counter,
+        });
+        Ok(())
+    }
+
+    /// A held message of `sender` with this ID, if any (FS-42).
+    pub(crate) fn held(
+        &self,
+        sender: Identity,
+        message_id: MessageId,
+    ) -> Option<(Message, Protection)> {
+        let record = self
+            .file
+            .undelivered
+            .iter()
+            .find(|r| r.sender == sender.as_str() && r.message_id == message_id.as_u64())?;
+        let (type_code, body) = record.inner.split_first()?;
+        let message = Message::decode(*type_code, body).ok()?;
+        let session_id: [u8; SESSION_ID_LEN] = record.session_id.as_slice().try_into().ok()?;
+        let protection = Protection {
+            session_id: SessionId(session_id),
+            dh_type: if record.dh_type == 0 {
+                DhType::TwoDh
+            } else {
+                DhType::FourDh
+            },
+            applied_version: record.applied_version,
+            counter: record.counter,
+        };
+        Some((message, protection))
+    }
+
+    /// Forgets a held message once it was shown (FS-42). Saved by the next [`Sessions::save`].
+    pub(crate) fn delivered(&mut self, sender: Identity, message_id: MessageId) {
+        self.file
+            .undelivered
+            .retain(|r| !(r.sender == sender.as_str() && r.message_id == message_id.as_u64()));
     }
 
     /// Writes every peer's sessions to the file: a temporary file (mode 0600) flushed to

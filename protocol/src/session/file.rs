@@ -29,6 +29,8 @@ struct PeerHead {
 #[derive(Default)]
 pub struct SessionFile {
     peers: BTreeMap<Identity, Zeroizing<Vec<u8>>>,
+    /// Messages opened but not yet shown (FS-42), in the order they were opened.
+    pub undelivered: Vec<pb::Undelivered>,
 }
 
 impl core::fmt::Debug for SessionFile {
@@ -36,6 +38,7 @@ impl core::fmt::Debug for SessionFile {
         // The entries hold chain keys: only the peers are shown.
         f.debug_struct("SessionFile")
             .field("peers", &self.peers.keys().collect::<Vec<_>>())
+            .field("undelivered", &self.undelivered.len())
             .finish()
     }
 }
@@ -74,7 +77,10 @@ impl SessionFile {
                     return Err(invalid("peer appears twice"));
                 }
             }
-            Ok(Self { peers })
+            Ok(Self {
+                peers,
+                undelivered: file.undelivered.clone(),
+            })
         })();
         file.peers.iter_mut().for_each(Zeroize::zeroize);
         result
@@ -86,6 +92,7 @@ impl SessionFile {
         let mut file = pb::SessionFile {
             format: SESSION_FILE_FORMAT,
             peers: self.peers.values().map(|b| b.to_vec()).collect(),
+            undelivered: self.undelivered.clone(),
         };
         let bytes = Zeroizing::new(file.encode_to_vec());
         file.peers.iter_mut().for_each(Zeroize::zeroize);
@@ -161,12 +168,41 @@ mod tests {
     }
 
     #[test]
+    fn restore_defers_the_static_dh_to_first_use() {
+        // No X25519 on restore: a small-order peer key (PRIM-5) is found at first use.
+        let own: Identity = "OWNER000".parse().unwrap();
+        let good = SecretKey::from_bytes([9; 32]).public_key();
+        let bytes = PeerSessions::new(own, SecretKey::from_bytes([7; 32]), peer(0), good)
+            .unwrap()
+            .export();
+        let small_order = crate::crypto::PublicKey::from_bytes([0; 32]);
+        let mut machine = PeerSessions::restore(
+            own,
+            SecretKey::from_bytes([7; 32]),
+            peer(0),
+            small_order,
+            &bytes,
+        )
+        .expect("restore does no DH");
+        let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(1);
+        let error = machine
+            .send(
+                crate::time::Timestamp::from_millis(0),
+                &mut rng,
+                crate::e2e::MessageId::from_u64(1),
+                &crate::e2e::Message::Text("hi".into()),
+            )
+            .unwrap_err();
+        assert_eq!(error.code(), "invalid_peer_key");
+    }
+
+    #[test]
     fn refuses_damaged_files() {
         let code = |bytes: &[u8]| SessionFile::decode(bytes).unwrap_err().code();
         assert_eq!(code(&[0xff]), "invalid_stored_session");
         let wrong_format = pb::SessionFile {
             format: 2,
-            peers: vec![],
+            ..pb::SessionFile::default()
         };
         assert_eq!(
             code(&wrong_format.encode_to_vec()),
@@ -181,6 +217,7 @@ mod tests {
         let twice = pb::SessionFile {
             format: SESSION_FILE_FORMAT,
             peers: vec![entry.clone(), entry],
+            undelivered: vec![],
         };
         assert_eq!(code(&twice.encode_to_vec()), "invalid_stored_session");
     }

@@ -46,6 +46,11 @@ impl Receiver {
         let opened =
             self.sessions
                 .open(&self.keys, sender, &public, message.message_id, body, now)?;
+        if let (Ok(()), Some((inner, protection))) = (&opened.result, &opened.message) {
+            // FS-42: kept with the advanced chain until shown, so a crash loses nothing.
+            self.sessions
+                .hold(sender, message.message_id, inner, protection)?;
+        }
         // FS-42: the new session state is durable before a reply leaves or the ack is sent.
         self.sessions
             .save()
@@ -75,6 +80,18 @@ impl Receiver {
                     self.ack(message).await?;
                 }
                 Ok(opened.message)
+            }
+            Err(SessionError::InitForExistingSession | SessionError::UnexpectedAccept) => {
+                // FS-44 case 2: an Init or Accept delivered again (its ack was lost in a crash)
+                // carries nothing to show and changes nothing.
+                self.ack(message).await?;
+                Ok(None)
+            }
+            Err(SessionError::CounterBehind { .. })
+                if self.sessions.held(sender, message.message_id).is_some() =>
+            {
+                // FS-42: opened before but never shown (the last run ended first): show it now.
+                Ok(self.sessions.held(sender, message.message_id))
             }
             Err(error @ SessionError::CounterBehind { .. }) => {
                 // FS-31: a counter already opened: delivered before (CLIENT-3 case 3).
