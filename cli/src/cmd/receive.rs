@@ -121,7 +121,7 @@ async fn receive(args: Args) -> anyhow::Result<ExitCode> {
     );
     let mut receiver = Receiver {
         handle: client.handle(),
-        receipts: Receipts::new(keys.identity(), client.handle()),
+        receipts: Receipts::default(),
         keys,
         known: HashMap::new(),
         nonces: InMemoryNonceStore::new(),
@@ -155,7 +155,8 @@ async fn receive(args: Args) -> anyhow::Result<ExitCode> {
                         eprintln!("queue delivered");
                     }
                     complete = true;
-                    receiver.receipts.flush_all(&receiver.keys)?;
+                    let due = receiver.receipts.take_all();
+                    receiver.send_receipts(due)?;
                 }
                 Some(ClientEvent::Alert(text)) => eprintln!("alert from the relay: {text}"),
                 Some(ClientEvent::Closed(error)) => return Err(error).context("connection closed"),
@@ -164,13 +165,15 @@ async fn receive(args: Args) -> anyhow::Result<ExitCode> {
             Some(done) = receiver.requests.join_next(), if !receiver.requests.is_empty() => {
                 receiver.on_done(done.context("a request task failed")?).await?;
             }
-            () = receiver.receipts.reap() => {}
-            _ = tick.tick() => receiver.receipts.flush_due(&receiver.keys)?,
+            _ = tick.tick() => {
+                let due = receiver.receipts.take_due();
+                receiver.send_receipts(due)?;
+            }
         }
     }
     // Receipts go out before we leave: wait for their acks.
-    receiver.receipts.flush_all(&receiver.keys)?;
-    receiver.receipts.finish().await;
+    let due = receiver.receipts.take_all();
+    receiver.send_receipts(due)?;
     let Receiver { outbox, handle, .. } = receiver;
     let sent = outbox.finish().await;
     // CLIENT-2: every ack has reached the relay before we close.
@@ -346,13 +349,13 @@ impl Receiver {
                 .save()
                 .context("cannot write the session file; the message stays unacked")?;
         }
-        if wants_receipt && let Some(Some(sender)) = self.known.get(&message.sender) {
-            self.receipts.add(
-                &self.keys,
-                message.sender,
-                sender.public,
-                message.message_id,
-            )?;
+        if wants_receipt
+            && let Some(Some(sender)) = self.known.get(&message.sender)
+            && let Some(due) = self
+                .receipts
+                .add(message.sender, sender.public, message.message_id)
+        {
+            self.send_receipts(vec![due])?;
         }
         self.ack(message).await
     }

@@ -3,12 +3,14 @@
 //! requests, setups, leaves) is sent from the same login, in forward-secret sessions unless
 //! `--no-fs` (FS-16, FS-43).
 
+use saltrelay_protocol::crypto::PublicKey;
 use saltrelay_protocol::e2e::{Message, MessageId};
 use saltrelay_protocol::identity::Identity;
 use saltrelay_protocol::time::Timestamp;
 use saltrelay_relay::client::clock::Clock;
 use serde_json::{Value, json};
 
+use super::receipts::Due;
 use super::{Done, Receiver};
 use crate::cmd::group::{event_json, load_state, save_state};
 use crate::cmd::send::encode_at;
@@ -86,19 +88,39 @@ impl Receiver {
                 return Ok(());
             }
         };
-        let Unsent {
-            message_id,
-            message,
-            flags,
-            created_at,
-        } = unsent;
+        self.seal_and_queue(
+            to,
+            &public,
+            unsent.message_id,
+            &unsent.message,
+            unsent.flags,
+            unsent.created_at,
+        )
+    }
+
+    /// Seals one message for `to` (in its session unless `--no-fs`) and queues it.
+    fn seal_and_queue(
+        &mut self,
+        to: Identity,
+        public: &PublicKey,
+        message_id: MessageId,
+        message: &Message,
+        flags: u8,
+        created_at: Timestamp,
+    ) -> anyhow::Result<()> {
         let outer = if self.args.relay.no_fs {
             vec![encode_at(
-                &self.keys, to, &public, message_id, message, flags, created_at,
+                &self.keys,
+                to,
+                public,
+                message_id,
+                message.clone(),
+                flags,
+                created_at,
             )?]
         } else {
             let outer = self.sessions.seal(
-                &self.keys, to, &public, message_id, &message, flags, created_at,
+                &self.keys, to, public, message_id, message, flags, created_at,
             )?;
             // FS-42: durable before the message leaves.
             self.sessions.save()?;
@@ -106,6 +128,16 @@ impl Receiver {
         };
         for bytes in outer {
             self.outbox.send(to, bytes);
+        }
+        Ok(())
+    }
+
+    /// Seals and queues delivery receipts (CLIENT-4): in the sender's session unless
+    /// `--no-fs`, after every message queued before (FS-43).
+    pub(super) fn send_receipts(&mut self, due: Vec<Due>) -> anyhow::Result<()> {
+        for Due { to, key, receipt } in due {
+            let id = MessageId::random(&mut os_rng()?);
+            self.seal_and_queue(to, &key, id, &receipt, 0, Clock::new().now())?;
         }
         Ok(())
     }
