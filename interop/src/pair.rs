@@ -3,8 +3,8 @@
 //! message under a nonce the vectors do not use and the other opens that box (`e2e_open`);
 //! then the roles swap. `e2e_messages` also opens the `box` of its input, so the sealer is
 //! given our box under the same nonce to open: it must decode it as the vector says. Then the
-//! stateful scenarios: a forward-secret conversation ([`crate::pair_fs`], IOP-22) and a group
-//! split across both peers ([`crate::pair_group`], IOP-23).
+//! stateful scenarios: a forward-secret conversation (module `pair_fs`, IOP-22) and a group
+//! split across both peers (module `pair_group`, IOP-23).
 
 use saltrelay_protocol::crypto::{BoxKey, NONCE_LEN, Nonce, PublicKey, SecretKey};
 use saltrelay_protocol::e2e;
