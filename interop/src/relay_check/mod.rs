@@ -80,6 +80,26 @@ pub async fn relay_check(addr: &str, relay_key: PublicKey) -> Vec<CheckResult> {
         close_after(&target, Misbehaviour::OversizedFrame, "frame_too_large")
     );
     check!(
+        "short_frame_closed",
+        ["TR-16", "TR-26"],
+        close_after(&target, Misbehaviour::ShortFrame, "frame_too_short")
+    );
+    check!(
+        "forged_frame_closed",
+        ["TR-17", "TR-26"],
+        close_after(&target, Misbehaviour::ForgedFrame, "frame_auth_failed")
+    );
+    check!(
+        "skipped_counter_closed",
+        ["TR-2", "TR-17", "TR-26"],
+        close_after(&target, Misbehaviour::SkippedCounter, "frame_skipped")
+    );
+    check!(
+        "replayed_counter_closed",
+        ["TR-2", "TR-17", "TR-26"],
+        close_after(&target, Misbehaviour::ReplayedCounter, "frame_replayed")
+    );
+    check!(
         "malformed_message_closed",
         ["RELAY-21", "TR-26"],
         close_after(&target, Misbehaviour::MalformedMessage, "malformed_message")
@@ -322,21 +342,44 @@ async fn echo(target: &Target) -> Result<(), String> {
 
 enum Misbehaviour {
     OversizedFrame,
+    ShortFrame,
+    ForgedFrame,
+    SkippedCounter,
+    ReplayedCounter,
     MalformedMessage,
     SenderMismatch,
 }
 
 async fn close_after(target: &Target, what: Misbehaviour, wanted: &str) -> Result<(), String> {
-    use tokio::io::AsyncWriteExt as _;
     let mallory = fresh_identity();
     let mut raw = RawClient::login(&target.addr, target.key, &mallory).await?;
     match what {
         // TR-16: a length field of 65535, beyond the largest frame.
-        Misbehaviour::OversizedFrame => {
-            raw.stream
-                .write_all(&[0xff, 0xff])
-                .await
-                .map_err(|e| format!("write: {e}"))?;
+        Misbehaviour::OversizedFrame => raw.write_raw(&[0xff, 0xff]).await?,
+        // TR-16: a length field of 10, below the smallest box.
+        Misbehaviour::ShortFrame => raw.write_raw(&[10, 0]).await?,
+        // TR-17: a box of the right size that opens under no counter near the expected one.
+        Misbehaviour::ForgedFrame => {
+            let mut frame = vec![40, 0];
+            frame.extend((0u8..40).map(|i| i.wrapping_mul(37) ^ 0xa5));
+            raw.write_raw(&frame).await?;
+        }
+        // TR-2, TR-17: the frame under counter n is withheld, the one under n + 1 written.
+        Misbehaviour::SkippedCounter => {
+            let _withheld = raw.seal(&Payload::EchoRequest(b"withheld".to_vec()))?;
+            let next = raw.seal(&Payload::EchoRequest(b"next".to_vec()))?;
+            raw.write_raw(&next).await?;
+        }
+        // TR-2, TR-17: a frame the relay already opened (and answered) is written again.
+        Misbehaviour::ReplayedCounter => {
+            let frame = raw.seal(&Payload::EchoRequest(b"once".to_vec()))?;
+            raw.write_raw(&frame).await?;
+            raw.read_until(
+                WAIT,
+                |p| matches!(p, Payload::EchoResponse(d) if d == b"once"),
+            )
+            .await?;
+            raw.write_raw(&frame).await?;
         }
         Misbehaviour::MalformedMessage => {
             raw.send(&Payload::OutgoingMessage(vec![1, 2, 3])).await?;

@@ -77,6 +77,29 @@ impl RawClient {
         Ok(())
     }
 
+    /// Seals one well-formed frame under the next counter without writing it: the caller
+    /// writes it, late, twice or never (TR-17).
+    pub(super) fn seal(&mut self, payload: &Payload) -> Result<Vec<u8>, String> {
+        self.machine
+            .send(self.clock.now(), payload)
+            .map_err(|e| format!("send: {e}"))?;
+        let mut frame = Vec::new();
+        while let Some(output) = self.machine.poll_output() {
+            if let ClientOutput::Send(bytes) = output {
+                frame.extend_from_slice(&bytes);
+            }
+        }
+        Ok(frame)
+    }
+
+    /// Writes bytes as they are.
+    pub(super) async fn write_raw(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.stream
+            .write_all(bytes)
+            .await
+            .map_err(|e| format!("write: {e}"))
+    }
+
     /// Sends one well-formed frame.
     pub(super) async fn send(&mut self, payload: &Payload) -> Result<(), String> {
         self.machine
