@@ -18,6 +18,7 @@
 pub mod clock;
 mod driver;
 mod error;
+pub mod raw;
 mod requests;
 pub mod trace;
 mod transfers;
