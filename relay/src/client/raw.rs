@@ -22,7 +22,7 @@ use saltrelay_protocol::transport::{
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpStream, ToSocketAddrs};
 
-use super::clock::Clock;
+use crate::runtime::clock::Clock;
 
 /// Why a hand-driven connection could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +73,7 @@ impl RawClient {
             SecretKey::from_bytes(*keys.secret_key().expose_secret()),
         );
         let config = ClientConfig::new(keys, vec![relay_key]);
-        let machine = ClientConnection::start(config, &mut super::os_rng(), clock.now());
+        let machine = ClientConnection::start(config, &mut crate::runtime::os_rng(), clock.now());
         let mut raw = Self {
             stream,
             machine,
@@ -87,7 +87,7 @@ impl RawClient {
                 return Err(RawClientError::ClosedDuringHandshake);
             }
             raw.machine
-                .handle_bytes(raw.clock.now(), &buf[..n])
+                .handle_bytes(raw.clock.now(), received(&buf, n))
                 .map_err(RawClientError::Handshake)?;
         }
         raw.flush().await?;
@@ -150,14 +150,16 @@ impl RawClient {
         wanted: impl Fn(&Payload) -> bool,
     ) -> Result<Payload, RawClientError> {
         let mut buf = vec![0u8; 64 * 1024];
-        let deadline = tokio::time::Instant::now() + within;
+        let deadline = deadline_after(within);
         loop {
             let read = tokio::time::timeout_at(deadline, self.stream.read(&mut buf))
                 .await
                 .map_err(|_| RawClientError::Timeout(within))?;
             let result = match read {
                 Ok(0) | Err(_) => self.machine.handle_eof(),
-                Ok(n) => self.machine.handle_bytes(self.clock.now(), &buf[..n]),
+                Ok(n) => self
+                    .machine
+                    .handle_bytes(self.clock.now(), received(&buf, n)),
             };
             while let Some(output) = self.machine.poll_output() {
                 if let ClientOutput::Received(payload) = output
@@ -181,14 +183,16 @@ impl RawClient {
     ) -> Result<(Vec<Payload>, TransportError), RawClientError> {
         let mut payloads = Vec::new();
         let mut buf = vec![0u8; 64 * 1024];
-        let deadline = tokio::time::Instant::now() + within;
+        let deadline = deadline_after(within);
         loop {
             let read = tokio::time::timeout_at(deadline, self.stream.read(&mut buf))
                 .await
                 .map_err(|_| RawClientError::Timeout(within))?;
             let result = match read {
                 Ok(0) | Err(_) => self.machine.handle_eof(),
-                Ok(n) => self.machine.handle_bytes(self.clock.now(), &buf[..n]),
+                Ok(n) => self
+                    .machine
+                    .handle_bytes(self.clock.now(), received(&buf, n)),
             };
             while let Some(output) = self.machine.poll_output() {
                 if let ClientOutput::Received(payload) = output {
@@ -200,4 +204,18 @@ impl RawClient {
             }
         }
     }
+}
+
+/// The bytes a read of `n` put into `buf`.
+fn received(buf: &[u8], n: usize) -> &[u8] {
+    buf.get(..n)
+        .expect("read returns at most the buffer's length")
+}
+
+/// The instant `within` from now; a wait too long to represent is capped at a century.
+fn deadline_after(within: Duration) -> tokio::time::Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 86_400);
+    let now = tokio::time::Instant::now();
+    now.checked_add(within.min(CENTURY))
+        .expect("now plus at most a century is representable")
 }
