@@ -16,8 +16,11 @@ $bin interop run --file prim_x25519.json,prim_keygen.json,prim_blake2b.json \
   -- .venv/bin/python interop/peers/template/peer.py | tail -n 1
 # A replayed case gives the same answer as in the run.
 $bin interop request prim_box.json --tc-id 7 | $bin interop peer | tail -n 1 | grep -q '"error":"auth_failed"'
-# Each peer seals under nonces the vectors do not use; the other opens.
-$bin interop pair -- $bin interop peer -- .venv/bin/python interop/peers/python/peer.py | tail -n 4
+# Each peer seals under nonces the vectors do not use; the other opens. Then the stateful
+# scenarios (IOP-22, IOP-23): an FS conversation and a group split across both peers.
+$bin interop pair -- $bin interop peer -- .venv/bin/python interop/peers/python/peer.py | tee "$out" | tail -n 8
+tail -n 1 "$out" | grep -q ' 0 failed, 0 skipped$' \
+  || { echo "interop: pair failed or skipped a scenario" >&2; exit 1; }
 # The live suite against our relay, started as a user would (an empty data directory).
 work=$(mktemp -d)
 mkdir "$work/data"

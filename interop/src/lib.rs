@@ -16,6 +16,9 @@
 pub mod client_check;
 pub mod fault;
 pub mod pair;
+mod pair_fs;
+mod pair_group;
+mod pair_script;
 pub mod peer;
 pub mod process;
 pub mod relay_check;

@@ -2,7 +2,9 @@
 //! (spec/08-interop.md, IOP-15): for every valid `e2e_messages` case, one peer seals the
 //! message under a nonce the vectors do not use and the other opens that box (`e2e_open`);
 //! then the roles swap. `e2e_messages` also opens the `box` of its input, so the sealer is
-//! given our box under the same nonce to open: it must decode it as the vector says.
+//! given our box under the same nonce to open: it must decode it as the vector says. Then the
+//! stateful scenarios: a forward-secret conversation (module `pair_fs`, IOP-22) and a group
+//! split across both peers (module `pair_group`, IOP-23).
 
 use saltrelay_protocol::crypto::{BoxKey, NONCE_LEN, Nonce, PublicKey, SecretKey};
 use saltrelay_protocol::e2e;
@@ -40,11 +42,7 @@ pub fn pair(a: &[String], b: &[String], options: &Options) -> Result<RunReport, 
         Peer::start(b, options.timeouts).map_err(RunError::PeerStart)?,
     ];
     let hellos = [peers[0].hello().clone(), peers[1].hello().clone()];
-    let both = hellos
-        .iter()
-        .all(|h| h.capabilities.iter().any(|c| c == CAPABILITY))
-        && (options.only.is_empty() || options.only.iter().any(|c| c == CAPABILITY))
-        && !options.skip.iter().any(|c| c == CAPABILITY);
+    let both = selected(&hellos, options, CAPABILITY);
     let mut rows = [
         Row::new("A seals, B opens (e2e.seal)".into()),
         Row::new("B seals, A opens (e2e.seal)".into()),
@@ -87,6 +85,20 @@ pub fn pair(a: &[String], b: &[String], options: &Options) -> Result<RunReport, 
             }
         }
     }
+    let mut rows: Vec<Row> = rows.into();
+    for (found_rows, found) in [
+        crate::pair_fs::scenarios(
+            &mut peers,
+            selected(&hellos, options, crate::pair_fs::CAPABILITY),
+        ),
+        crate::pair_group::scenarios(
+            &mut peers,
+            selected(&hellos, options, crate::pair_group::CAPABILITY),
+        ),
+    ] {
+        rows.extend(found_rows);
+        problems.extend(found);
+    }
     let [first, second] = peers;
     first.finish();
     second.finish();
@@ -102,7 +114,16 @@ pub fn pair(a: &[String], b: &[String], options: &Options) -> Result<RunReport, 
             .cloned()
             .collect(),
     };
-    Ok(RunReport::new(hello, rows.into(), problems))
+    Ok(RunReport::new(hello, rows, problems))
+}
+
+/// Whether both peers claim `capability` and the options select it.
+fn selected(hellos: &[Hello; 2], options: &Options, capability: &str) -> bool {
+    hellos
+        .iter()
+        .all(|h| h.capabilities.iter().any(|c| c == capability))
+        && (options.only.is_empty() || options.only.iter().any(|c| c == capability))
+        && !options.skip.iter().any(|c| c == capability)
 }
 
 /// One round: `sealing_peer` seals, `opening_peer` opens; the findings, or the fault that ended it.

@@ -72,6 +72,14 @@ fn main() {
             "pair_reports_a_bad_seal_at_the_opener",
             pair_reports_a_bad_seal_at_the_opener,
         ),
+        (
+            "pair_reports_a_wrong_delivered_fs_text_at_its_step",
+            pair_reports_a_wrong_delivered_fs_text_at_its_step,
+        ),
+        (
+            "pair_reports_a_wrong_group_view_at_its_step",
+            pair_reports_a_wrong_group_view_at_its_step,
+        ),
     ];
     for (name, scenario) in scenarios {
         print!("test {name} ... ");
@@ -86,11 +94,12 @@ fn main() {
 fn broken_peer(mode: &str) {
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout();
+    let mut machines = rust_peer::Machines::default();
     for line in stdin.lock().lines() {
         let line = line.expect("stdin");
         let request: Value = serde_json::from_str(&line).expect("a JSON request");
-        let mut answer: Value =
-            serde_json::from_str(&rust_peer::answer(&line)).expect("our answer is JSON");
+        let mut answer: Value = serde_json::from_str(&rust_peer::answer(&mut machines, &line))
+            .expect("our answer is JSON");
         let op = request["op"].as_str().unwrap_or_default();
         if op == "hello" && mode == "no_hello" {
             eprintln!("broken peer: leaving before the hello");
@@ -108,6 +117,30 @@ fn broken_peer(mode: &str) {
             && first_time()
         {
             answer["output"]["events"][1]["received"]["type"] = "outgoing_message_ack".into();
+        }
+        if mode == "wrong_fs_text"
+            && op == "fs.session.step"
+            && answer["output"]["events"]
+                .as_array()
+                .is_some_and(|e| e.iter().any(|e| e["event"] == "received"))
+            && first_time()
+        {
+            let events = answer["output"]["events"].as_array_mut().expect("events");
+            let received = events
+                .iter_mut()
+                .find(|e| e["event"] == "received")
+                .expect("a received event");
+            let body = received["innerBody"]
+                .as_str()
+                .expect("innerBody")
+                .to_owned();
+            received["innerBody"] = flip_last_digit(&body).into();
+        }
+        if mode == "wrong_group_name"
+            && op == "group.client.step"
+            && answer["output"]["checkpoint"]["groups"][0].is_object()
+        {
+            answer["output"]["checkpoint"]["groups"][0]["name"] = "not the name".into();
         }
         if mode == "wrong_seal" && op == "e2e_messages" && first_time() {
             let sealed = answer["output"]["box"].as_str().expect("box").to_owned();
@@ -449,4 +482,86 @@ fn pair_reports_a_bad_seal_at_the_opener() {
     assert_eq!(problem.actual.as_deref(), Some("rejected (auth_failed)"));
     assert!(problem.request.contains(r#""op":"e2e_open""#));
     assert_eq!(report.rows[1].failed, 1);
+}
+
+/// Runs `interop pair` between a correct peer (A) and one broken once in `mode` (B).
+fn pair_with_broken_b(mode: &str) -> RunReport {
+    let marker = std::env::temp_dir().join(format!(
+        "saltrelay-broken-pair-{mode}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&marker);
+    let exe = std::env::current_exe()
+        .expect("own path")
+        .display()
+        .to_string();
+    let good = vec!["env".to_owned(), format!("{MODE}=none"), exe.clone()];
+    let bad = vec![
+        "env".to_owned(),
+        format!("{MODE}={mode}"),
+        format!("{ONCE}={}", marker.display()),
+        exe,
+    ];
+    let report = pair(&good, &bad, &options(&[], GENEROUS)).expect("runs");
+    let _ = std::fs::remove_file(&marker);
+    report
+}
+
+fn row<'r>(report: &'r RunReport, name: &str) -> &'r saltrelay_interop::report::Row {
+    report
+        .rows
+        .iter()
+        .find(|r| r.capabilities == name)
+        .expect("the row exists")
+}
+
+fn pair_reports_a_wrong_delivered_fs_text_at_its_step() {
+    let report = pair_with_broken_b("wrong_fs_text");
+    // A initiates; B, the responder, reports the first text it receives (step 3) wrongly: the
+    // scenario ends there, its 20 remaining steps failed; the other scenario passes whole.
+    assert_eq!(report.failures.len(), 1, "{report:#?}");
+    let problem = &report.failures[0];
+    assert_eq!(problem.file, "fs.session (A initiates)");
+    assert_eq!(problem.tc_id, 3);
+    assert_eq!(problem.kind, "failed");
+    assert_eq!(problem.field.as_deref(), Some("events (received message)"));
+    assert_eq!(problem.step.as_deref(), Some(".innerBody byte 2"));
+    assert_eq!(
+        problem.detail.as_deref(),
+        Some("peer B (responder) answered")
+    );
+    assert!(problem.request.contains(r#""op":"fs.session.step""#));
+    let first = row(&report, "fs.session (A initiates)");
+    assert_eq!((first.passed, first.failed, first.faults), (2, 20, 0));
+    let second = row(&report, "fs.session (B initiates)");
+    assert_eq!((second.passed, second.failed), (22, 0));
+}
+
+fn pair_reports_a_wrong_group_view_at_its_step() {
+    let report = pair_with_broken_b("wrong_group_name");
+    // B misreports every group's name. With the creator on A, member 1 (on B) disagrees with
+    // it as soon as it joins; with the creator on B, the members on A disagree with it: a
+    // pair shows the disagreement, not which side is wrong.
+    assert_eq!(report.failures.len(), 2, "{report:#?}");
+    let problem = &report.failures[0];
+    assert_eq!(problem.file, "groups.client (creator on A)");
+    assert_eq!(problem.tc_id, 1);
+    assert_eq!(
+        problem.field.as_deref(),
+        Some("checkpoint name of the group (the creator's)")
+    );
+    assert_eq!(problem.expected.as_deref(), Some(r#""pair""#));
+    assert_eq!(problem.actual.as_deref(), Some(r#""not the name""#));
+    assert_eq!(
+        problem.detail.as_deref(),
+        Some("peer B (member 1) answered")
+    );
+    let first = row(&report, "groups.client (creator on A)");
+    assert_eq!((first.passed, first.failed), (0, 6));
+    let second = row(&report, "groups.client (creator on B)");
+    assert_eq!((second.passed, second.failed), (0, 6));
+    assert_eq!(
+        report.failures[1].detail.as_deref(),
+        Some("peer A (member 1) answered")
+    );
 }

@@ -20,7 +20,7 @@ fn detail<'a>(results: &'a [saltrelay_interop::client_check::CheckResult], name:
 async fn a_client_that_exits_0_without_doing_anything_fails_every_check() {
     let results = client_check(&words("sh -c true")).await;
     let text = to_text(&results);
-    assert!(text.ends_with("0 passed, 5 failed, 0 skipped\n"), "{text}");
+    assert!(text.ends_with("0 passed, 7 failed, 0 skipped\n"), "{text}");
     assert!(
         detail(&results, "send_delivered").contains("never arrived"),
         "{text}"
@@ -41,13 +41,21 @@ async fn a_client_that_exits_0_without_doing_anything_fails_every_check() {
         detail(&results, "replaced_before_ack").contains("never arrived"),
         "{text}"
     );
+    assert!(
+        detail(&results, "relay_silent_gives_up").contains("exited 0"),
+        "{text}"
+    );
+    assert!(
+        detail(&results, "receive_cut_then_resumed").contains("first run exited 0"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_cannot_start_is_reported_as_such() {
     let results = client_check(&words("/nonexistent/saltrelay-client")).await;
     let text = to_text(&results);
-    assert!(text.ends_with("0 passed, 5 failed, 0 skipped\n"), "{text}");
+    assert!(text.ends_with("0 passed, 7 failed, 0 skipped\n"), "{text}");
     assert!(
         detail(&results, "send_refused_mailbox_full").contains("did not start"),
         "{text}"

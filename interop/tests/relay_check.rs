@@ -18,15 +18,15 @@ async fn our_relay_passes_and_a_wrong_key_fails_every_check() {
 
     let results = relay_check(&addr, relay.public_key()).await;
     let text = to_text(&results);
-    assert_eq!(results.len(), 10, "{text}");
+    assert_eq!(results.len(), 14, "{text}");
     assert!(results.iter().all(|r| r.passed), "{text}");
-    assert!(text.ends_with("10 passed, 0 failed, 0 skipped\n"), "{text}");
+    assert!(text.ends_with("14 passed, 0 failed, 0 skipped\n"), "{text}");
 
     let stranger = SecretKey::from_bytes([7; 32]).public_key();
     let results = relay_check(&addr, stranger).await;
     let text = to_text(&results);
     assert!(results.iter().all(|r| !r.passed), "{text}");
     assert!(results.iter().all(|r| r.detail.is_some()), "{text}");
-    assert!(text.ends_with("0 passed, 10 failed, 0 skipped\n"), "{text}");
+    assert!(text.ends_with("0 passed, 14 failed, 0 skipped\n"), "{text}");
     relay.shutdown().await.expect("shutdown");
 }

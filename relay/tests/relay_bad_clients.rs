@@ -15,23 +15,26 @@ async fn a_malformed_frame_closes_only_that_connection() {
     let dir = tempfile::tempdir().expect("temp dir");
     let relay = relay(config(dir.path())).await;
     let (alice, bob, mallory) = (identity(1), identity(2), identity(3));
-    let mut raw = RawClient::login(&relay, &mallory).await;
-    raw.stream.write_all(&[0xff, 0xff]).await.expect("write");
-    let (_, error) = raw.read_to_end().await;
-    assert_eq!(close_code(&error.expect("closed")), "frame_too_large");
+    let mut raw = raw_login(&relay, &mallory).await;
+    raw.write_raw(&[0xff, 0xff]).await.expect("write");
+    let (_, error) = read_to_end(&mut raw).await;
+    assert_eq!(close_code(&error), "frame_too_large");
     // A well-formed frame with a malformed message inside: the relay's own close-error.
-    let mut raw = RawClient::login(&relay, &mallory).await;
-    raw.send(&Payload::OutgoingMessage(vec![1, 2, 3])).await;
-    let (_, error) = raw.read_to_end().await;
-    assert_eq!(close_code(&error.expect("closed")), "malformed_message");
+    let mut raw = raw_login(&relay, &mallory).await;
+    raw.send(&Payload::OutgoingMessage(vec![1, 2, 3]))
+        .await
+        .expect("send");
+    let (_, error) = read_to_end(&mut raw).await;
+    assert_eq!(close_code(&error), "malformed_message");
     // A message claiming another sender.
-    let mut raw = RawClient::login(&relay, &mallory).await;
+    let mut raw = raw_login(&relay, &mallory).await;
     raw.send(&Payload::OutgoingMessage(opaque_message(
         &alice, &bob, 1, 0, 10,
     )))
-    .await;
-    let (_, error) = raw.read_to_end().await;
-    assert_eq!(close_code(&error.expect("closed")), "sender_mismatch");
+    .await
+    .expect("send");
+    let (_, error) = read_to_end(&mut raw).await;
+    assert_eq!(close_code(&error), "sender_mismatch");
     exchange(&relay, &alice, &bob, 2).await;
     relay.shutdown().await.expect("shutdown");
 }
@@ -68,7 +71,7 @@ async fn a_client_that_never_reads_is_closed_as_a_slow_reader() {
     config.spill_after_ms = 100;
     let relay = relay(config).await;
     let (alice, bob) = (identity(6), identity(7));
-    let mut stuck = RawClient::login(&relay, &bob).await;
+    let mut stuck = raw_login(&relay, &bob).await;
     let sender = connect(&relay, &alice).await;
     let mut sends = tokio::task::JoinSet::new();
     for id in 0..2_500u64 {
@@ -77,8 +80,8 @@ async fn a_client_that_never_reads_is_closed_as_a_slow_reader() {
         sends.spawn(async move { handle.send_message(bytes).await });
     }
     wait_for_close(&relay, "slow_reader").await;
-    let (payloads, error) = stuck.read_to_end().await;
-    assert_eq!(close_code(&error.expect("closed")), "slow_reader");
+    let (payloads, error) = read_to_end(&mut stuck).await;
+    assert_eq!(close_code(&error), "slow_reader");
     assert!(
         payloads.len() < 2_500,
         "the relay stopped sending when bob stopped reading"

@@ -4,7 +4,8 @@
 //! it, [`case`] reads and builds the test cases, [`check`] decides whether our implementation
 //! agrees with one case, [`registry`] lists every file with its generator and its check,
 //! [`interface`] says what an interop peer is asked for each file and which capabilities each
-//! case needs, [`verify`] runs them all and [`generate`] rebuilds them. `vectors/README.md`
+//! case needs, [`verify`] runs them all and [`generate`] rebuilds them; [`live`] keeps the FS and
+//! group step machines alive for the stateful interop operations (IOP-20). `vectors/README.md`
 //! documents every file's fields and checks.
 //!
 //! # Adding a vector file
@@ -34,6 +35,7 @@ mod files;
 pub mod generate;
 pub mod interface;
 pub mod kat_file;
+pub mod live;
 pub mod registry;
 pub mod rng;
 pub mod spec_ids;

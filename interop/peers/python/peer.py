@@ -4,7 +4,7 @@
 A thin adapter: each request's `op` names a vector file, whose checker in `checks.CHECKERS`
 computes the answer from the request input exactly as `crosscheck.py` does from a case. It
 claims the capabilities of the files it has checkers for, so a new checker module is picked
-up without a change here. Libsodium (PyNaCl) and hashlib do the crypto; nothing here was
+up without a change here; live.py keeps the stateful machines (IOP-20). Libsodium (PyNaCl) and hashlib do the crypto; nothing here was
 ported from the Rust code.
 
 Usage:  saltrelay interop run -- .venv/bin/python interop/peers/python/peer.py
@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "vectors", "crosscheck")
 
 from checks import CHECKERS  # noqa: E402
 from checks.common import Rejected  # noqa: E402
+from live import CAPABILITIES as STATEFUL, Machines  # noqa: E402
 
 PROTOCOL = 1
 
@@ -44,16 +45,19 @@ def capabilities():
             if name.startswith(prefix):
                 claimed.update(caps)
                 break
-    return sorted(claimed)
+    return sorted(claimed) + STATEFUL  # IOP-20: the stateful operations of live.py
 
 
-def respond(op, data):
+def respond(op, data, machines):
     """(output, None) when accepted, (output, code) when rejected (IOP-3, IOP-9)."""
     if op == "hello":
         if data.get("protocol") != PROTOCOL:
             return {}, "unsupported_protocol"
         return {"protocol": PROTOCOL, "implementation": "saltrelay crosscheck (Python, PyNaCl)",
                 "capabilities": capabilities()}, None
+    stateful = machines.respond(op, data)
+    if stateful is not None:
+        return stateful
     checker = CHECKERS.get(op + ".json")
     if checker is None:
         return {}, "unsupported"
@@ -64,12 +68,13 @@ def respond(op, data):
 
 
 def main():
+    machines = Machines()
     for line in sys.stdin:
         if not line.strip():
             continue
         request = json.loads(line)
         try:
-            output, code = respond(request.get("op"), request.get("input") or {})
+            output, code = respond(request.get("op"), request.get("input") or {}, machines)
         except Exception:  # a checker bug or a field it lacks: an answer the runner will show
             traceback.print_exc(file=sys.stderr)
             output, code = {}, "peer_exception"

@@ -15,6 +15,12 @@ you name your implementation and claim capabilities; cases needing a capability 
 claim are skipped, not failed. To grow this peer: implement an operation, add it to OPS,
 claim its capability, run again and read the failures.
 
+Once your forward secrecy and groups run, `saltrelay interop pair` can check them against
+another implementation live: claim "fs.session" and "groups.client" and answer the stateful
+operations fs.session.new / fs.session.step and group.client.new / group.client.step, which
+keep a machine alive under a handle you return (spec/08-interop.md, IOP-20 and IOP-21;
+interop/peers/python/live.py is a complete example).
+
 Needs PyNaCl (`pip install pynacl`) for X25519 here; use your own implementation instead.
 """
 import hashlib

@@ -5,10 +5,13 @@
 //! The faults are the real relay's own behaviour under a configuration and a script, not a
 //! fake relay: a full mailbox refuses a message (RELAY-11, RELAY-16), a second login of the
 //! client's identity closes it with `replaced` (TR-26, RELAY-21), and a recipient that does not
-//! ack holds the sender's ack back (RELAY-13). Each scenario gets a fresh relay in a temporary
-//! data directory and fresh identities.
+//! ack holds the sender's ack back (RELAY-13). Two faults are the network's, made by a proxy in
+//! front of the relay that counts bytes and frames but opens nothing: a relay that falls silent
+//! after the login (TR-28) and a connection cut in the middle of a queued delivery. Each
+//! scenario gets a fresh relay in a temporary data directory and fresh identities.
 
 mod client;
+mod proxy;
 mod stage;
 
 use std::future::Future;
@@ -20,6 +23,7 @@ use tokio::sync::oneshot;
 use crate::relay_check::fresh_identity;
 pub use crate::relay_check::{CheckResult, to_text};
 use client::run_client;
+use proxy::{Plan, Proxy};
 use stage::{Stage, drain, fresh_text, next_while_running, open_text, run_and_tell, text_message};
 
 /// How long to wait for one event at the harness's own connections.
@@ -64,6 +68,23 @@ pub async fn client_check(command: &[String]) -> Vec<CheckResult> {
         ["IOP-19", "TR-26", "RELAY-13", "RELAY-21"],
         replaced_before_ack(command)
     );
+    // These two also say, when they pass, what the client did at each step.
+    results.push(
+        told(
+            "relay_silent_gives_up",
+            &["IOP-19", "TR-28", "RELAY-22"],
+            relay_silent(command),
+        )
+        .await,
+    );
+    results.push(
+        told(
+            "receive_cut_then_resumed",
+            &["IOP-19", "RELAY-3", "RELAY-9", "RELAY-22"],
+            receive_cut(command),
+        )
+        .await,
+    );
     results
 }
 
@@ -78,6 +99,24 @@ async fn run_check(
         spec_refs,
         passed: outcome.is_ok(),
         detail: outcome.err(),
+    }
+}
+
+/// A check whose detail, passed or failed, says what the client did.
+async fn told(
+    name: &'static str,
+    spec_refs: &'static [&'static str],
+    body: impl Future<Output = Result<String, String>>,
+) -> CheckResult {
+    let (passed, detail) = match body.await {
+        Ok(seen) => (true, seen),
+        Err(failure) => (false, failure),
+    };
+    CheckResult {
+        name,
+        spec_refs,
+        passed,
+        detail: Some(detail),
     }
 }
 
@@ -278,4 +317,98 @@ async fn replaced_before_ack(command: &[String]) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// IOP-19: after the login-ack the relay answers nothing (not the key lookup, not an
+/// echo-request, TR-28), the connection open: the client must not report the message sent and
+/// must give up, non-zero, within its timeout.
+async fn relay_silent(command: &[String]) -> Result<String, String> {
+    let stage = Stage::new(|_| {}).await?;
+    stage.connect(&stage.peer).await?.close().await;
+    let proxy = Proxy::start(stage.addr(), Plan::SilentAfterLogin).await?;
+    let text = fresh_text("silent");
+    let mut scenario = stage.scenario("send", &text);
+    scenario.relay = &proxy.addr;
+    scenario.timeout_secs = WITHHELD_TIMEOUT_SECS;
+    let started = Instant::now();
+    let outcome = run_client(command, &scenario).await;
+    let took = started.elapsed().as_secs();
+    proxy.stop();
+    stage.finish().await;
+    match outcome.code {
+        Some(0) => Err("the client exited 0 although the relay answered nothing".to_owned()),
+        Some(_) => Ok(format!("after {took} s: {}", outcome.describe())),
+        None => Err(format!(
+            "{} instead of giving up within its timeout",
+            outcome.describe()
+        )),
+    }
+}
+
+/// IOP-19: three texts are queued; the first run's connection is cut (no close-error) right
+/// after the first message was delivered. That run must not exit 0; a second run must print
+/// the rest, every text in order across both runs, and leave nothing queued.
+async fn receive_cut(command: &[String]) -> Result<String, String> {
+    let stage = Stage::new(|_| {}).await?;
+    stage.connect(&stage.client).await?.close().await;
+    let peer = stage.connect(&stage.peer).await?;
+    let texts: Vec<String> = (1..=3).map(|i| fresh_text(&format!("cut {i}"))).collect();
+    for text in &texts {
+        peer.send_message(text_message(&stage.peer, &stage.client, text)?)
+            .await
+            .map_err(|e| format!("the harness's send: {e}"))?;
+    }
+    peer.close().await;
+    let proxy = Proxy::start(stage.addr(), Plan::CutAfterFrames(1)).await?;
+    let mut scenario = stage.scenario("receive", "");
+    scenario.relay = &proxy.addr;
+    let first = run_client(command, &scenario).await;
+    proxy.stop();
+    let second = run_client(command, &stage.scenario("receive", "")).await;
+    let mut after = stage.connect(&stage.client).await?;
+    let left = after.login_ack().queued_count;
+    let redelivered = drain(&mut after, false).await?.len();
+    after.close().await;
+    stage.finish().await;
+    let runs = format!(
+        "first run: {}; second run: {}",
+        first.describe(),
+        second.describe()
+    );
+    if first.succeeded() {
+        return Err(format!(
+            "the first run exited 0 although its connection was cut before queue-send-complete; {runs}"
+        ));
+    }
+    if first.code.is_none() {
+        return Err(format!("the first run did not give up: {runs}"));
+    }
+    let shown = |stdout: &str| texts.iter().filter(|t| stdout.contains(t.as_str())).count();
+    let runs = format!(
+        "first run (cut after one frame): printed {} of 3, {}; second run: printed {} of 3, {}",
+        shown(&first.stdout),
+        first.describe(),
+        shown(&second.stdout),
+        second.describe()
+    );
+    let both = format!("{}{}", first.stdout, second.stdout);
+    let mut rest = both.as_str();
+    for (i, text) in texts.iter().enumerate() {
+        let Some(at) = rest.find(text.as_str()) else {
+            return Err(format!(
+                "message {} of 3 is not on the two runs' standard output (in order); {runs}",
+                i + 1
+            ));
+        };
+        rest = &rest[at + text.len()..];
+    }
+    if left != 0 || redelivered != 0 {
+        return Err(format!(
+            "{redelivered} messages still queued after the second run; {runs}"
+        ));
+    }
+    if !second.succeeded() {
+        return Err(format!("the second run failed: {runs}"));
+    }
+    Ok(runs)
 }

@@ -71,6 +71,11 @@ impl Stage {
         }
     }
 
+    /// The reference relay's address, for a proxy in front of it.
+    pub(super) fn addr(&self) -> &str {
+        &self.addr
+    }
+
     pub(super) async fn connect(&self, keys: &IdentityKeys) -> Result<Client, String> {
         Client::connect(
             self.addr.as_str(),

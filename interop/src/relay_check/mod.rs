@@ -5,8 +5,6 @@
 //! Every run uses fresh random identities, so it can be repeated against a relay that keeps
 //! its state. Each check has its own time limit; a check that fails says what it saw.
 
-mod raw;
-
 use std::future::Future;
 use std::time::Duration;
 
@@ -15,11 +13,11 @@ use rand_core::SeedableRng as _;
 use saltrelay_protocol::crypto::{Nonce, PublicKey};
 use saltrelay_protocol::e2e::{MessageFlags, MessageId, MessagePayload, NICKNAME_LEN};
 use saltrelay_protocol::identity::IdentityKeys;
-use saltrelay_protocol::transport::Payload;
+use saltrelay_protocol::transport::{Payload, TransportError};
 use saltrelay_relay::client::{Client, ClientEvent, ClientOptions};
 use serde::Serialize;
 
-use raw::RawClient;
+use saltrelay_relay::client::raw::{RawClient, RawClientError};
 
 /// How long one check may take.
 const CHECK_LIMIT: Duration = Duration::from_secs(30);
@@ -78,6 +76,26 @@ pub async fn relay_check(addr: &str, relay_key: PublicKey) -> Vec<CheckResult> {
         "oversized_frame_closed",
         ["TR-16", "TR-26"],
         close_after(&target, Misbehaviour::OversizedFrame, "frame_too_large")
+    );
+    check!(
+        "short_frame_closed",
+        ["TR-16", "TR-26"],
+        close_after(&target, Misbehaviour::ShortFrame, "frame_too_short")
+    );
+    check!(
+        "forged_frame_closed",
+        ["TR-17", "TR-26"],
+        close_after(&target, Misbehaviour::ForgedFrame, "frame_auth_failed")
+    );
+    check!(
+        "skipped_counter_closed",
+        ["TR-2", "TR-17", "TR-26"],
+        close_after(&target, Misbehaviour::SkippedCounter, "frame_skipped")
+    );
+    check!(
+        "replayed_counter_closed",
+        ["TR-2", "TR-17", "TR-26"],
+        close_after(&target, Misbehaviour::ReplayedCounter, "frame_replayed")
     );
     check!(
         "malformed_message_closed",
@@ -308,9 +326,13 @@ async fn blobs(target: &Target) -> Result<(), String> {
 }
 
 async fn echo(target: &Target) -> Result<(), String> {
-    let mut raw = RawClient::login(&target.addr, target.key, &fresh_identity()).await?;
+    let mut raw = RawClient::login(&target.addr, target.key, &fresh_identity())
+        .await
+        .map_err(text)?;
     let data = b"saltrelay interop echo".to_vec();
-    raw.send(&Payload::EchoRequest(data.clone())).await?;
+    raw.send(&Payload::EchoRequest(data.clone()))
+        .await
+        .map_err(text)?;
     let wanted = data.clone();
     raw.read_until(
         WAIT,
@@ -318,41 +340,94 @@ async fn echo(target: &Target) -> Result<(), String> {
     )
     .await
     .map(|_| ())
+    .map_err(text)
 }
 
 enum Misbehaviour {
     OversizedFrame,
+    ShortFrame,
+    ForgedFrame,
+    SkippedCounter,
+    ReplayedCounter,
     MalformedMessage,
     SenderMismatch,
 }
 
 async fn close_after(target: &Target, what: Misbehaviour, wanted: &str) -> Result<(), String> {
-    use tokio::io::AsyncWriteExt as _;
     let mallory = fresh_identity();
-    let mut raw = RawClient::login(&target.addr, target.key, &mallory).await?;
+    let mut raw = RawClient::login(&target.addr, target.key, &mallory)
+        .await
+        .map_err(text)?;
     match what {
         // TR-16: a length field of 65535, beyond the largest frame.
-        Misbehaviour::OversizedFrame => {
-            raw.stream
-                .write_all(&[0xff, 0xff])
-                .await
-                .map_err(|e| format!("write: {e}"))?;
+        Misbehaviour::OversizedFrame => raw.write_raw(&[0xff, 0xff]).await.map_err(text)?,
+        // TR-16: a length field of 10, below the smallest box.
+        Misbehaviour::ShortFrame => raw.write_raw(&[10, 0]).await.map_err(text)?,
+        // TR-17: a box of the right size that opens under no counter near the expected one.
+        Misbehaviour::ForgedFrame => {
+            let mut frame = vec![40, 0];
+            frame.extend((0u8..40).map(|i| i.wrapping_mul(37) ^ 0xa5));
+            raw.write_raw(&frame).await.map_err(text)?;
+        }
+        // TR-2, TR-17: the frame under counter n is withheld, the one under n + 1 written.
+        Misbehaviour::SkippedCounter => {
+            let _withheld = raw
+                .seal(&Payload::EchoRequest(b"withheld".to_vec()))
+                .map_err(text)?;
+            let next = raw
+                .seal(&Payload::EchoRequest(b"next".to_vec()))
+                .map_err(text)?;
+            raw.write_raw(&next).await.map_err(text)?;
+        }
+        // TR-2, TR-17: a frame the relay already opened (and answered) is written again.
+        Misbehaviour::ReplayedCounter => {
+            let frame = raw
+                .seal(&Payload::EchoRequest(b"once".to_vec()))
+                .map_err(text)?;
+            raw.write_raw(&frame).await.map_err(text)?;
+            raw.read_until(
+                WAIT,
+                |p| matches!(p, Payload::EchoResponse(d) if d == b"once"),
+            )
+            .await
+            .map_err(text)?;
+            raw.write_raw(&frame).await.map_err(text)?;
         }
         Misbehaviour::MalformedMessage => {
-            raw.send(&Payload::OutgoingMessage(vec![1, 2, 3])).await?;
+            raw.send(&Payload::OutgoingMessage(vec![1, 2, 3]))
+                .await
+                .map_err(text)?;
         }
         Misbehaviour::SenderMismatch => {
             let (alice, bob) = (fresh_identity(), fresh_identity());
             raw.send(&Payload::OutgoingMessage(message(&alice, &bob, 1)))
-                .await?;
+                .await
+                .map_err(text)?;
         }
     }
-    let code = raw.close_code(WAIT).await;
+    let code = close_code(&mut raw, WAIT).await;
     if code == wanted {
         Ok(())
     } else {
         Err(format!("close-error {code}, wanted {wanted}"))
     }
+}
+
+/// The relay's close-error code (TR-26) once it closed (at most `within`), or what ended the
+/// connection otherwise.
+async fn close_code(raw: &mut RawClient, within: Duration) -> String {
+    match raw.read_to_end(within).await {
+        Ok((_, TransportError::ClosedByRelay { reason, .. })) => reason.code().to_owned(),
+        Ok((_, other)) => format!("(not a close-error: {other})"),
+        Err(RawClientError::Timeout(_)) => format!("(still open after {} s)", within.as_secs()),
+        Err(other) => format!("({other})"),
+    }
+}
+
+/// A hand-driven connection's error as a check's detail.
+#[expect(clippy::needless_pass_by_value, reason = "used as map_err(text)")]
+fn text(error: RawClientError) -> String {
+    error.to_string()
 }
 
 async fn second_login(target: &Target) -> Result<(), String> {

@@ -17,6 +17,7 @@
 
 mod driver;
 mod error;
+pub mod raw;
 mod requests;
 mod transfers;
 

@@ -112,96 +112,30 @@ pub async fn drain_queue(client: &mut Client) -> Vec<IncomingMessage> {
     }
 }
 
-/// A client driven by hand over a raw socket, for tests that misbehave on purpose: it can
-/// write any bytes, stop reading, and read everything the relay sent until it closed.
-pub struct RawClient {
-    pub stream: tokio::net::TcpStream,
-    pub machine: saltrelay_protocol::transport::ClientConnection,
-    clock: saltrelay_relay::runtime::clock::Clock,
+/// The one hand-driven client (`saltrelay_relay::client::raw`), for tests that misbehave on
+/// purpose.
+pub use saltrelay_relay::client::raw::RawClient;
+
+/// How long a test waits for the relay to close a misbehaving connection.
+pub const CLOSE_WITHIN: Duration = Duration::from_secs(20);
+
+/// Connects by hand and runs the handshake to the login-ack.
+pub async fn raw_login(relay: &RelayHandle, keys: &IdentityKeys) -> RawClient {
+    RawClient::login(relay.local_addr(), relay.public_key(), keys)
+        .await
+        .expect("login")
 }
 
-impl RawClient {
-    /// Connects and runs the handshake to the login-ack.
-    pub async fn login(relay: &RelayHandle, keys: &IdentityKeys) -> Self {
-        use saltrelay_protocol::transport::{ClientConfig, ClientConnection};
-        let stream = tokio::net::TcpStream::connect(relay.local_addr())
-            .await
-            .expect("connect");
-        let clock = saltrelay_relay::runtime::clock::Clock::new();
-        let keys = IdentityKeys::from_parts(
-            keys.identity(),
-            saltrelay_protocol::crypto::SecretKey::from_bytes(*keys.secret_key().expose_secret()),
-        );
-        let config = ClientConfig::new(keys, vec![relay.public_key()]);
-        let machine =
-            ClientConnection::start(config, &mut ChaCha20Rng::from_seed([9; 32]), clock.now());
-        let mut raw = Self {
-            stream,
-            machine,
-            clock,
-        };
-        let mut buf = vec![0u8; 4096];
-        while !raw.machine.is_established() {
-            raw.flush().await;
-            use tokio::io::AsyncReadExt as _;
-            let n = raw.stream.read(&mut buf).await.expect("read");
-            assert!(n > 0, "the relay closed during the handshake");
-            raw.machine
-                .handle_bytes(raw.clock.now(), &buf[..n])
-                .expect("handshake");
-        }
-        raw.flush().await;
-        raw
-    }
-
-    /// Writes what the machine has queued.
-    pub async fn flush(&mut self) {
-        use saltrelay_protocol::transport::ClientOutput;
-        use tokio::io::AsyncWriteExt as _;
-        while let Some(output) = self.machine.poll_output() {
-            if let ClientOutput::Send(bytes) = output {
-                self.stream.write_all(&bytes).await.expect("write");
-            }
-        }
-    }
-
-    /// Sends one payload.
-    pub async fn send(&mut self, payload: &saltrelay_protocol::transport::Payload) {
-        self.machine.send(self.clock.now(), payload).expect("send");
-        self.flush().await;
-    }
-
-    /// Reads until the relay closes (at most 20 s); returns every payload and the error the
-    /// machine ended with (`closed_by_relay` with the relay's code, normally).
-    pub async fn read_to_end(
-        &mut self,
-    ) -> (
-        Vec<saltrelay_protocol::transport::Payload>,
-        Option<saltrelay_protocol::transport::TransportError>,
-    ) {
-        use saltrelay_protocol::transport::ClientOutput;
-        use tokio::io::AsyncReadExt as _;
-        let mut payloads = Vec::new();
-        let mut buf = vec![0u8; 64 * 1024];
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let read = tokio::time::timeout_at(deadline, self.stream.read(&mut buf))
-                .await
-                .expect("the relay closes in time");
-            let result = match read {
-                Ok(0) | Err(_) => self.machine.handle_eof(),
-                Ok(n) => self.machine.handle_bytes(self.clock.now(), &buf[..n]),
-            };
-            while let Some(output) = self.machine.poll_output() {
-                if let ClientOutput::Received(payload) = output {
-                    payloads.push(payload);
-                }
-            }
-            if let Err(error) = result {
-                return (payloads, Some(error));
-            }
-        }
-    }
+/// Reads until the relay closes (at most [`CLOSE_WITHIN`]): the payloads and the error.
+pub async fn read_to_end(
+    raw: &mut RawClient,
+) -> (
+    Vec<saltrelay_protocol::transport::Payload>,
+    saltrelay_protocol::transport::TransportError,
+) {
+    raw.read_to_end(CLOSE_WITHIN)
+        .await
+        .expect("the relay closes in time")
 }
 
 /// The relay's close-error code an error carries, if any.

@@ -23,7 +23,7 @@ pub(super) fn replay(bytes: &[u8]) -> ReplayRng {
     ReplayRng::new(bytes)
 }
 
-pub(super) fn identity(name: &str, field: &str) -> Result<Identity, Malformed> {
+pub(crate) fn identity(name: &str, field: &str) -> Result<Identity, Malformed> {
     name.parse()
         .map_err(|_| Malformed::new(field, "not an identity"))
 }

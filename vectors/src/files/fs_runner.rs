@@ -16,17 +16,17 @@ use crate::case::{Case, Malformed};
 use crate::rng::ReplayRng;
 
 /// One side of a transcript.
-pub(super) struct Party {
+pub(crate) struct Party {
     identity: Identity,
     secret: [u8; 32],
     peer: Identity,
     peer_public: PublicKey,
     pub(super) machine: PeerSessions,
-    pub(super) rng: ReplayRng,
+    pub(crate) rng: ReplayRng,
 }
 
 impl Party {
-    pub(super) fn new(
+    pub(crate) fn new(
         identity: Identity,
         secret: [u8; 32],
         peer: Identity,
@@ -55,7 +55,7 @@ impl Party {
     }
 
     /// Runs one step's inputs and returns what it produced.
-    pub(super) fn apply(&mut self, step: Case<'_>) -> Result<Map<String, Value>, Malformed> {
+    pub(crate) fn apply(&mut self, step: Case<'_>) -> Result<Map<String, Value>, Malformed> {
         let now = Timestamp::from_millis(step.u64("now")?);
         let message_id = || -> Result<MessageId, Malformed> {
             let bytes: [u8; 8] = step

@@ -125,11 +125,11 @@ fn type_code(map: &Map<String, Value>) -> Result<u8, Malformed> {
 }
 
 /// What one step did: its entries and events, or the code of the error that stopped it.
-type StepResult = Result<Outcome, &'static str>;
+pub(crate) type StepResult = Result<Outcome, &'static str>;
 
 /// Runs one step's input on `client` (GRP-28).
 #[expect(clippy::too_many_lines, reason = "one arm per input kind of GRP-28")]
-pub(super) fn run_input(
+pub(crate) fn run_input(
     client: &mut GroupClient,
     input: &Map<String, Value>,
     now: Timestamp,
@@ -290,7 +290,7 @@ pub(super) fn checkpoint(client: &GroupClient) -> Value {
 }
 
 /// The outputs of a step, in the vector's key order.
-pub(super) fn step_outputs(
+pub(crate) fn step_outputs(
     client: &GroupClient,
     result: &StepResult,
 ) -> Result<Vec<(&'static str, Value)>, Malformed> {
