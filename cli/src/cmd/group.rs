@@ -16,8 +16,8 @@ use saltrelay_protocol::group::{
 };
 use saltrelay_protocol::identity::{Identity, IdentityKeys};
 use saltrelay_relay::client::Client;
-use saltrelay_relay::client::clock::Clock;
 use saltrelay_relay::private_file;
+use saltrelay_relay::runtime::clock::Clock;
 use serde_json::{Value, json};
 
 use super::send::{RelayArgs, encode_at, runtime};

@@ -16,7 +16,8 @@ use saltrelay_protocol::e2e::{
 use saltrelay_protocol::identity::{Identity, IdentityKeys};
 use saltrelay_protocol::time::Timestamp;
 use saltrelay_protocol::transport::TransportError;
-use saltrelay_relay::client::{Client, ClientError, ClientOptions, clock::Clock};
+use saltrelay_relay::client::{Client, ClientError, ClientOptions};
+use saltrelay_relay::runtime::clock::Clock;
 use serde_json::json;
 
 use crate::cmd::id::load_key_file;
