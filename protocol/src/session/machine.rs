@@ -187,6 +187,8 @@ impl PeerSessions {
         now: Timestamp,
         rng: &mut impl CryptoRng,
     ) -> Result<usize, SessionError> {
+        // PRIM-5: a small-order peer key is the caller's error, found before any draw.
+        self.static_static()?;
         let id = SessionId::random(rng);
         let fssk = SecretKey::generate(rng);
         let ephemeral_static = self.dh(&fssk, &self.peer_public)?;

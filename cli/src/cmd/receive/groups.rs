@@ -1,7 +1,7 @@
-//! `receive` applies group messages itself (spec/07-groups.md, GRP-31): the group state file
-//! is updated and flushed before the message is acked, and what the rules answer (sync
-//! requests, setups, leaves) is sent from the same login, in forward-secret sessions unless
-//! `--no-fs` (FS-16, FS-43).
+//! `receive` applies group messages itself (spec/07-groups.md, GRP-31, GRP-32): the group
+//! state file is updated and flushed before the message is acked, and what the rules answer
+//! (sync requests, setups, leaves) is sent from the same login, in forward-secret sessions
+//! unless `--no-fs` (FS-16, FS-43); so are delivery receipts (CLIENT-4).
 
 use saltrelay_protocol::crypto::PublicKey;
 use saltrelay_protocol::e2e::{Message, MessageId};
