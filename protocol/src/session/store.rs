@@ -40,9 +40,18 @@ pub trait SessionStore {
 }
 
 /// A [`SessionStore`] in memory: the FS-38 bytes per peer, wiped on drop.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct InMemorySessionStore {
     peers: HashMap<Identity, Zeroizing<Vec<u8>>>,
+}
+
+/// Names the peers only: the stored bytes hold chain keys, which never reach a log.
+impl core::fmt::Debug for InMemorySessionStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("InMemorySessionStore")
+            .field("peers", &self.peers.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 impl SessionStore for InMemorySessionStore {
