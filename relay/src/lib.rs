@@ -15,6 +15,8 @@
 #[cfg(feature = "runtime")]
 pub mod client;
 pub mod core;
+#[cfg(feature = "postgres")]
+pub mod pg;
 #[cfg(feature = "runtime")]
 pub mod server;
 pub mod store;

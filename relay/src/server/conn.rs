@@ -196,7 +196,13 @@ impl Conn {
                 }
                 decided = wait_bind(&mut self.pending_bind), if self.pending_bind.is_some() => {
                     let (request, _) = self.pending_bind.take().expect("a pending bind");
-                    self.decide(request, decided.is_ok());
+                    if matches!(decided, Err(ServerError::IdentityTaken)) {
+                        // TR-15: another node bound the identity first (CLU-12).
+                        let _ = self.machine.refuse(request, CloseCause::IdentityTaken, self.clock.now());
+                        self.drain_outputs();
+                    } else {
+                        self.decide(request, decided.is_ok());
+                    }
                 }
                 fetched = wait_fetch(&mut self.fetch), if self.fetch.is_some() => {
                     let fetch = self.fetch.take().expect("a pending fetch");
@@ -342,11 +348,7 @@ impl Conn {
             request.identity(),
             request.public_key().short_hex()
         ));
-        match self
-            .shared
-            .directory
-            .bind(request.identity(), request.public_key())
-        {
+        match Shared::bind_login(&self.shared, request.identity(), request.public_key()) {
             Binding::Bound => self.decide(request, true),
             Binding::Taken => {
                 let _ = self

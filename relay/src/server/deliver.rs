@@ -65,18 +65,16 @@ impl Conn {
             .filter(|d| d.item.0.payload().is_none())
             .filter_map(|d| d.item.0.record())
             .collect();
-        let Some(first) = missing.first().copied() else {
+        if missing.is_empty() {
             self.send_batch(batch, &HashMap::new());
             return;
-        };
+        }
         // Records of one recipient follow its queue order (STORE-5): one page holds them.
         let recipient = batch[0].item.0.recipient;
         let limit = batch.len();
         let (reply, answer) = oneshot::channel();
         self.shared.committer.call(
-            move |store| {
-                store.load_queue_page(&recipient, Some(RecordId(first.0.saturating_sub(1))), limit)
-            },
+            move |store| store.load_records(&recipient, &missing, limit),
             move |result| drop(reply.send(result)),
         );
         self.fetch = Some(Fetch { batch, answer });
