@@ -2,11 +2,9 @@
 //! (spec/09-relay-cluster.md, CLU-5 to CLU-11): ack after COMMIT, order, deletion, the
 //! resend of CLU-8, and the expiry sweep of two nodes at once.
 
-mod pg_support;
-
 use std::collections::BTreeSet;
 
-use pg_support::PgServer;
+use saltrelay_pgtest::PgServer;
 use saltrelay_protocol::identity::Identity;
 use saltrelay_protocol::time::Timestamp;
 use saltrelay_relay::pg::PgStore;
@@ -32,10 +30,10 @@ fn message(to: &str, from: &str, n: u64, deadline_ms: u64) -> BufferedMessage {
 
 #[test]
 fn commits_keep_order_delete_on_ack_and_store_a_resend_once() {
-    let Some(server) = PgServer::start("pg_store semantics") else {
+    let Some(server) = PgServer::for_test("pg_store semantics") else {
         return;
     };
-    let url = server.database("semantics");
+    let url = server.create_database("semantics").expect("a database");
     let mut store = PgStore::open(&url).expect("open and migrate");
     // CLU-5: a second open applies nothing and changes nothing.
     let mut again = PgStore::open(&url).expect("reopen");
@@ -96,10 +94,10 @@ fn commits_keep_order_delete_on_ack_and_store_a_resend_once() {
 
 #[test]
 fn two_nodes_sweeping_at_once_delete_each_expired_row_exactly_once() {
-    let Some(server) = PgServer::start("pg_store expiry from two nodes") else {
+    let Some(server) = PgServer::for_test("pg_store expiry from two nodes") else {
         return;
     };
-    let url = server.database("expiry");
+    let url = server.create_database("expiry").expect("a database");
     let mut writer = PgStore::open(&url).expect("open");
     // 6,000 expired messages over 60 recipients, and 100 that are not yet due.
     let mut expired_ids = BTreeSet::new();
@@ -146,15 +144,15 @@ fn two_nodes_sweeping_at_once_delete_each_expired_row_exactly_once() {
 
 #[test]
 fn a_commit_after_a_database_restart_reconnects() {
-    let Some(server) = PgServer::start("pg_store restart") else {
+    let Some(server) = PgServer::for_test("pg_store restart") else {
         return;
     };
-    let url = server.database("restart");
+    let url = server.create_database("restart").expect("a database");
     let mut store = PgStore::open(&url).expect("open");
     let first = store
         .commit(&[message("BOBBY123", "ALICE123", 1, u64::MAX >> 2)], &[])
         .expect("commit");
-    server.restart();
+    server.restart().expect("a managed server restarts");
     // The first request after the restart may fail (its connection is gone); it is not
     // acked, and the next one reconnects. Nothing committed before is lost.
     let retry = message("BOBBY123", "ALICE123", 2, u64::MAX >> 2);

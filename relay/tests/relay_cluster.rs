@@ -1,16 +1,15 @@
 //! Relay nodes sharing one PostgreSQL database, on real loopback TCP with a real PostgreSQL
-//! server (spec/09-relay-cluster.md). Each test starts its own server (`pg_support`) and says
-//! plainly when PostgreSQL is absent; `SALTRELAY_REQUIRE_PG=1` turns that into a failure.
+//! server (spec/09-relay-cluster.md). Each test starts its own server (`saltrelay-pgtest`) and
+//! says plainly when PostgreSQL is absent; `SALTRELAY_REQUIRE_PG=1` turns that into a failure.
 
-mod pg_support;
 mod relay_support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use pg_support::PgServer;
 use relay_support::*;
+use saltrelay_pgtest::PgServer;
 use saltrelay_protocol::identity::IdentityKeys;
 use saltrelay_relay::client::{Client, ClientError, ClientEvent, ClientOptions};
 use saltrelay_relay::pg::PgConfig;
@@ -33,7 +32,7 @@ async fn node(url: &str, id: &str, key_dir: &Path, dir: &Path, catch_up_ms: u64)
 
 /// A cluster of `n` nodes on one fresh database.
 async fn cluster(server: &PgServer, db: &str, dir: &Path, n: usize) -> (String, Vec<RelayHandle>) {
-    let url = server.database(db);
+    let url = server.create_database(db).expect("a database");
     let key_dir = dir.join("key");
     keyfile::load_or_create(&key_dir).expect("relay key");
     let mut nodes = Vec::new();
@@ -87,7 +86,7 @@ async fn shutdown(nodes: Vec<RelayHandle>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_recipient_gets_everything_in_order_on_another_node() {
-    let Some(server) = PgServer::start("offline_recipient_gets_everything_in_order") else {
+    let Some(server) = PgServer::for_test("offline_recipient_gets_everything_in_order") else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
@@ -123,7 +122,7 @@ async fn offline_recipient_gets_everything_in_order_on_another_node() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn online_recipient_on_another_node_is_woken_by_notify_not_polling() {
-    let Some(server) = PgServer::start("online_recipient_is_woken_by_notify") else {
+    let Some(server) = PgServer::for_test("online_recipient_is_woken_by_notify") else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
@@ -173,7 +172,7 @@ async fn online_recipient_on_another_node_is_woken_by_notify_not_polling() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn second_login_on_another_node_closes_the_first_with_replaced() {
-    let Some(server) = PgServer::start("second_login_replaces") else {
+    let Some(server) = PgServer::for_test("second_login_replaces") else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
@@ -212,7 +211,7 @@ async fn second_login_on_another_node_closes_the_first_with_replaced() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_binding_is_unique_across_nodes() {
-    let Some(server) = PgServer::start("key_binding_unique") else {
+    let Some(server) = PgServer::for_test("key_binding_unique") else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
@@ -252,7 +251,7 @@ async fn key_binding_is_unique_across_nodes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tables_hold_only_what_the_spec_lists_after_delivery() {
-    let Some(server) = PgServer::start("tables_hold_only_what_the_spec_lists") else {
+    let Some(server) = PgServer::for_test("tables_hold_only_what_the_spec_lists") else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");

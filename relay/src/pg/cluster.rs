@@ -298,7 +298,12 @@ async fn listen(
             drop(catch_up(shared, identity));
         }
         let period = Duration::from_millis(cluster.config.catch_up_interval_ms.max(1_000));
-        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        let mut interval = tokio::time::interval_at(
+            tokio::time::Instant::now()
+                .checked_add(period)
+                .unwrap_or_else(tokio::time::Instant::now),
+            period,
+        );
         loop {
             tokio::select! {
                 notification = notifications.recv() => match notification {
@@ -355,7 +360,7 @@ fn on_notification(cluster: &Cluster, shared: &Arc<Shared>, notification: &Notif
 /// connections whose presence was lost, gives up presence of logins that never completed,
 /// removes presence whose lease ran out, and starts a drain when asked (CLU-19).
 async fn renew_loop(cluster: Arc<Cluster>, shared: Arc<Shared>) {
-    let every = cluster.config.lease() / 3;
+    let every = cluster.config.lease().checked_div(3).unwrap_or_default();
     let login_deadline = Duration::from_millis(shared.config.handshake_timeout_ms);
     loop {
         tokio::time::sleep(every).await;

@@ -73,6 +73,10 @@ pub enum StoreError {
         /// The database's text (never message contents).
         reason: String,
     },
+    /// No record ID is left to assign (STORE-5): the files already hold an ID at the top of
+    /// the 64-bit range. New messages are refused; deletions still work.
+    #[error("store has no record ids left to assign")]
+    IdsExhausted,
 }
 
 impl StoreError {
@@ -88,6 +92,7 @@ impl StoreError {
             Self::Poisoned => "store_poisoned",
             Self::Closed => "store_closed",
             Self::Database { .. } => "store_database",
+            Self::IdsExhausted => "store_ids_exhausted",
         }
     }
 
@@ -138,6 +143,7 @@ mod tests {
             },
             StoreError::Poisoned,
             StoreError::Closed,
+            StoreError::IdsExhausted,
         ];
         let codes: Vec<_> = errors.iter().map(StoreError::code).collect();
         assert_eq!(
@@ -149,7 +155,8 @@ mod tests {
                 "store_io",
                 "storage_full",
                 "store_poisoned",
-                "store_closed"
+                "store_closed",
+                "store_ids_exhausted"
             ]
         );
         for error in &errors {

@@ -94,7 +94,7 @@ impl Hub {
                 online: state
                     .ids
                     .get(identity)
-                    .and_then(|m| state.owners[m.0 as usize].as_ref())
+                    .and_then(|m| state.owners.get(m.0 as usize).and_then(Option::as_ref))
                     .is_some(),
                 since: watch.since,
             })
@@ -116,7 +116,7 @@ impl Hub {
         if let Some(owner) = state
             .ids
             .get(&identity)
-            .and_then(|m| state.owners[m.0 as usize].as_ref())
+            .and_then(|m| state.owners.get(m.0 as usize).and_then(Option::as_ref))
         {
             owner.send(ConnEvent::Close(ConnectionError::Replaced));
         }
@@ -129,7 +129,7 @@ impl Hub {
         if let Some(owner) = state
             .ids
             .get(&identity)
-            .and_then(|m| state.owners[m.0 as usize].as_ref())
+            .and_then(|m| state.owners.get(m.0 as usize).and_then(Option::as_ref))
         {
             owner.send(ConnEvent::Close(ConnectionError::Unavailable));
         }
@@ -139,7 +139,8 @@ impl Hub {
     pub(crate) fn abandon(&self, identity: Identity) -> Option<u64> {
         let mut state = self.lock();
         let mailbox = state.ids.get(&identity).copied();
-        let online = mailbox.is_some_and(|m| state.owners[m.0 as usize].is_some());
+        let online =
+            mailbox.is_some_and(|m| state.owners.get(m.0 as usize).is_some_and(Option::is_some));
         if online {
             return None;
         }
@@ -236,7 +237,11 @@ impl Hub {
                 state.dedupe.insert(key, Arc::downgrade(&entry));
             }
         }
-        if let Some(owner) = &state.owners[mailbox.0 as usize] {
+        if let Some(owner) = state
+            .owners
+            .get(mailbox.0 as usize)
+            .and_then(Option::as_ref)
+        {
             owner.wake();
         }
     }
