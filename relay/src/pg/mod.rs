@@ -6,7 +6,7 @@
 //!   the same group [`Committer`](crate::store::Committer) as the embedded log, so a batch
 //!   of appends and deletes is one transaction and a sender is acked only after its COMMIT;
 //! - the key directory (TR-15): [`PgDirectory`], one unique row per identity;
-//! - presence, node leases and cross-node wake-ups: [`cluster`], with `LISTEN/NOTIFY`.
+//! - presence, node leases and cross-node wake-ups: the `cluster` module, with `LISTEN/NOTIFY`.
 //!
 //! # Driving it
 //! 1. [`PgConfig::new`] with the URL and node ID; [`crate::server::ServerConfig::cluster`].
@@ -15,7 +15,7 @@
 //!    store.
 //! 3. [`health::snapshot`] reads what `saltrelay relay health` prints.
 //!
-//! Every statement is in [`queries`], verbatim as the spec lists it.
+//! Every statement is in the `queries` module, verbatim as the spec lists it.
 
 pub(crate) mod cluster;
 mod directory;
