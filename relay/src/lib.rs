@@ -30,6 +30,8 @@
 #[cfg(feature = "runtime")]
 pub mod client;
 pub mod core;
+#[cfg(feature = "postgres")]
+pub mod pg;
 pub mod private_file;
 #[cfg(feature = "runtime")]
 pub mod runtime;

@@ -25,6 +25,20 @@ enum RelayCommand {
     /// Verify a stopped relay's data directory: key, key directory and message store, and
     /// print what a start would recover (STORE-14). Exits 1 if anything is damaged.
     Check(CheckArgs),
+    /// Print a relay cluster's state from its PostgreSQL database: nodes and their leases,
+    /// identities per node, queue depths (spec/09-relay-cluster.md, CLU-20). Exits 1 if a
+    /// registered node's lease has run out.
+    Health(HealthArgs),
+    /// Ask a cluster node to drain: at its next lease renewal it closes every connection
+    /// (its clients reconnect to other nodes) and refuses logins (CLU-19).
+    Drain {
+        /// The cluster's database, `postgres://USER@HOST:PORT/DB`.
+        #[arg(long)]
+        store: String,
+        /// The node to drain.
+        #[arg(long)]
+        node_id: String,
+    },
     /// Print the relay's public key as hex (RELAY-14).
     Key {
         /// The relay's data directory.
@@ -51,6 +65,19 @@ struct CheckArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct HealthArgs {
+    /// The cluster's database, `postgres://USER@HOST:PORT/DB`.
+    #[arg(long)]
+    store: String,
+    /// How many of the deepest queues to list.
+    #[arg(long, default_value_t = 10)]
+    top: i64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
 struct ServeArgs {
     /// Address to listen on (port 0: any free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:5222")]
@@ -60,9 +87,27 @@ struct ServeArgs {
     #[arg(long, default_value_t = 4_096)]
     listen_backlog: u32,
     /// Data directory: key (created on first start in an empty directory, mode 0600), key
-    /// directory, messages, blobs; locked while the relay runs (RELAY-25).
+    /// directory, messages, blobs; locked while the relay runs (RELAY-25). A cluster node
+    /// keeps only its lock, the relay key (the same on every node) and blobs here (CLU-2).
     #[arg(long)]
     data: PathBuf,
+    /// Message store: none for the embedded log in --data; `postgres://USER@HOST:PORT/DB`
+    /// for a cluster node sharing queue and key directory with other nodes (CLU-1).
+    #[arg(long)]
+    store: Option<String>,
+    /// This node's ID in the cluster (required with a PostgreSQL --store; CLU-16).
+    #[arg(long, requires = "store")]
+    node_id: Option<String>,
+    /// Lease of the node and of its presence rows in ms (CLU-17).
+    #[arg(long, default_value_t = saltrelay_relay::pg::DEFAULT_LEASE_MS, requires = "store")]
+    lease_ms: u64,
+    /// How often a cluster node rereads the queues it serves without a wake-up, in ms: a
+    /// safety net only, wake-ups come by NOTIFY (CLU-14).
+    #[arg(long, default_value_t = 60_000, requires = "store")]
+    catch_up_interval_ms: u64,
+    /// How often expired messages and blobs are deleted, in ms (RELAY-18).
+    #[arg(long, default_value_t = 60_000)]
+    sweep_interval_ms: u64,
     /// Print every frame decoded on stderr, identities included.
     #[arg(long)]
     trace: bool,
@@ -117,6 +162,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         RelayCommand::Serve(serve) => serve_relay(&serve),
         RelayCommand::Check(check) => check_data(&check),
+        RelayCommand::Health(health) => cluster_health(&health),
+        RelayCommand::Drain { store, node_id } => drain_node(&store, &node_id),
     }
 }
 
@@ -229,6 +276,21 @@ fn serve_relay(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     config.idle_timeout_secs = args.idle_timeout_secs;
     config.slow_reader_timeout_ms = args.slow_reader_timeout_ms;
     config.spill_after_ms = args.spill_after_ms;
+    config.sweep_interval_ms = args.sweep_interval_ms;
+    if let Some(store) = &args.store {
+        anyhow::ensure!(
+            saltrelay_relay::pg::is_postgres_url(store),
+            "--store takes a postgres:// URL (leave it out for the embedded store)"
+        );
+        let node_id = args
+            .node_id
+            .clone()
+            .context("a PostgreSQL --store needs --node-id NAME, unique among the nodes")?;
+        let mut pg = saltrelay_relay::pg::PgConfig::new(store.clone(), node_id);
+        pg.lease_ms = args.lease_ms;
+        pg.catch_up_interval_ms = args.catch_up_interval_ms;
+        config.cluster = Some(pg);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -245,13 +307,25 @@ fn serve_relay(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "saltrelay relay listening on {}", relay.local_addr());
         let _ = writeln!(out, "public key {}", relay.public_key().to_hex());
-        let _ = writeln!(
-            out,
-            "data {} ({} identities, {} queued messages)",
-            args.data.display(),
-            stats.directory,
-            stats.hub.totals.queued
-        );
+        match &config_store(args) {
+            Some(node) => {
+                // CLU-20: a node's queue is the cluster's; `relay health` shows it.
+                let _ = writeln!(
+                    out,
+                    "store postgres, node {node}, {} identities bound",
+                    stats.directory
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "data {} ({} identities, {} queued messages)",
+                    args.data.display(),
+                    stats.directory,
+                    stats.hub.totals.queued
+                );
+            }
+        }
         // RELAY-26, STORE-14: what recovery found, on every start.
         let _ = writeln!(out, "recovery: {}", relay.start_report().recovery.summary());
         let _ = out.flush();
@@ -260,4 +334,93 @@ fn serve_relay(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         eprintln!("saltrelay relay: stopped");
         anyhow::Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The node ID of a cluster node, `None` for the embedded store.
+fn config_store(args: &ServeArgs) -> Option<&str> {
+    args.store.as_ref().and(args.node_id.as_deref())
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// `relay health` (CLU-20).
+fn cluster_health(args: &HealthArgs) -> anyhow::Result<ExitCode> {
+    let health = runtime()?
+        .block_on(saltrelay_relay::pg::health::snapshot(&args.store, args.top))
+        .context("cannot read the cluster's state")?;
+    let dead = health.nodes.iter().filter(|n| !n.alive()).count();
+    if args.json {
+        let value = serde_json::json!({
+            "schema_version": health.schema_version,
+            "nodes": health.nodes.iter().map(|n| serde_json::json!({
+                "node_id": n.node_id,
+                "listen": n.listen,
+                "instance": format!("{:016x}", n.instance),
+                "started_ms": n.started_ms,
+                "lease_left_ms": n.lease_left_ms,
+                "alive": n.alive(),
+                "draining": n.draining,
+                "identities": n.identities,
+            })).collect::<Vec<_>>(),
+            "queue": {
+                "messages": health.messages,
+                "bytes": health.bytes,
+                "recipients": health.recipients,
+                "deepest": health.deepest.iter().map(|q| serde_json::json!({
+                    "recipient": q.recipient, "messages": q.messages, "bytes": q.bytes,
+                })).collect::<Vec<_>>(),
+            },
+            "bindings": health.bindings,
+            "ok": dead == 0,
+        });
+        println!("{value}");
+    } else {
+        println!("schema version {}", health.schema_version);
+        println!(
+            "nodes: {} ({} with a lapsed lease)",
+            health.nodes.len(),
+            dead
+        );
+        for n in &health.nodes {
+            println!(
+                "  {} {} {} lease {} ms, {} identities{}",
+                n.node_id,
+                n.listen,
+                if n.alive() { "alive" } else { "LEASE LAPSED" },
+                n.lease_left_ms,
+                n.identities,
+                if n.draining { ", draining" } else { "" }
+            );
+        }
+        println!(
+            "queue: {} messages, {} bytes, {} recipients; {} identities bound",
+            health.messages, health.bytes, health.recipients, health.bindings
+        );
+        for q in &health.deepest {
+            println!(
+                "  {} {} messages {} bytes",
+                q.recipient, q.messages, q.bytes
+            );
+        }
+    }
+    Ok(if dead == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `relay drain` (CLU-19).
+fn drain_node(store: &str, node_id: &str) -> anyhow::Result<ExitCode> {
+    let found = runtime()?
+        .block_on(saltrelay_relay::pg::health::drain(store, node_id))
+        .context("cannot mark the node as draining")?;
+    anyhow::ensure!(found, "no node {node_id} is registered in this database");
+    println!("node {node_id} drains at its next lease renewal");
+    Ok(ExitCode::SUCCESS)
 }

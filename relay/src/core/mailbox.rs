@@ -376,6 +376,30 @@ impl<T: Queued> Mailboxes<T> {
         Err(CoreError::UnknownEntry)
     }
 
+    /// Removes from one mailbox every message not in flight for which `evict` holds, and
+    /// returns them (CLU-14: a cluster node forgets what the shared store keeps for it).
+    ///
+    /// # Errors
+    /// [`CoreError::UnknownMailbox`].
+    pub fn evict_where(
+        &mut self,
+        mailbox: MailboxId,
+        mut evict: impl FnMut(&T) -> bool,
+    ) -> Result<Vec<T>, CoreError> {
+        let mut at = self.mailbox(mailbox)?.head;
+        let mut out = Vec::new();
+        while at != NIL {
+            let node = self.node(at);
+            let next = node.next;
+            if !node.in_flight && node.item.as_ref().is_some_and(&mut evict) {
+                self.totals.evicted = self.totals.evicted.saturating_add(1);
+                out.push(self.remove(at));
+            }
+            at = next;
+        }
+        Ok(out)
+    }
+
     /// Deletes every message whose expiry is at or before `now`, sent or not (RELAY-10).
     /// Returns how many. Cost: proportional to the messages expired, not to those queued.
     pub fn expire(&mut self, now: Timestamp) -> u64 {

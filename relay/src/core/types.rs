@@ -64,6 +64,9 @@ pub struct Totals {
     pub refused_offline: u64,
     /// Messages refused by a full mailbox (RELAY-11).
     pub refused_full: u64,
+    /// Messages a cluster node dropped from memory because they are safe in the shared
+    /// store and their recipient is served elsewhere (spec/09-relay-cluster.md, CLU-14).
+    pub evicted: u64,
     /// Messages queued now, in flight included.
     pub queued: u64,
     /// Bytes queued now.
@@ -79,6 +82,7 @@ impl Totals {
             self.sent_without_ack,
             self.expired,
             self.dropped_on_disconnect,
+            self.evicted,
             self.queued,
         ]
         .into_iter()

@@ -61,6 +61,10 @@ pub struct ServerConfig {
     pub trace: bool,
     /// Log connection events with identities (RELAY-17: off by default).
     pub verbose: bool,
+    /// Cluster mode: queue, key directory and presence in PostgreSQL, shared with other
+    /// nodes (spec/09-relay-cluster.md); `None` keeps the embedded store.
+    #[cfg(feature = "postgres")]
+    pub cluster: Option<crate::pg::PgConfig>,
 }
 
 impl ServerConfig {
@@ -90,6 +94,8 @@ impl ServerConfig {
             committer: CommitterConfig::default(),
             trace: false,
             verbose: false,
+            #[cfg(feature = "postgres")]
+            cluster: None,
         }
     }
 }

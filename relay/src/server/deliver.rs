@@ -71,16 +71,14 @@ impl Deliveries {
         // A missing record comes from the batch, so the batch has a first entry whenever
         // `missing` does.
         let first_recipient = batch.first().map(|d| d.item.0.recipient);
-        let Some((first, recipient)) = missing.first().copied().zip(first_recipient) else {
+        let Some(recipient) = first_recipient.filter(|_| !missing.is_empty()) else {
             return settle(shared, mailbox, batch, &HashMap::new());
         };
         // Records of one recipient follow its queue order (STORE-5): one page holds them.
         let limit = batch.len();
         let (reply, answer) = oneshot::channel();
         shared.committer.call(
-            move |store| {
-                store.load_queue_page(&recipient, Some(RecordId(first.0.saturating_sub(1))), limit)
-            },
+            move |store| store.load_records(&recipient, &missing, limit),
             move |result| drop(reply.send(result)),
         );
         self.fetch = Some(Fetch { batch, answer });

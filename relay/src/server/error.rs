@@ -62,6 +62,9 @@ pub enum ServerError {
     /// The message store failed (spec/05-relay-storage.md).
     #[error("message store: {0}")]
     Store(#[from] StoreError),
+    /// Another key is bound to the identity, on this node or another (TR-15, CLU-12).
+    #[error("identity is bound to another key")]
+    IdentityTaken,
     /// The listening socket could not be opened.
     #[error("cannot listen on {addr}: {reason}")]
     Listen {
@@ -83,6 +86,7 @@ impl ServerError {
             Self::Directory { .. } => "directory",
             Self::Blobs { .. } => "blobs",
             Self::Store(error) => error.code(),
+            Self::IdentityTaken => "identity_taken",
             Self::Listen { .. } => "listen",
         }
     }

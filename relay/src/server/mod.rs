@@ -29,6 +29,7 @@ mod hub;
 pub mod keyfile;
 mod limits;
 pub mod lock;
+mod login;
 mod run;
 
 use std::collections::BTreeMap;

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+#[cfg(feature = "postgres")]
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -21,8 +23,7 @@ use super::{Blobs, CloseCounts, ServerConfig, ServerError, keyfile};
 use crate::core::Policy;
 use crate::runtime::clock::Clock;
 use crate::store::{
-    CommitHandle, Committer, LogStore, LogStoreConfig, MessageStore as _, RecoveryReport,
-    StoredMessage,
+    CommitHandle, Committer, LogStore, LogStoreConfig, MessageStore, RecoveryReport, StoredMessage,
 };
 
 /// Name of the message store's folder in the data directory.
@@ -39,6 +40,12 @@ pub(crate) struct Shared {
     pub(crate) blobs: Blobs,
     pub(crate) committer: CommitHandle,
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// CLU-19: the node is draining (cluster mode): logins are refused.
+    #[cfg(feature = "postgres")]
+    pub(crate) draining: AtomicBool,
+    /// Cluster mode: this node's registration and presence (CLU-15, CLU-16).
+    #[cfg(feature = "postgres")]
+    pub(crate) cluster: Option<Arc<crate::pg::cluster::Cluster>>,
     connections: AtomicUsize,
     next_id: AtomicU64,
     closes: CloseCounts,
@@ -186,11 +193,80 @@ pub fn shutdown_signal() -> impl Future<Output = ()> {
 /// [`ServerError`] if the key, directory, store or blobs cannot be opened, or the address
 /// cannot be bound.
 pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
+    #[cfg(feature = "postgres")]
+    if let Some(pg) = config.cluster.clone() {
+        return start_cluster(config, pg).await;
+    }
     let data = config.data_dir.clone();
     let (max_blob, blob_ttl) = (config.max_blob_len, config.blob_ttl_ms);
     let opened = tokio::task::spawn_blocking(move || open_data(&data, max_blob, blob_ttl))
         .await
         .map_err(|_| ServerError::Store(crate::store::StoreError::Closed))??;
+    let report = StartReport {
+        recovery: opened.store.recovery_report().clone(),
+        ..StartReport::default()
+    };
+    launch(config, opened, report, None, None).await
+}
+
+/// CLU-2, CLU-16: a cluster node: the lock, key and blobs in the data directory; queue and
+/// key directory in PostgreSQL; registered before it listens.
+#[cfg(feature = "postgres")]
+async fn start_cluster(
+    config: ServerConfig,
+    pg: crate::pg::PgConfig,
+) -> Result<RelayHandle, ServerError> {
+    let data = config.data_dir.clone();
+    let (max_blob, blob_ttl) = (config.max_blob_len, config.blob_ttl_ms);
+    let url = pg.url.clone();
+    let opened = tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&data).map_err(|e| ServerError::data_dir(&data, "create", &e))?;
+        let lock = DataLock::acquire(&data)?;
+        let (secret, _) = keyfile::load_or_create(&data)?;
+        let store = crate::pg::PgStore::open(&url)?;
+        let directory = Directory::postgres(crate::pg::PgDirectory::start(&url)?);
+        Ok::<_, ServerError>(Opened {
+            lock,
+            secret,
+            directory,
+            blobs: Blobs::open(&data, max_blob, blob_ttl)?,
+            store,
+            recovered: Vec::new(),
+        })
+    })
+    .await
+    .map_err(|_| ServerError::Store(crate::store::StoreError::Closed))??;
+    // CLU-16: the node registers the address it really listens on.
+    let listener = listen(config.listen, config.listen_backlog)?;
+    let local_addr = listener.local_addr().map_err(|e| ServerError::Listen {
+        addr: config.listen.to_string(),
+        reason: e.to_string(),
+    })?;
+    let cluster = crate::pg::cluster::Cluster::start(pg, local_addr).await?;
+    let cluster = Some(Arc::new(cluster));
+    launch(
+        config,
+        opened,
+        StartReport::default(),
+        cluster,
+        Some(listener),
+    )
+    .await
+}
+
+#[cfg(not(feature = "postgres"))]
+type ClusterArg = Option<std::convert::Infallible>;
+#[cfg(feature = "postgres")]
+type ClusterArg = Option<Arc<crate::pg::cluster::Cluster>>;
+
+/// Starts serving what [`open_data`] (or the cluster's start) opened.
+async fn launch<S: MessageStore + 'static>(
+    config: ServerConfig,
+    opened: Opened<S>,
+    mut report: StartReport,
+    cluster: ClusterArg,
+    listener: Option<TcpListener>,
+) -> Result<RelayHandle, ServerError> {
     let Opened {
         lock,
         secret,
@@ -199,10 +275,6 @@ pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
         store,
         recovered,
     } = opened;
-    let mut report = StartReport {
-        recovery: store.recovery_report().clone(),
-        ..StartReport::default()
-    };
     let public_key = secret.public_key();
     let committer = Committer::spawn(store, config.committer)?;
     let policy = Policy {
@@ -211,7 +283,14 @@ pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
         max_bytes: config.max_queue_bytes,
         ..Policy::default()
     };
-    let hub = Hub::new(policy, committer.handle(), PAYLOAD_CACHE_BYTES);
+    #[cfg(feature = "postgres")]
+    let on_logout = cluster.clone().map(|cluster| {
+        Box::new(move |identity, session| cluster.release(identity, session))
+            as super::hub::LogoutHook
+    });
+    #[cfg(not(feature = "postgres"))]
+    let on_logout = cluster.map(|never| match never {});
+    let hub = Hub::new(policy, committer.handle(), PAYLOAD_CACHE_BYTES, on_logout);
     let recovery = &report.recovery;
     if !recovery.is_clean() || recovery.torn_tail_bytes > 0 {
         // STORE-14: anything beyond a clean start is logged, with offsets.
@@ -237,7 +316,10 @@ pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
         let handle = committer.handle();
         let _ = tokio::task::spawn_blocking(move || handle.delete_blocking(refused)).await;
     }
-    let listener = listen(config.listen, config.listen_backlog)?;
+    let listener = match listener {
+        Some(listener) => listener,
+        None => listen(config.listen, config.listen_backlog)?,
+    };
     let local_addr = listener.local_addr().map_err(|e| ServerError::Listen {
         addr: config.listen.to_string(),
         reason: e.to_string(),
@@ -246,6 +328,8 @@ pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
     transport.handshake_timeout_ms = config.handshake_timeout_ms;
     transport.idle_timeout_secs = config.idle_timeout_secs;
     let (stop, shutdown) = watch::channel(false);
+    #[cfg(feature = "postgres")]
+    let background = cluster.clone();
     let shared = Arc::new(Shared {
         transport,
         hub,
@@ -253,11 +337,23 @@ pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
         blobs,
         committer: committer.handle(),
         shutdown,
+        #[cfg(feature = "postgres")]
+        draining: AtomicBool::new(false),
+        #[cfg(feature = "postgres")]
+        cluster,
         connections: AtomicUsize::new(0),
         next_id: AtomicU64::new(1),
         closes: CloseCounts::default(),
         config,
     });
+    #[cfg(feature = "postgres")]
+    if let Some(cluster) = background {
+        tokio::spawn(crate::pg::cluster::run(
+            cluster,
+            Arc::clone(&shared),
+            shared.shutdown.clone(),
+        ));
+    }
     let task = tokio::spawn(serve(listener, Arc::clone(&shared), committer, lock));
     Ok(RelayHandle {
         local_addr,
@@ -289,12 +385,12 @@ fn listen(addr: SocketAddr, backlog: u32) -> Result<TcpListener, ServerError> {
 }
 
 /// What [`open_data`] opened.
-struct Opened {
+struct Opened<S> {
     lock: DataLock,
     secret: saltrelay_protocol::crypto::SecretKey,
     directory: Directory,
     blobs: Blobs,
-    store: LogStore,
+    store: S,
     recovered: Vec<StoredMessage>,
 }
 
@@ -315,7 +411,7 @@ fn open_data(
     data: &std::path::Path,
     max_blob_len: u32,
     blob_ttl_ms: u64,
-) -> Result<Opened, ServerError> {
+) -> Result<Opened<LogStore>, ServerError> {
     std::fs::create_dir_all(data).map_err(|e| ServerError::data_dir(data, "create", &e))?;
     // RELAY-25: before anything is read or written, so two relays never share the files.
     let lock = DataLock::acquire(data)?;
@@ -337,10 +433,10 @@ fn open_data(
 }
 
 /// The accept loop and the sweeper, then graceful shutdown.
-async fn serve(
+async fn serve<S: MessageStore + 'static>(
     listener: TcpListener,
     shared: Arc<Shared>,
-    committer: Committer<LogStore>,
+    committer: Committer<S>,
     lock: DataLock,
 ) -> Result<(), ServerError> {
     let mut shutdown = shared.shutdown.clone();
@@ -363,10 +459,15 @@ async fn serve(
     tasks.abort_all();
     sweeper.abort();
     // RELAY-23: every commit queued so far finishes before the store closes.
-    let result = tokio::task::spawn_blocking(move || committer.shutdown())
+    // Dropped on the blocking thread: a store may own a runtime of its own (CLU-7).
+    let result = tokio::task::spawn_blocking(move || committer.shutdown().map(drop))
         .await
         .map_err(|_| ServerError::Store(crate::store::StoreError::Closed))?;
     shared.directory.shutdown();
+    #[cfg(feature = "postgres")]
+    if let Some(cluster) = &shared.cluster {
+        let _ = tokio::time::timeout(grace, crate::pg::cluster::stop(cluster)).await;
+    }
     // RELAY-25: released only once every file is closed for good.
     drop(lock);
     result.map(drop).map_err(ServerError::from)

@@ -64,6 +64,15 @@ pub enum StoreError {
     /// The group committer has shut down (STORE-11).
     #[error("store committer has shut down")]
     Closed,
+    /// The PostgreSQL store's database failed or could not be reached (CLU-7): nothing of
+    /// the statement is acknowledged, and the next request reconnects.
+    #[error("database failed during {op}: {reason}")]
+    Database {
+        /// What the store was doing: `connect`, `migrate`, `commit`, `read`, `expire`.
+        op: &'static str,
+        /// The database's text (never message contents).
+        reason: String,
+    },
     /// No record ID is left to assign (STORE-5): the files already hold an ID at the top of
     /// the 64-bit range. New messages are refused; deletions still work.
     #[error("store has no record ids left to assign")]
@@ -82,6 +91,7 @@ impl StoreError {
             Self::Full { .. } => "storage_full",
             Self::Poisoned => "store_poisoned",
             Self::Closed => "store_closed",
+            Self::Database { .. } => "store_database",
             Self::IdsExhausted => "store_ids_exhausted",
         }
     }

@@ -100,6 +100,26 @@ pub struct Maintenance {
     pub bytes_reclaimed: u64,
 }
 
+/// One queued message without its payload: what a relay node needs to queue it in memory
+/// and fetch the payload when it is sent (spec/09-relay-cluster.md, CLU-14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueuedRecord {
+    /// Its record ID.
+    pub id: RecordId,
+    /// Whose queue it is in.
+    pub recipient: Identity,
+    /// Who sent it.
+    pub sender: Identity,
+    /// The sender's message ID.
+    pub message_id: [u8; record::MESSAGE_ID_LEN],
+    /// Its header flags.
+    pub flags: u8,
+    /// When it expires.
+    pub deadline: Timestamp,
+    /// Its payload's length.
+    pub len: u32,
+}
+
 /// A durable buffer of messages awaiting their recipients.
 ///
 /// Implementations behave identically apart from durability (the tests run the same
@@ -131,12 +151,65 @@ pub trait MessageStore: Send {
         limit: usize,
     ) -> Result<Vec<StoredMessage>, StoreError>;
 
+    /// The stored messages among `ids` (all of one recipient, in its queue order, the first
+    /// at least `ids[0]`), oldest first; IDs no longer stored are left out. `span` is how
+    /// many of the recipient's records from `ids[0]` on cover them all: the default reads
+    /// one page of that length (STORE-5), a store whose queue may hold records the caller
+    /// does not (a cluster node's, CLU-9) reads by ID.
+    ///
+    /// # Errors
+    /// As [`MessageStore::load_queue_page`].
+    fn load_records(
+        &self,
+        recipient: &Identity,
+        ids: &[RecordId],
+        span: usize,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let Some(first) = ids.first() else {
+            return Ok(Vec::new());
+        };
+        self.load_queue_page(recipient, Some(RecordId(first.0.saturating_sub(1))), span)
+    }
+
     /// One recipient's whole queue, oldest first.
     ///
     /// # Errors
     /// As [`MessageStore::load_queue_page`].
     fn load_queue(&self, recipient: &Identity) -> Result<Vec<StoredMessage>, StoreError> {
         self.load_queue_page(recipient, None, usize::MAX)
+    }
+
+    /// Up to `limit` of one recipient's buffered messages without their payloads, oldest
+    /// first (CLU-14: what a cluster node loads at login and on a wake-up). The default
+    /// reads the queue page by page and drops the payloads.
+    ///
+    /// # Errors
+    /// As [`MessageStore::load_queue_page`].
+    fn queue_index(
+        &self,
+        recipient: &Identity,
+        limit: usize,
+    ) -> Result<Vec<QueuedRecord>, StoreError> {
+        let mut out = Vec::new();
+        let mut after = None;
+        while out.len() < limit {
+            let page =
+                self.load_queue_page(recipient, after, limit.saturating_sub(out.len()).min(256))?;
+            let Some(last) = page.last() else {
+                break;
+            };
+            after = Some(last.id);
+            out.extend(page.iter().map(|stored| QueuedRecord {
+                id: stored.id,
+                recipient: stored.message.recipient,
+                sender: stored.message.sender,
+                message_id: stored.message.message_id,
+                flags: stored.message.flags,
+                deadline: stored.message.deadline,
+                len: u32::try_from(stored.message.payload.len()).unwrap_or(u32::MAX),
+            }));
+        }
+        Ok(out)
     }
 
     /// Every recipient with at least one buffered message, in identity order.

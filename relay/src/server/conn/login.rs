@@ -21,11 +21,12 @@ impl Conn {
             request.identity(),
             request.public_key().short_hex()
         ));
-        match self
-            .shared
-            .directory
-            .bind(request.identity(), request.public_key())
-        {
+        // CLU-14, CLU-15: on a cluster node the binding also waits for presence and queue.
+        match crate::server::Shared::bind_login(
+            &self.shared,
+            request.identity(),
+            request.public_key(),
+        ) {
             Binding::Bound => self.decide(request, true),
             Binding::Taken => {
                 let _ = self

@@ -197,7 +197,13 @@ impl Conn {
                 }
                 decided = wait_bind(&mut self.pending_bind), if self.pending_bind.is_some() => {
                     let (request, _) = self.pending_bind.take().expect("a pending bind");
-                    self.decide(request, decided.is_ok());
+                    if matches!(decided, Err(crate::server::ServerError::IdentityTaken)) {
+                        // TR-15: another node bound the identity first (CLU-12).
+                        let _ = self.machine.refuse(request, CloseCause::IdentityTaken, self.clock.now());
+                        self.drain_outputs();
+                    } else {
+                        self.decide(request, decided.is_ok());
+                    }
                 }
                 fetched = self.deliveries.wait(), if self.deliveries.is_fetching() => {
                     self.on_fetched(fetched);

@@ -56,6 +56,9 @@ pub struct Directory {
     writer: Mutex<Option<mpsc::Sender<Request>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
     path: PathBuf,
+    /// CLU-12: in cluster mode the directory is the database's, and the file is not used.
+    #[cfg(feature = "postgres")]
+    remote: Option<crate::pg::PgDirectory>,
 }
 
 impl Directory {
@@ -137,12 +140,31 @@ impl Directory {
             writer: Mutex::new(Some(sender)),
             thread: Mutex::new(Some(thread)),
             path,
+            #[cfg(feature = "postgres")]
+            remote: None,
         })
+    }
+
+    /// The directory of a cluster node: bindings live in PostgreSQL (CLU-12); no file.
+    #[cfg(feature = "postgres")]
+    #[must_use]
+    pub fn postgres(remote: crate::pg::PgDirectory) -> Self {
+        Self {
+            keys: Arc::default(),
+            writer: Mutex::new(None),
+            thread: Mutex::new(None),
+            path: PathBuf::from("postgres"),
+            remote: Some(remote),
+        }
     }
 
     /// The key bound to `identity`, if any (TR-23).
     #[must_use]
     pub fn lookup(&self, identity: &Identity) -> Option<PublicKey> {
+        #[cfg(feature = "postgres")]
+        if let Some(remote) = &self.remote {
+            return remote.lookup(identity);
+        }
         self.keys
             .read()
             .expect("no panic under the directory lock")
@@ -153,6 +175,10 @@ impl Directory {
     /// Number of bound identities.
     #[must_use]
     pub fn len(&self) -> usize {
+        #[cfg(feature = "postgres")]
+        if let Some(remote) = &self.remote {
+            return remote.len();
+        }
         self.keys
             .read()
             .expect("no panic under the directory lock")
@@ -169,6 +195,10 @@ impl Directory {
     /// first served. A new binding is visible to lookups at once and written durably; if the
     /// write fails, it is withdrawn.
     pub fn bind(&self, identity: Identity, key: PublicKey) -> Binding {
+        #[cfg(feature = "postgres")]
+        if let Some(remote) = &self.remote {
+            return remote.bind(identity, key);
+        }
         let mut keys = self
             .keys
             .write()

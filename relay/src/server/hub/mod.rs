@@ -6,7 +6,7 @@
 //! so a recipient's record IDs follow its queue's order (STORE-5) and survive a restart in
 //! that order. Completions run on the committer's threads and touch only their entry.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Instant;
@@ -17,6 +17,8 @@ use saltrelay_protocol::time::Timestamp;
 use super::conn_ref::{ConnEvent, ConnRef};
 use super::entry::{Entry, EntryState, Item, Stage};
 use super::{ConnectionError, MessageHeader};
+
+mod cluster;
 use crate::core::{CoreError, Delivery, EntryId, Flags, MailboxId, Mailboxes, Policy, Totals};
 use crate::store::{BufferedMessage, CommitHandle, RecordId, StoreError, StoredMessage};
 
@@ -48,6 +50,9 @@ struct HubState {
     dedupe: HashMap<(u32, Identity, u64), Weak<Entry>>,
     /// Messages held in memory for an online recipient, oldest first (RELAY-13).
     spill: VecDeque<(Instant, MailboxId, Weak<Entry>)>,
+    /// Cluster mode only: the identities this node serves or is logging in, whose queues
+    /// it mirrors from the shared store (CLU-14).
+    watched: HashMap<Identity, cluster::Watch>,
 }
 
 impl HubState {
@@ -94,8 +99,18 @@ pub struct HubStats {
     pub cached_bytes: u64,
 }
 
+/// Called when an identity's connection on this node ends: its presence session, if any.
+pub(crate) type LogoutHook = Box<dyn Fn(Identity, u64) + Send + Sync>;
+
 pub(crate) struct Hub {
     state: Mutex<HubState>,
+    /// Cluster mode (CLU-14): queues live in the shared store; this node holds only those of
+    /// the identities it serves.
+    cluster: bool,
+    /// Cluster mode: records whose deletion is queued but not yet committed, so that a
+    /// catch-up read in between does not queue them again (CLU-14).
+    deleting: Arc<Mutex<HashSet<RecordId>>>,
+    on_logout: Option<LogoutHook>,
     committer: CommitHandle,
     policy: Policy,
     cache: Arc<Cache>,
@@ -150,7 +165,12 @@ impl Cache {
 }
 
 impl Hub {
-    pub(crate) fn new(policy: Policy, committer: CommitHandle, cache_limit: u64) -> Self {
+    pub(crate) fn new(
+        policy: Policy,
+        committer: CommitHandle,
+        cache_limit: u64,
+        on_logout: Option<LogoutHook>,
+    ) -> Self {
         Self {
             state: Mutex::new(HubState {
                 mailboxes: Mailboxes::new(policy),
@@ -158,7 +178,11 @@ impl Hub {
                 owners: Vec::new(),
                 dedupe: HashMap::new(),
                 spill: VecDeque::new(),
+                watched: HashMap::new(),
             }),
+            cluster: on_logout.is_some(),
+            deleting: Arc::default(),
+            on_logout,
             committer,
             policy,
             full: Arc::default(),
@@ -263,6 +287,14 @@ impl Hub {
         }
         *slot = None;
         let _ = state.mailboxes.disconnect(mailbox);
+        if self.cluster {
+            // CLU-14: what is durable waits in the shared store; the node forgets it.
+            if let Some(session) = self.unwatch(&mut state, identity, mailbox)
+                && let Some(hook) = &self.on_logout
+            {
+                hook(identity, session);
+            }
+        }
         let pending: Vec<Arc<Entry>> = state
             .spill
             .iter()
@@ -289,6 +321,10 @@ impl Hub {
     ) -> Accepted {
         let flags = Flags::from_byte(header.flags);
         let mut state = self.lock();
+        if self.cluster && !state.watched.contains_key(&header.receiver) {
+            drop(state);
+            return self.accept_remote(now, origin, header, payload);
+        }
         let Ok(mailbox) = state.mailbox(header.receiver) else {
             return Accepted::Refused("unavailable");
         };
@@ -513,7 +549,7 @@ impl Hub {
             }
             Stage::Stored { record, payload } => {
                 self.cache.release(payload.as_ref());
-                self.committer.delete(vec![record], |_| {});
+                self.delete_record(record);
             }
         }
         if removal == Removal::Acked {

@@ -1,0 +1,96 @@
+//! The PostgreSQL store and cluster mode (spec/09-relay-cluster.md): several relay nodes
+//! serve one set of identities from one PostgreSQL database.
+//!
+//! What lives where (CLU-1, CLU-2):
+//! - the mailbox queue: [`PgStore`], a [`MessageStore`](crate::store::MessageStore) run by
+//!   the same group [`Committer`](crate::store::Committer) as the embedded log, so a batch
+//!   of appends and deletes is one transaction and a sender is acked only after its COMMIT;
+//! - the key directory (TR-15): [`PgDirectory`], one unique row per identity;
+//! - presence, node leases and cross-node wake-ups: the `cluster` module, with `LISTEN/NOTIFY`.
+//!
+//! # Driving it
+//! 1. [`PgConfig::new`] with the URL and node ID; [`crate::server::ServerConfig::cluster`].
+//! 2. [`crate::server::start`] connects, applies the migrations ([`schema::migrate`]),
+//!    registers the node and starts its listener; everything else is as for the embedded
+//!    store.
+//! 3. [`health::snapshot`] reads what `saltrelay relay health` prints.
+//!
+//! Every statement is in the `queries` module, verbatim as the spec lists it.
+
+pub(crate) mod cluster;
+mod directory;
+pub mod health;
+mod queries;
+pub mod schema;
+mod store;
+
+use std::time::Duration;
+
+pub use directory::PgDirectory;
+pub use store::PgStore;
+
+use crate::store::StoreError;
+
+/// Default lease of a node and of the presence it holds (CLU-17).
+pub const DEFAULT_LEASE_MS: u64 = 10_000;
+
+/// How a relay node reaches its PostgreSQL database, and who it is (CLU-3, CLU-16).
+#[derive(Debug, Clone)]
+pub struct PgConfig {
+    /// `postgres://USER@HOST:PORT/DB` (libpq key-value strings work too).
+    pub url: String,
+    /// This node's ID, unique among the nodes of the database (CLU-16).
+    pub node_id: String,
+    /// Lease of the node and of its presence rows; renewed every third of it (CLU-17).
+    pub lease_ms: u64,
+    /// How often the node reloads the queues of its identities without being told to (a
+    /// safety net only: wake-ups come by NOTIFY, CLU-14). Default 60 s.
+    pub catch_up_interval_ms: u64,
+}
+
+impl PgConfig {
+    /// The defaults for `url` and `node_id`.
+    #[must_use]
+    pub fn new(url: impl Into<String>, node_id: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            node_id: node_id.into(),
+            lease_ms: DEFAULT_LEASE_MS,
+            catch_up_interval_ms: 60_000,
+        }
+    }
+
+    /// The lease as a duration.
+    #[must_use]
+    pub fn lease(&self) -> Duration {
+        Duration::from_millis(self.lease_ms.max(300))
+    }
+}
+
+/// Whether `text` names a PostgreSQL store (`--store postgres://...`).
+#[must_use]
+pub fn is_postgres_url(text: &str) -> bool {
+    text.starts_with("postgres://") || text.starts_with("postgresql://")
+}
+
+/// A database error as a store error, naming what the relay was doing.
+pub(crate) fn db_error(op: &'static str, error: &tokio_postgres::Error) -> StoreError {
+    StoreError::Database {
+        op,
+        reason: error.to_string(),
+    }
+}
+
+/// Connects one client, driving its connection on the current runtime (CLU-3: no TLS; the
+/// database is on the node's machine or a trusted network).
+pub(crate) async fn connect(url: &str) -> Result<tokio_postgres::Client, StoreError> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .map_err(|e| db_error("connect", &e))?;
+    tokio::spawn(async move {
+        // Ends when the client is dropped or the server goes away; the client then reports
+        // every later call as closed and its owner reconnects.
+        let _ = connection.await;
+    });
+    Ok(client)
+}
