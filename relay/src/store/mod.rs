@@ -224,3 +224,22 @@ pub(crate) fn check_payloads(appends: &[BufferedMessage]) -> Result<(), StoreErr
         None => Ok(()),
     }
 }
+
+/// Reserves `count` record IDs starting at `*next_id` and advances it past them (STORE-5).
+/// IDs stay below `u64::MAX`, so `*next_id` never wraps and no ID is assigned twice.
+///
+/// # Errors
+/// [`StoreError::IdsExhausted`] when the IDs would pass `u64::MAX - 1` (only a store whose
+/// files carry an ID near the top of the range, written by something else, gets there).
+pub(crate) fn reserve_ids(
+    next_id: &mut u64,
+    count: usize,
+) -> Result<core::ops::Range<u64>, StoreError> {
+    let end = u64::try_from(count)
+        .ok()
+        .and_then(|count| next_id.checked_add(count))
+        .ok_or(StoreError::IdsExhausted)?;
+    let ids = *next_id..end;
+    *next_id = end;
+    Ok(ids)
+}
