@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use saltrelay_protocol::e2e::{GroupIdentity, Message};
 use saltrelay_protocol::session::{RejectCause, SessionError};
 use saltrelay_relay::client::IncomingMessage;
-use saltrelay_relay::client::clock::Clock;
+use saltrelay_relay::runtime::clock::Clock;
 use serde_json::{Value, json};
 
 use super::Receiver;

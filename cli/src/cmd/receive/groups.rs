@@ -7,7 +7,7 @@ use saltrelay_protocol::crypto::PublicKey;
 use saltrelay_protocol::e2e::{Message, MessageId};
 use saltrelay_protocol::identity::Identity;
 use saltrelay_protocol::time::Timestamp;
-use saltrelay_relay::client::clock::Clock;
+use saltrelay_relay::runtime::clock::Clock;
 use serde_json::{Value, json};
 
 use super::receipts::Due;
