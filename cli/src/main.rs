@@ -41,6 +41,8 @@ enum Command {
     Poll(cmd::group::PollArgs),
     /// Run the benchmarks beside libsodium and write reports/bench/.
     Bench(cmd::bench::Args),
+    /// Check the committed reports: each names a clean commit in this history (MEAS-6).
+    Reports(cmd::reports::Args),
     /// Load a relay with real TCP clients, count every message, write reports/loadtest/.
     Loadtest(Box<cmd::loadtest::Args>),
 }
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Group(args) => cmd::group::run(args),
         Command::Poll(args) => cmd::group::run_poll(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Reports(args) => cmd::reports::run(args),
         Command::Loadtest(args) => cmd::loadtest::run(*args),
     };
     match result {

@@ -3,7 +3,9 @@
 //! - [`provenance`]: the one recorder of where, when and how a figure was measured (commit,
 //!   clean tree, machine, toolchain, command, run id), taken when the measurement runs and
 //!   stored in the result's JSON (MEAS-1).
+//! - [`check`]: the check of committed reports CI runs (`saltrelay reports check`, MEAS-6).
 
+pub mod check;
 pub mod provenance;
 
 pub use provenance::{Machine, Provenance, Toolchain};

@@ -20,6 +20,7 @@
 mod error;
 
 pub mod costs;
+pub mod estimate;
 pub mod model;
 pub mod queue;
 pub mod report;

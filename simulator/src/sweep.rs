@@ -9,6 +9,8 @@ use saltrelay_measure::Provenance;
 use serde::{Deserialize, Serialize};
 
 use crate::costs::{CostFile, DEFAULT_COST_FILE};
+pub use crate::estimate::Estimate;
+use crate::estimate::estimates;
 use crate::model::{Progress, run};
 use crate::scenario::{Override, Scenario};
 use crate::{RunResult, SimError};
@@ -52,21 +54,6 @@ pub struct Point {
     pub runs: Vec<RunResult>,
     /// Mean and 95 % confidence interval across seeds of the headline figures.
     pub summary: Vec<Estimate>,
-}
-
-/// A figure estimated across seeds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Estimate {
-    /// What (`latency_all_p99_ms`, ...).
-    pub metric: String,
-    /// Mean across seeds.
-    pub mean: f64,
-    /// Half-width of the 95 % confidence interval (Student t); 0 for one seed.
-    pub ci95: f64,
-    /// Smallest and largest across seeds.
-    pub min: f64,
-    /// Largest.
-    pub max: f64,
 }
 
 /// The whole `results.json`.
@@ -213,7 +200,7 @@ pub fn run_all(
         .zip(costs)
         .map(|((label, scenario), (cost_file, costs))| {
             let runs: Vec<RunResult> = results.by_ref().take(plan.seeds.len()).collect();
-            let summary = crate::report::estimates(&runs);
+            let summary = estimates(&runs);
             Point {
                 label: label.clone(),
                 scenario: scenario.clone(),

@@ -177,7 +177,19 @@ fn report_has_results_summary_and_every_plot() {
     let dir = tempfile::tempdir().unwrap();
     report::write(&doc, &report::Performance::default(), dir.path()).unwrap();
     let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
-    assert!(summary.contains("| latency p99 |") && summary.contains(" ± "));
+    assert!(summary.contains("| latency p99, delivered only |") && summary.contains(" ± "));
+    // MEAS-8: the run's own size in the header, the file's description marked as its own,
+    // censored latencies with their count, a stationarity verdict, ignored keys flagged.
+    assert!(
+        summary.contains("This run: 200 clients, 20m simulated"),
+        "{summary}"
+    );
+    assert!(summary.contains("The scenario file describes its defaults as: \"1,000 clients"));
+    assert!(summary.contains("| point | class | delivered | pending at end |"));
+    assert!(summary.contains("stationary"), "{summary}");
+    assert!(summary.contains("**no effect** under `churn.model = \"exponential\"`"));
+    assert!(summary.contains("`churn.diurnal_amplitude`"));
+    assert!(summary.contains("Relay costs from `reports/bench/costs.json`"));
     for plot in [
         "throughput",
         "latency_cdf",

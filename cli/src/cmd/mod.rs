@@ -10,6 +10,7 @@ pub(crate) mod loadtest;
 pub(crate) mod message;
 pub(crate) mod receive;
 pub(crate) mod relay;
+pub(crate) mod reports;
 pub(crate) mod send;
 pub(crate) mod sessions;
 pub(crate) mod simulate;

@@ -220,6 +220,16 @@ fn chart(
     if x1 <= x0 {
         x1 = x0 + 1.0;
     }
+    if log_x {
+        // Whole decades, so the ticks fall on 1, 10, 100 ms, 1 s, 10 s ... (MEAS-9).
+        (x0, x1) = (x0.floor(), x1.ceil().max(x0.floor() + 1.0));
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a handful of decades"
+    )]
+    let x_labels = if log_x { (x1 - x0) as usize + 1 } else { 10 };
     // Headroom above the data keeps the legend (upper right) off the lines.
     let y1 = if y1 <= 0.0 {
         1.0
@@ -239,7 +249,12 @@ fn chart(
         .map_err(|e| plot_err(&e))?;
     let x_fmt = |x: &f64| {
         if log_x {
-            duration_ms(10_f64.powf(*x))
+            // Only whole decades are labelled: a tick between them would read 3.98 ms.
+            if (x - x.round()).abs() < 1e-6 {
+                duration_ms(10_f64.powf(x.round()))
+            } else {
+                String::new()
+            }
         } else {
             short(*x)
         }
@@ -248,6 +263,7 @@ fn chart(
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
+        .x_labels(x_labels)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&|y| short(*y))
         .light_line_style(WHITE.mix(0.0))

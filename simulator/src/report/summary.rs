@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::Performance;
+use super::honesty::{censored, ignored_keys, lower_bound_ms, queue_trend};
 use crate::sweep::{Document, Point};
 
 /// Plots in the order the summary shows them, with captions.
@@ -40,12 +41,42 @@ const ROWS: [(&str, &str, f64, usize); 22] = [
         1,
     ),
     ("delivered_per_s", "messages delivered /s", 1.0, 1),
-    ("latency_p50_ms", "latency p50", 1.0, DURATION),
-    ("latency_p90_ms", "latency p90", 1.0, DURATION),
-    ("latency_p99_ms", "latency p99", 1.0, DURATION),
-    ("latency_p999_ms", "latency p99.9", 1.0, DURATION),
-    ("latency_max_ms", "latency max", 1.0, DURATION),
-    ("latency_mean_ms", "latency mean", 1.0, DURATION),
+    (
+        "latency_p50_ms",
+        "latency p50, delivered only",
+        1.0,
+        DURATION,
+    ),
+    (
+        "latency_p90_ms",
+        "latency p90, delivered only",
+        1.0,
+        DURATION,
+    ),
+    (
+        "latency_p99_ms",
+        "latency p99, delivered only",
+        1.0,
+        DURATION,
+    ),
+    (
+        "latency_p999_ms",
+        "latency p99.9, delivered only",
+        1.0,
+        DURATION,
+    ),
+    (
+        "latency_max_ms",
+        "latency max, delivered only",
+        1.0,
+        DURATION,
+    ),
+    (
+        "latency_mean_ms",
+        "latency mean, delivered only",
+        1.0,
+        DURATION,
+    ),
     ("queued_mean", "messages queued (mean)", 1.0, 0),
     ("queued_peak", "messages queued (peak)", 1.0, 0),
     (
@@ -71,7 +102,7 @@ const ROWS: [(&str, &str, f64, usize); 22] = [
     ("expired", "messages expired", 1.0, 0),
     (
         "dropped",
-        "messages dropped (mailbox full, no-queue at disconnect, lost in flight)",
+        "messages discarded: refused by a full mailbox, no-queue at disconnect, lost in flight",
         1.0,
         0,
     ),
@@ -111,12 +142,9 @@ pub(super) fn markdown(doc: &Document, perf: &Performance) -> String {
     let first = &doc.points[0];
     let s = &first.scenario;
     let _ = writeln!(out, "# Simulation: {}\n", s.name);
-    if !s.description.is_empty() {
-        let _ = writeln!(out, "{}\n", s.description);
-    }
     let _ = writeln!(
         out,
-        "{} clients, {} simulated ({} warm-up left out of the statistics), {} relays of {} cores; \
+        "This run: {} clients, {} simulated ({} warm-up left out of the statistics), {} relays of {} cores; \
          {} seed(s): {:?}. Every figure below is the mean across seeds ± the half-width of its 95 % \
          confidence interval (Student t). The model and its assumptions: `simulator/MODEL.md`.\n",
         s.clients,
@@ -140,6 +168,15 @@ pub(super) fn markdown(doc: &Document, perf: &Performance) -> String {
         first.costs.origin()
     );
 
+    if !s.description.is_empty() {
+        // The file's own words describe its defaults; `--set` may have changed them (MEAS-8).
+        let _ = writeln!(
+            out,
+            "The scenario file describes its defaults as: \"{}\" (this run's values are the ones \
+             above and in Inputs).\n",
+            s.description
+        );
+    }
     let rate = perf.events as f64 / perf.wall_s.max(1e-9);
     let _ = writeln!(
         out,
@@ -150,6 +187,7 @@ pub(super) fn markdown(doc: &Document, perf: &Performance) -> String {
         perf.events,
         rate / 1e6
     );
+    stationarity(&mut out, doc);
     headline_table(&mut out, doc);
     latency_table(&mut out, doc);
     conservation(&mut out, doc);
@@ -203,29 +241,44 @@ fn latency_table(out: &mut String, doc: &Document) {
     let _ = writeln!(
         out,
         "## Delivery latency by class (first seed)\n\n`direct`: 1:1 texts and files; `group`: each \
-         member's copy; `receipt`: automatic delivery receipts. Typing indicators are not counted.\n"
+         member's copy; `receipt`: automatic delivery receipts. Typing indicators are not counted.\n\n\
+         The latencies are *censored* (MEAS-8): `pending at end` messages were still queued or in \
+         transit when the run stopped, so their latency is unknown and at least their age. Where \
+         any are pending, a percentile is shown as a lower bound `≥ x`: the quantile of the \
+         delivered messages at the level left after ranking every pending message lowest \
+         (`—`: no bound). The headline table's latencies are over delivered messages only.\n"
     );
     let _ = writeln!(
         out,
-        "| point | class | messages | p50 | p90 | p99 | p99.9 | max |"
+        "| point | class | delivered | pending at end | p50 | p90 | p99 | p99.9 | max (delivered) |"
     );
     let _ = writeln!(
         out,
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for p in &doc.points {
         let Some(run) = p.runs.first() else { continue };
+        let c = censored(run);
         for l in &run.latency {
+            let cell = |q: f64| {
+                lower_bound_ms(l, q, c).map_or_else(
+                    || "—".to_owned(),
+                    |ms| {
+                        let text = duration(ms, None);
+                        if c > 0 { format!("≥ {text}") } else { text }
+                    },
+                )
+            };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {c} | {} | {} | {} | {} | {} |",
                 p.label,
                 l.class,
                 l.count,
-                duration(l.p50_ms, None),
-                duration(l.p90_ms, None),
-                duration(l.p99_ms, None),
-                duration(l.p999_ms, None),
+                cell(0.5),
+                cell(0.9),
+                cell(0.99),
+                cell(0.999),
                 duration(l.max_ms, None)
             );
         }
@@ -233,16 +286,65 @@ fn latency_table(out: &mut String, doc: &Document) {
     out.push('\n');
 }
 
+/// Warns before the headline figures when the queue grows over the measured window: its
+/// rates and latencies then describe a moment of a transient, not a steady state (MEAS-8).
+fn stationarity(out: &mut String, doc: &Document) {
+    let mut growing = Vec::new();
+    for p in &doc.points {
+        let warmup_h = p.scenario.warmup.as_secs_f64() / 3600.0;
+        let trends: Vec<_> = p
+            .runs
+            .iter()
+            .filter_map(|r| queue_trend(r, warmup_h))
+            .collect();
+        let up = trends.iter().filter(|t| t.growing).count();
+        if up > 0 {
+            let worst = trends
+                .iter()
+                .map(|t| t.rise / t.mean.max(1.0))
+                .fold(0.0, f64::max);
+            let per_hour = trends.iter().map(|t| t.per_hour).fold(0.0, f64::max);
+            growing.push(format!(
+                "`{}`: the queue grows in {up} of {} seed(s), up to {per_hour:.0} messages/h \
+                 ({:.0} % of its mean over the window)",
+                p.label,
+                trends.len(),
+                worst * 100.0
+            ));
+        }
+    }
+    if growing.is_empty() {
+        let _ = writeln!(
+            out,
+            "The measured window is stationary: no run's queue grows over it (least-squares \
+             trend of the queued messages within 10 % of their mean or within 3 standard errors).\n"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "> **Not stationary** (MEAS-8): the measured window does not reach a steady state, so \
+             the rates and latencies below describe a transient and depend on the duration chosen; \
+             messages pile up faster than they leave.\n"
+        );
+        for line in growing {
+            let _ = writeln!(out, "> - {line}");
+        }
+        out.push('\n');
+    }
+}
+
 fn conservation(out: &mut String, doc: &Document) {
     let _ = writeln!(
         out,
-        "## Conservation\n\nEvery message put on the wire is delivered, expired, dropped, still \
+        "## Conservation\n\nEvery message put on the wire is delivered, expired, not stored, still \
          queued or still in transit; the simulator checks this at the end of every run and fails \
-         the run otherwise.\n"
+         the run otherwise. `not stored` counts every message a relay refused or discarded, \
+         whatever the cause; the headline table splits it into `no-queue messages refused` \
+         (recipient offline) and `messages discarded` (the other causes).\n"
     );
     let _ = writeln!(
         out,
-        "| point | seed | sent | delivered | expired | dropped | queued | in transit | holds |"
+        "| point | seed | sent | delivered | expired | not stored | queued | in transit | holds |"
     );
     let _ = writeln!(
         out,
@@ -279,6 +381,20 @@ fn inputs(out: &mut String, point: &Point) {
         "{}```\n",
         toml::to_string(&point.scenario).unwrap_or_default()
     );
+    let ignored = ignored_keys(&point.scenario);
+    if !ignored.is_empty() {
+        let _ = writeln!(
+            out,
+            "Keys above with **no effect** under `churn.model = \"{}\"` (listed for completeness, \
+             not inputs of this run): {}.\n",
+            point.scenario.churn.model,
+            ignored
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let c = &point.costs;
     let _ = writeln!(
         out,

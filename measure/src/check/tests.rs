@@ -1,0 +1,103 @@
+//! MEAS-6 and MEAS-7 on a scratch repository: a report naming a commit not in history fails,
+//! one naming a clean ancestor passes, a pending one is a warning.
+
+use std::path::Path;
+use std::process::Command;
+
+use super::*;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn record(dir: &Path, commit: &str, clean: bool) {
+    std::fs::create_dir_all(dir).unwrap();
+    let doc = serde_json::json!({
+        "schema": "test",
+        "provenance": Provenance::fixed("r", commit, clean),
+    });
+    std::fs::write(dir.join("results.json"), doc.to_string()).unwrap();
+    std::fs::write(dir.join("summary.md"), "# report\n").unwrap();
+}
+
+/// A repository with one commit; returns its hash.
+fn repository(root: &Path) -> String {
+    git(root, &["init", "-q"]);
+    std::fs::write(root.join("file"), "x").unwrap();
+    git(root, &["add", "file"]);
+    git(root, &["commit", "-qm", "one"]);
+    git(root, &["rev-parse", "HEAD"])
+}
+
+#[test]
+fn a_report_naming_a_commit_not_in_history_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = repository(dir.path());
+    record(&dir.path().join("reports/good"), &head, true);
+    record(&dir.path().join("reports/foreign"), &"f".repeat(40), true);
+    record(&dir.path().join("reports/dirty"), &head, false);
+    std::fs::create_dir_all(dir.path().join("reports/by-hand")).unwrap();
+    std::fs::write(dir.path().join("reports/by-hand/README.md"), "# typed\n").unwrap();
+    std::fs::write(dir.path().join("reports/README.md"), "# index\n").unwrap();
+
+    let outcome = check(dir.path()).unwrap();
+    let failed: Vec<&str> = outcome
+        .failures()
+        .iter()
+        .map(|f| f.report.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        ["reports/by-hand", "reports/dirty", "reports/foreign"]
+    );
+    assert!(!outcome.passes());
+    let foreign = &outcome.findings[2];
+    assert!(
+        foreign.problems[0].contains("not an ancestor of HEAD"),
+        "{foreign:?}"
+    );
+    assert!(outcome.findings[0].problems[0].contains("no record"));
+    assert!(outcome.findings[1].problems[0].contains("uncommitted changes"));
+    assert!(outcome.lines().iter().any(|l| l == "ok       reports/good"));
+}
+
+#[test]
+fn pending_reports_warn_and_stale_entries_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = repository(dir.path());
+    record(&dir.path().join("reports/old"), &"f".repeat(40), false);
+    record(&dir.path().join("reports/good"), &head, true);
+    std::fs::write(
+        dir.path().join("reports").join(PENDING_FILE),
+        "# Pending\n\n- `reports/old`: predates provenance\n",
+    )
+    .unwrap();
+    let outcome = check(dir.path()).unwrap();
+    assert!(outcome.passes(), "{:?}", outcome.lines());
+    assert!(outcome.lines()[1].starts_with("warning  reports/old"));
+
+    // An entry naming no report, and a pending report that now passes, are both reported.
+    std::fs::write(
+        dir.path().join("reports").join(PENDING_FILE),
+        "- `reports/good`: was old\n- `reports/gone`: removed\n",
+    )
+    .unwrap();
+    let outcome = check(dir.path()).unwrap();
+    assert!(!outcome.passes());
+    let lines = outcome.lines();
+    assert!(lines.iter().any(|l| l.contains("take it off")), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("lists reports/gone")),
+        "{lines:?}"
+    );
+}
