@@ -12,4 +12,5 @@ pub(crate) mod receive;
 pub(crate) mod relay;
 pub(crate) mod send;
 pub(crate) mod simulate;
+pub(crate) mod validate;
 pub(crate) mod vectors;
