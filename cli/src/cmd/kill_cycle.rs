@@ -31,6 +31,7 @@ pub(crate) fn run(args: &Args, cycles: u32) -> anyhow::Result<ExitCode> {
         .collect::<Vec<_>>()
         .join(" ");
     let start_load = load_average();
+    let measured = saltrelay_measure::Provenance::record(&command, std::path::Path::new("."));
     let quiet = args.quiet;
     let results = run_kill_cycles(&config, |cycle| {
         if !quiet {
@@ -43,7 +44,7 @@ pub(crate) fn run(args: &Args, cycles: u32) -> anyhow::Result<ExitCode> {
     let name = args.name.clone().unwrap_or_else(|| "kill-cycle".to_owned());
     let dir = write_kill_cycle(
         &args.out.join(name),
-        &command,
+        &measured,
         &config,
         &results,
         (&start_load, &load_average()),

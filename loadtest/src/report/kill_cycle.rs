@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use saltrelay_bench::machine::Environment;
+use saltrelay_measure::Provenance;
 use serde_json::json;
 
 use crate::LoadError;
@@ -16,20 +16,16 @@ use crate::kill_cycle::{KillCycleConfig, KillCycleResults};
 /// [`LoadError::Io`] when a file cannot be written.
 pub fn write_kill_cycle(
     dir: &Path,
-    command: &str,
+    measured: &Provenance,
     config: &KillCycleConfig,
     results: &KillCycleResults,
     load_average: (&str, &str),
 ) -> Result<PathBuf, LoadError> {
     std::fs::create_dir_all(dir).map_err(|e| LoadError::io(dir, e))?;
-    let env = Environment::collect(vec![command.to_owned()], Path::new("."));
     let c = &results.counts;
     let json = json!({
-        "command": command,
-        "commit": env.commit,
-        "date": env.date,
-        "machine": env.machine.summary(),
-        "rustc": env.rustc,
+        "schema": "saltrelay_kill_cycle_v2",
+        "provenance": measured,
         "load_average": [load_average.0, load_average.1],
         "config": {
             "cycles": config.cycles, "senders": config.senders, "recipients": config.recipients,
@@ -77,10 +73,10 @@ pub fn write_kill_cycle(
         c.delivered_unacked,
         results.reconnects,
         results.elapsed_secs,
-        env.commit,
-        env.date,
-        env.rustc,
-        env.machine.summary(),
+        measured.commit_label(),
+        measured.date,
+        measured.toolchain.rustc,
+        measured.machine.summary(),
         load_average.0.trim(),
         load_average.1.trim(),
         config.senders,
@@ -88,7 +84,7 @@ pub fn write_kill_cycle(
         config.recipients,
         config.size,
         config.seed,
-        command,
+        measured.command,
     );
     let path = dir.join("summary.md");
     std::fs::write(&path, s).map_err(|e| LoadError::io(&path, e))?;
