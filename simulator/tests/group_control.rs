@@ -28,7 +28,8 @@ fn run(sets: &[&str]) -> RunResult {
         .map(|s| parse_override(s).unwrap())
         .collect();
     let plan = Plan::new("name = \"groups\"", "test", &sets, &[], Some(1)).unwrap();
-    let mut doc = run_all(&plan, 1, "test", &()).unwrap();
+    let recorded = saltrelay_measure::Provenance::fixed("test", "abc", true);
+    let mut doc = run_all(&plan, 1, &recorded, &()).unwrap();
     doc.points.remove(0).runs.remove(0)
 }
 
@@ -41,7 +42,7 @@ fn membership_changes_send_the_update_bundle_to_every_member() {
         "traffic.group_changes_per_day=48",
     ]);
     assert!(r.conservation.holds, "{:?}", r.conservation);
-    let control = r.counters.control_created[GROUP_CONTROL] as f64;
+    let control = f64::from(u32::try_from(r.counters.control_created[GROUP_CONTROL]).unwrap());
     let expected = 1500.0 * 48.0 / 24.0 * 12.0;
     assert!(
         (control / expected - 1.0).abs() < 0.1,

@@ -8,9 +8,9 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use saltrelay_bench::machine::Environment;
 use saltrelay_loadtest::sizes::SizeDistribution;
 use saltrelay_loadtest::{LoadConfig, Preset, RelayMode, Results};
+use saltrelay_measure::Provenance as Recorded;
 use saltrelay_simulator::costs::CostFile;
 use saltrelay_simulator::validate::{
     Case, Document, Figures, Peak, Provenance, SCHEMA, Workload, mapping, report,
@@ -67,10 +67,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let command = std::iter::once("saltrelay".to_owned())
-        .chain(std::env::args().skip(1))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let command = saltrelay_measure::provenance::command_line();
     if args.short {
         args.scenarios.truncate(1);
         args.levels.truncate(1);
@@ -78,8 +75,7 @@ pub(crate) fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         args.duration = args.duration.min(3.0);
         args.warmup = args.warmup.min(1.0);
     }
-    let env = Environment::collect(vec![command.clone()], Path::new("."));
-    let load_start = saltrelay_loadtest::cpu::load_average();
+    let recorded = Recorded::record(&command, Path::new("."));
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let costs_path = match &args.costs {
@@ -100,6 +96,14 @@ pub(crate) fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     )]
     let frame_io_ns = saltrelay_loadtest::frame_io::ns_per_frame(wire_size as usize, 50_000)?;
 
+    let ctx = Context {
+        costs: &costs,
+        costs_arg,
+        relay_cores,
+        wire_size,
+        frame_io_ns,
+        scratch: scratch.path(),
+    };
     let mut peaks = Vec::new();
     let mut cases = Vec::new();
     for scenario in &args.scenarios {
@@ -108,105 +112,24 @@ pub(crate) fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             "group" => 3,
             other => bail!("unknown scenario {other:?}: one-to-one or group"),
         };
-        let peak = match args.peak {
-            Some(rate) => Peak {
-                scenario: scenario.clone(),
-                acked_per_s: rate,
-                how: "given (--peak)".into(),
-            },
-            None => {
-                let config = load_config(&args, scenario, group_size, None, 1, scratch.path())?;
-                eprintln!("validate: {scenario}: measuring the peak (closed loop)");
-                let results = saltrelay_loadtest::run(&config, Path::new("."))?;
-                Peak {
-                    scenario: scenario.clone(),
-                    acked_per_s: results.throughput.acked_per_sec,
-                    how: format!(
-                        "measured: closed loop, {} messages in flight per sender, seed 1",
-                        config.window
-                    ),
-                }
-            }
-        };
+        let peak = peak(&args, scenario, group_size, scratch.path())?;
         for &level in &args.levels {
-            let rate = peak.acked_per_s * level;
-            let mut measured = Vec::new();
-            let mut predicted = Vec::new();
-            let mut baseline = Vec::new();
-            let mut workload = None;
-            for seed in 1..=args.seeds {
-                let config = load_config(
-                    &args,
-                    scenario,
-                    group_size,
-                    Some(rate),
-                    seed,
-                    scratch.path(),
-                )?;
-                eprintln!(
-                    "validate: {scenario} at {:.0} % ({rate:.0} copies/s), seed {seed}",
-                    level * 100.0
-                );
-                let results = saltrelay_loadtest::run(&config, Path::new("."))?;
-                if results.lost_messages() {
-                    bail!("{scenario}: the relay lost acked messages; no validation on that");
-                }
-                let w = Workload {
-                    clients: args.clients,
-                    senders: args.senders,
-                    rate,
-                    group_size: u32::try_from(group_size)?,
-                    wire_size,
-                    offline_clients: u32::try_from(config.offline_clients())?,
-                    warmup_s: args.warmup,
-                    duration_s: args.duration,
-                    relay_cores,
-                    frame_io_ns,
-                    background_cores: results.cpu.client_secs / results.cpu.wall_secs.max(1e-9),
-                };
-                measured.push(observed(&results, seed, &w));
-                let trace = scratch.path().join(format!("{scenario}.trace.csv"));
-                std::fs::write(&trace, mapping::trace_csv(&w))?;
-                let sim = mapping::scenario(
-                    scenario,
-                    &w,
-                    seed,
-                    &costs_arg,
-                    &trace.display().to_string(),
-                )?;
-                let run = saltrelay_simulator::model::run(&sim, &costs.costs, &())?;
-                predicted.push(Figures::predicted(&run, relay_cores));
-                let mut bare = sim.clone();
-                bare.relays.frame_io_ns = 0.0;
-                bare.relays.background_cores = 0.0;
-                let run = saltrelay_simulator::model::run(&bare, &costs.costs, &())?;
-                baseline.push(Figures::predicted(&run, relay_cores));
-                workload = Some(w);
-            }
-            let workload = workload.context("at least one seed")?;
-            cases.push(Case::new(
+            cases.push(run_case(
+                &args,
+                &ctx,
                 scenario,
+                group_size,
                 level,
-                workload,
-                measured,
-                [predicted, baseline],
-            ));
+                peak.acked_per_s,
+            )?);
         }
         peaks.push(peak);
     }
-    let machine = &env.machine;
     let doc = Document {
         schema: SCHEMA.to_owned(),
         provenance: Provenance {
-            clean: !env.commit.ends_with("-dirty"),
-            commit: env.commit.clone(),
-            date: env.date.clone(),
-            machine: format!(
-                "{} ({}, {} CPUs)",
-                machine.os, machine.cpu_model, machine.logical_cpus
-            ),
-            command,
-            load_average: (load_start, saltrelay_loadtest::cpu::load_average()),
+            measured: recorded,
+            load_average_end: saltrelay_loadtest::cpu::load_average(),
             wall_s: started.elapsed().as_secs_f64(),
             short: args.short,
         },
@@ -240,6 +163,103 @@ pub(crate) fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         args.out.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// What every case of an invocation shares.
+struct Context<'a> {
+    costs: &'a CostFile,
+    costs_arg: String,
+    relay_cores: u32,
+    wire_size: f64,
+    frame_io_ns: f64,
+    scratch: &'a Path,
+}
+
+/// The scenario's peak (VAL-1): given, or measured in closed loop.
+fn peak(args: &Args, scenario: &str, group_size: usize, scratch: &Path) -> anyhow::Result<Peak> {
+    if let Some(rate) = args.peak {
+        return Ok(Peak {
+            scenario: scenario.to_owned(),
+            acked_per_s: rate,
+            how: "given (--peak)".into(),
+        });
+    }
+    let config = load_config(args, scenario, group_size, None, 1, scratch)?;
+    eprintln!("validate: {scenario}: measuring the peak (closed loop)");
+    let results = saltrelay_loadtest::run(&config, Path::new("."))?;
+    Ok(Peak {
+        scenario: scenario.to_owned(),
+        acked_per_s: results.throughput.acked_per_sec,
+        how: format!(
+            "measured: closed loop, {} messages in flight per sender, seed 1",
+            config.window
+        ),
+    })
+}
+
+/// One case: every seed on the real relay, then in the model with and without the VAL-9
+/// terms.
+fn run_case(
+    args: &Args,
+    ctx: &Context<'_>,
+    scenario: &str,
+    group_size: usize,
+    level: f64,
+    peak: f64,
+) -> anyhow::Result<Case> {
+    let rate = peak * level;
+    let (mut measured, mut predicted, mut baseline) = (Vec::new(), Vec::new(), Vec::new());
+    let mut workload = None;
+    for seed in 1..=args.seeds {
+        let config = load_config(args, scenario, group_size, Some(rate), seed, ctx.scratch)?;
+        eprintln!(
+            "validate: {scenario} at {:.0} % ({rate:.0} copies/s), seed {seed}",
+            level * 100.0
+        );
+        let results = saltrelay_loadtest::run(&config, Path::new("."))?;
+        if results.lost_messages() {
+            bail!("{scenario}: the relay lost acked messages; no validation on that");
+        }
+        let w = Workload {
+            clients: args.clients,
+            senders: args.senders,
+            rate,
+            group_size: u32::try_from(group_size)?,
+            wire_size: ctx.wire_size,
+            offline_clients: u32::try_from(config.offline_clients())?,
+            warmup_s: args.warmup,
+            duration_s: args.duration,
+            relay_cores: ctx.relay_cores,
+            frame_io_ns: ctx.frame_io_ns,
+            background_cores: results.cpu.client_secs / results.cpu.wall_secs.max(1e-9),
+        };
+        measured.push(observed(&results, seed, &w));
+        let trace = ctx.scratch.join(format!("{scenario}.trace.csv"));
+        std::fs::write(&trace, mapping::trace_csv(&w))?;
+        let sim = mapping::scenario(
+            scenario,
+            &w,
+            seed,
+            &ctx.costs_arg,
+            &trace.display().to_string(),
+        )?;
+        let run = saltrelay_simulator::model::run(&sim, &ctx.costs.costs, &())?;
+        predicted.push(Figures::predicted(&run, ctx.relay_cores));
+        let mut bare = sim.clone();
+        bare.relays.frame_io_ns = 0.0;
+        bare.relays.background_cores = 0.0;
+        let run = saltrelay_simulator::model::run(&bare, &ctx.costs.costs, &())?;
+        baseline.push(Figures::predicted(&run, ctx.relay_cores));
+        workload = Some(w);
+    }
+    let workload = workload.context("at least one seed")?;
+    Ok(Case::new(
+        scenario,
+        level,
+        workload,
+        measured,
+        [predicted, baseline],
+    ))
 }
 
 /// The load test of one run: a real relay process, open loop at `rate` (closed loop when
@@ -286,8 +306,8 @@ fn observed(results: &Results, seed: u64, w: &Workload) -> Figures {
         .zip(&per.delivered)
         .enumerate()
         .map(|(i, (&a, &d))| {
-            depth = (depth + a as f64 - d as f64).max(0.0);
-            [(i + 1) as f64, depth]
+            depth = (depth + count(a) - count(d)).max(0.0);
+            [count(i as u64 + 1), depth]
         })
         .collect();
     #[expect(
@@ -313,7 +333,7 @@ fn observed(results: &Results, seed: u64, w: &Workload) -> Figures {
         deliver_p50_ms: at(50.0),
         deliver_p90_ms: at(90.0),
         deliver_p99_ms: at(99.0),
-        mailbox_mean: window.iter().sum::<f64>() / window.len().max(1) as f64,
+        mailbox_mean: window.iter().sum::<f64>() / count(window.len().max(1) as u64),
         mailbox_end: window.last().copied().unwrap_or(0.0),
         relay_cpu_cores: cpu.relay_secs.unwrap_or(0.0) / cpu.wall_secs.max(1e-9),
         mailbox_series: series.into_iter().take(until).collect(),
@@ -334,4 +354,9 @@ fn measure_costs(out: &Path) -> anyhow::Result<PathBuf> {
         bail!("saltrelay bench run failed: {status}");
     }
     Ok(dir.join("costs.json"))
+}
+
+/// A per-second count as a float (far below 2^52).
+fn count(n: u64) -> f64 {
+    f64::from(u32::try_from(n).unwrap_or(u32::MAX))
 }

@@ -107,7 +107,7 @@ impl Sim<'_> {
         self.at(self.now + gap, kind::GROUP_CHANGE, g, 0);
     }
 
-    /// GROUP_CHANGE: the creator changes the group (GRP-7) and sends the update bundle
+    /// `GROUP_CHANGE`: the creator changes the group (GRP-7) and sends the update bundle
     /// (GRP-4); skipped while it is offline.
     pub(super) fn on_group_change(&mut self, g: u32) {
         self.schedule_change(g);
@@ -120,7 +120,7 @@ impl Sim<'_> {
         self.bundle(creator, None, members);
     }
 
-    /// GROUP_RESYNC: seven days after the last sync the creator resyncs every member
+    /// `GROUP_RESYNC`: seven days after the last sync the creator resyncs every member
     /// (GRP-17); offline, it looks again an hour later.
     pub(super) fn on_group_resync(&mut self, g: u32) {
         let period = PERIODIC_SYNC_MILLIS * 1000;

@@ -1,6 +1,8 @@
 //! A load-test workload as a scenario (MODEL.md, VAL-2 and VAL-3): the same clients, senders,
 //! recipients, rate, sizes, group fan-out and offline clients, on one relay.
 
+use std::fmt::Write as _;
+
 use super::Workload;
 use crate::SimError;
 use crate::scenario::{Dur, Scenario};
@@ -42,7 +44,7 @@ pub fn scenario(
         ..Scenario::default()
     };
     s.churn.model = "trace".into();
-    s.churn.trace = trace.to_owned();
+    trace.clone_into(&mut s.churn.trace);
     let t = &mut s.traffic;
     // VAL-2: the load test's open loop sends one message (group_size copies) per period per
     // sender: messages_per_day is per sender, all senders alike.
@@ -83,7 +85,7 @@ pub fn trace_csv(workload: &Workload) -> String {
     let online = workload.clients - workload.offline_clients;
     let mut csv = String::from("client,start_seconds,end_seconds\n");
     for client in 0..online {
-        csv.push_str(&format!("{client},0,{end}\n"));
+        let _ = writeln!(csv, "{client},0,{end}");
     }
     csv
 }
@@ -118,6 +120,7 @@ mod tests {
     }
 
     #[test]
+    #[expect(clippy::float_cmp, reason = "values the mapping sets exactly")]
     fn a_group_workload_maps_key_by_key() {
         let s = scenario("group", &workload(3), 7, "costs.json", "t.csv").unwrap();
         assert_eq!(s.clients, 40);
@@ -136,6 +139,7 @@ mod tests {
     }
 
     #[test]
+    #[expect(clippy::float_cmp, reason = "values the mapping sets exactly")]
     fn the_trace_keeps_the_last_clients_offline() {
         let csv = trace_csv(&workload(1));
         assert_eq!(csv.lines().count(), 1 + 34);

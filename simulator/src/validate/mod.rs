@@ -218,21 +218,14 @@ pub fn case_id(scenario: &str, level: f64) -> String {
     format!("{scenario}@{:.0}", level * 100.0)
 }
 
-/// Provenance of a validation run, recorded when it ran (VAL-7).
+/// Provenance of a validation run (VAL-7): the shared recorder's facts at the start (MEAS-1)
+/// and what only the end knows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Provenance {
-    /// Git commit of the tree that ran.
-    pub commit: String,
-    /// Whether the tree had no uncommitted changes.
-    pub clean: bool,
-    /// UTC date and time of the start.
-    pub date: String,
-    /// Machine: kernel, CPU model, cores.
-    pub machine: String,
-    /// The command line.
-    pub command: String,
-    /// `/proc/loadavg` at the start and at the end (other work on the machine).
-    pub load_average: (String, String),
+    /// Commit, clean tree, date, machine, toolchain, command and load average at the start.
+    pub measured: saltrelay_measure::Provenance,
+    /// `/proc/loadavg` at the end (other work on the machine).
+    pub load_average_end: String,
     /// Wall-clock seconds of the whole invocation.
     pub wall_s: f64,
     /// Short mode (CI): one level, one seed, a few seconds; not a validation.
