@@ -20,7 +20,8 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng as _, SeedableRng as _};
 use saltrelay_protocol::crypto::PublicKey;
 use saltrelay_protocol::identity::IdentityKeys;
-use saltrelay_relay::client::{Client, ClientError, ClientEvent, ClientOptions, clock::Clock};
+use saltrelay_relay::client::{Client, ClientError, ClientEvent, ClientOptions};
+use saltrelay_relay::runtime::clock::Clock;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 

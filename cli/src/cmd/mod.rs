@@ -11,6 +11,7 @@ pub(crate) mod message;
 pub(crate) mod receive;
 pub(crate) mod relay;
 pub(crate) mod send;
+pub(crate) mod sessions;
 pub(crate) mod simulate;
 pub(crate) mod validate;
 pub(crate) mod vectors;
