@@ -29,6 +29,8 @@ enum Command {
     Interop(cmd::interop::Args),
     /// Simulate relay load for a scenario and write a report.
     Simulate(cmd::simulate::Args),
+    /// Run workloads on the real relay and in the simulator, and compare (simulator/MODEL.md, VAL-1).
+    Validate(cmd::validate::Args),
     /// Run the reference relay, or print its public key.
     Relay(cmd::relay::Args),
     /// Send a text or a file through a relay; exits 0 once the relay acked it.
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Vectors(args) => cmd::vectors::run(args),
         Command::Interop(args) => cmd::interop::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
+        Command::Validate(args) => cmd::validate::run(args),
         Command::Relay(args) => cmd::relay::run(args),
         Command::Send(args) => cmd::send::run(args),
         Command::Receive(args) => cmd::receive::run(args),

@@ -58,6 +58,14 @@ pub(crate) fn split_self() -> CpuSplit {
     }
 }
 
+/// This process's CPU seconds (every thread, user and system).
+pub(crate) fn self_secs() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|t| stat_secs(&t))
+        .unwrap_or(0.0)
+}
+
 /// CPU seconds the whole machine spent busy (every process, all CPUs), from /proc/stat.
 pub(crate) fn machine_busy_secs() -> Option<f64> {
     let text = std::fs::read_to_string("/proc/stat").ok()?;

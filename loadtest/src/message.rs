@@ -40,3 +40,32 @@ pub(crate) fn message_id(sender: usize, counter: u64) -> u64 {
     let sender = u64::try_from(sender).expect("usize fits u64");
     ((sender + 1) << 40) | (counter & ((1 << 40) - 1))
 }
+
+/// The mean length of the end-to-end payload the load test sends for a text body of `size`
+/// bytes, over `samples` messages (the padding is random, E2E-29): the simulator's message
+/// size is this plus the frame overhead (simulator/MODEL.md, VAL-3).
+///
+/// # Errors
+/// [`e2e::E2eError`] if `size` cannot be sent as one text message.
+pub fn mean_payload_len(size: usize, samples: usize) -> Result<f64, e2e::E2eError> {
+    use rand_core::SeedableRng as _;
+    use saltrelay_protocol::identity::IdentityKeys;
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let sender = IdentityKeys::generate(&mut rng);
+    let receiver = IdentityKeys::generate(&mut rng);
+    let key = BoxKey::derive(sender.secret_key(), &receiver.public_key())?;
+    let mut total = 0_usize;
+    for i in 0..samples.max(1) {
+        let payload = build(
+            &mut rng,
+            &key,
+            sender.identity(),
+            receiver.identity(),
+            i as u64,
+            size,
+            Timestamp::from_millis(0),
+        )?;
+        total += payload.len();
+    }
+    Ok(total as f64 / samples.max(1) as f64)
+}

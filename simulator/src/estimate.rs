@@ -68,23 +68,29 @@ pub fn estimates(runs: &[RunResult]) -> Vec<Estimate> {
     (0..first.len())
         .map(|i| {
             let values: Vec<f64> = rows.iter().map(|r| r[i].1).collect();
-            let n = values.len() as f64;
-            let mean = values.iter().sum::<f64>() / n;
-            let ci95 = if values.len() < 2 {
-                0.0
-            } else {
-                let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-                t975(values.len() - 1) * (var / n).sqrt()
-            };
-            Estimate {
-                metric: first[i].0.to_owned(),
-                mean,
-                ci95,
-                min: values.iter().copied().fold(f64::INFINITY, f64::min),
-                max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-            }
+            estimate(first[i].0, &values)
         })
         .collect()
+}
+
+/// Mean, 95 % confidence interval (Student t), minimum and maximum of one figure's values.
+#[must_use]
+pub fn estimate(metric: &str, values: &[f64]) -> Estimate {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let ci95 = if values.len() < 2 {
+        0.0
+    } else {
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        t975(values.len() - 1) * (var / n).sqrt()
+    };
+    Estimate {
+        metric: metric.to_owned(),
+        mean,
+        ci95,
+        min: values.iter().copied().fold(f64::INFINITY, f64::min),
+        max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    }
 }
 
 /// The 97.5 % quantile of Student's t with `df` degrees of freedom.

@@ -29,6 +29,7 @@ pub mod rng;
 pub mod scenario;
 mod stats;
 pub mod sweep;
+pub mod validate;
 
 pub use error::SimError;
 pub use results::RunResult;

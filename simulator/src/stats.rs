@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::msg;
 
 /// Latency classes with their own histogram.
-pub(crate) const CLASSES: [&str; 4] = ["all", "direct", "group", "receipt"];
+pub(crate) const CLASSES: [&str; 5] = ["all", "direct", "group", "receipt", "group_control"];
 /// Largest latency recorded exactly: 2^42 µs (about 51 days).
 const MAX_LATENCY_US: u64 = 1 << 42;
 
@@ -32,6 +32,25 @@ pub struct Counters {
     pub commits: u64,
     /// Acks the relay could not match (message expired meanwhile).
     pub stale_acks: u64,
+    /// Group control messages put on the wire: `[setup/name/picture copies, sync requests]`
+    /// (MODEL.md, "Group control traffic"); left out of `results.json` when there are none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub control_created: [u64; 2],
+    /// Group control messages received, same order.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub control_received: [u64; 2],
+}
+
+fn is_zero(pair: &[u64; 2]) -> bool {
+    *pair == [0, 0]
+}
+
+impl Counters {
+    /// Messages put on the wire by clients, every kind.
+    #[must_use]
+    pub fn sent(&self) -> u64 {
+        self.created.iter().chain(&self.control_created).sum()
+    }
 }
 
 /// One sample of the whole cluster.
@@ -94,7 +113,10 @@ impl Stats {
     }
 
     pub(crate) fn created(&mut self, kind: u8) {
-        self.count.created[usize::from(kind)] += 1;
+        match usize::from(kind).checked_sub(msg::COUNT) {
+            Some(control) => self.count.control_created[control] += 1,
+            None => self.count.created[usize::from(kind)] += 1,
+        }
     }
 
     pub(crate) fn blob_bytes(&mut self, bytes: f64, copies: u32) {
@@ -104,7 +126,10 @@ impl Stats {
 
     /// A client received a message sent at `sent_at`; latencies count from the warm-up on.
     pub(crate) fn received(&mut self, kind: u8, attempt: u8, sent_at: u64, now: u64) {
-        self.count.received[usize::from(kind)] += 1;
+        match usize::from(kind).checked_sub(msg::COUNT) {
+            Some(control) => self.count.control_received[control] += 1,
+            None => self.count.received[usize::from(kind)] += 1,
+        }
         if attempt > 1 {
             self.count.redelivered += 1;
         }
@@ -115,6 +140,7 @@ impl Stats {
         let class = match kind {
             msg::TEXT | msg::FILE => 1,
             msg::GROUP_TEXT | msg::GROUP_FILE => 2,
+            msg::GROUP_CONTROL | msg::SYNC_REQUEST => 4,
             _ => 3,
         };
         self.histograms[0].saturating_record(latency);

@@ -14,4 +14,5 @@ pub(crate) mod reports;
 pub(crate) mod send;
 pub(crate) mod sessions;
 pub(crate) mod simulate;
+pub(crate) mod validate;
 pub(crate) mod vectors;

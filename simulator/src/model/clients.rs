@@ -176,9 +176,9 @@ impl Sim<'_> {
         self.core.connect(mailbox).expect("mailbox made at setup");
         self.pump(relay, c, done_ns);
         // RELAY-3: queue-send-complete after the queue has been transmitted once.
-        let qsc_ns = self.cpu(relay, done_ns, self.costs.seal(QUEUE_SEND_COMPLETE_LEN));
+        let qsc_ns = self.cpu(relay, done_ns, self.seal_cost(QUEUE_SEND_COMPLETE_LEN));
         let owd = u64::from(self.clients.all[c as usize].owd);
-        self.schedule_send(c, session, qsc_ns.div_ceil(1000) + owd);
+        self.schedule_send(c, session, qsc_ns.div_ceil(1000) + owd, true);
     }
 
     /// Schedules the next connection attempt of a failed chain, with exponential backoff.

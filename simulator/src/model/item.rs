@@ -18,7 +18,13 @@ pub(crate) mod msg {
     pub(crate) const RECEIPT: u8 = 4;
     /// Typing indicator (no-queue, no-ack).
     pub(crate) const TYPING: u8 = 5;
-    /// Number of kinds.
+    /// Group control: a setup, name or profile picture message of an update or resync
+    /// bundle (GRP-4, GRP-5).
+    pub(crate) const GROUP_CONTROL: u8 = 6;
+    /// A group sync request (GRP-16).
+    pub(crate) const SYNC_REQUEST: u8 = 7;
+    /// Number of conversation kinds (counted in `Counters::created`; the group control kinds
+    /// above are counted apart, so reports without them keep their shape).
     pub(crate) const COUNT: usize = 6;
 }
 

@@ -7,6 +7,7 @@
 //! Relay policy is [`saltrelay_relay::core`], never a copy.
 
 mod clients;
+mod groups;
 mod item;
 mod relays;
 mod run;
@@ -43,6 +44,10 @@ mod kind {
     pub(super) const ARRIVE: u8 = 5;
     /// A message reaches its recipient: `who` transit slot, `a` recipient's session.
     pub(super) const DELIVER: u8 = 6;
+    /// A group's next membership change: `who` group.
+    pub(super) const GROUP_CHANGE: u8 = 7;
+    /// A group's periodic resync is due: `who` group.
+    pub(super) const GROUP_RESYNC: u8 = 8;
     /// A relay's expiry sweep: `who` relay.
     pub(super) const EXPIRE: u8 = 9;
     /// A time-series sample.
@@ -71,6 +76,10 @@ pub(crate) struct Sim<'a> {
     pub(crate) stats: Stats,
     /// Per-client send rate while online, in sends per µs, is `weight * base_rate`.
     pub(crate) base_rate: f64,
+    /// Expected share of time a client is online (1 for `always` and `trace`).
+    pub(crate) online_fraction: f64,
+    /// Group control traffic.
+    pub(crate) groups: groups::Groups,
 }
 
 impl Sim<'_> {

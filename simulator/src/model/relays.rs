@@ -58,11 +58,29 @@ impl Sim<'_> {
     /// its later arrival time; a job submitted afterwards with an earlier arrival time then
     /// counts the work outstanding at that later time, never the idle gap before it
     /// (MODEL.md, "Relays"). For arrivals in time order this is exact.
+    /// Opening a frame of `len` bytes: the cost file's cost plus the frame's I/O (VAL-9).
+    pub(crate) fn open_cost(&self, len: u32) -> f64 {
+        self.costs.open(len) + self.scenario.relays.frame_io_ns
+    }
+
+    /// Sealing a frame of `len` bytes: the cost file's cost plus the frame's I/O (VAL-9).
+    pub(crate) fn seal_cost(&self, len: u32) -> f64 {
+        self.costs.seal(len) + self.scenario.relays.frame_io_ns
+    }
+
     pub(crate) fn cpu(&mut self, r: usize, at_ns: u64, cost_ns: f64) -> u64 {
         // A free operation occupies no core (and does not count as a job).
         if cost_ns <= 0.0 {
             return at_ns;
         }
+        // VAL-9: other work on the machine leaves the relay a share of each core.
+        let relays = &self.scenario.relays;
+        let cost_ns = if relays.background_cores > 0.0 {
+            let cores = f64::from(relays.cores);
+            cost_ns * cores / (cores - relays.background_cores)
+        } else {
+            cost_ns
+        };
         let sample_ns = self.scenario.sample_interval.micros() * 1000;
         let warm = self.now >= self.scenario.warmup.micros();
         let relay = &mut self.relays[r];

@@ -58,6 +58,8 @@ pub fn run(
             kind::INGRESS => sim.on_ingress(who),
             kind::ARRIVE => sim.on_arrive(who),
             kind::DELIVER => sim.on_deliver(who, a),
+            kind::GROUP_CHANGE => sim.on_group_change(who),
+            kind::GROUP_RESYNC => sim.on_group_resync(who),
             kind::EXPIRE => sim.on_expire(),
             kind::SAMPLE => sim.on_sample(),
             kind::OUTAGE_START => sim.on_outage_start(who as usize),
@@ -108,6 +110,8 @@ impl<'a> Sim<'a> {
             transit_free: Vec::new(),
             stats: Stats::new(scenario.warmup.micros()),
             base_rate: scenario.traffic.messages_per_day / 86_400e6 / online_fraction,
+            online_fraction,
+            groups: super::groups::Groups::default(),
         }
     }
 
@@ -132,6 +136,13 @@ impl<'a> Sim<'a> {
                 "pareto" => rng.pareto_unit_mean(s.traffic.activity_shape),
                 "lognormal" => rng.lognormal_mean(1.0, s.traffic.activity_shape),
                 _ => 1.0,
+            };
+            // VAL-2: with `traffic.senders`, only the first clients send.
+            let senders = s.traffic.senders;
+            let weight = if senders > 0 && client >= senders {
+                0.0
+            } else {
+                weight
             };
             let rtt = rng.lognormal_median(
                 s.network.rtt_median.as_secs_f64() * 1e6,
@@ -167,6 +178,7 @@ impl<'a> Sim<'a> {
             self.at(from, kind::TOGGLE, client, 1);
             self.at(to, kind::TOGGLE, client, 0);
         }
+        self.start_groups();
         self.at(s.relays.expiry_sweep.micros(), kind::EXPIRE, 0, 0);
         self.at(s.sample_interval.micros(), kind::SAMPLE, 0, 0);
         for (i, outage) in s.outages.iter().enumerate() {
@@ -188,7 +200,7 @@ impl<'a> Sim<'a> {
             .connect(Clients::mailbox_id(client))
             .expect("mailbox made above");
         self.relays[relay].connected += 1;
-        self.schedule_send(client, 0, 0);
+        self.schedule_send(client, 0, 0, true);
         if self.scenario.churn.model != "always" {
             let span = self.online_span(client);
             self.at(span, kind::TOGGLE, client, 2);
@@ -231,7 +243,7 @@ impl<'a> Sim<'a> {
         let totals = self.core.totals();
         let count = self.stats.count;
         let conservation = Conservation {
-            sent: count.created.iter().sum(),
+            sent: count.sent(),
             delivered: totals.acked + totals.sent_without_ack,
             expired: totals.expired,
             dropped: totals.refused_offline + totals.refused_full + totals.dropped_on_disconnect,
@@ -291,6 +303,9 @@ impl<'a> Sim<'a> {
         CLASSES
             .iter()
             .zip(&self.stats.histograms)
+            // The group control class appears only where there is control traffic, so
+            // reports without it keep their shape.
+            .filter(|(class, h)| **class != "group_control" || !h.is_empty())
             .map(|(class, h)| {
                 let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
                 Latency {

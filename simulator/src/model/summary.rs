@@ -29,7 +29,7 @@ impl Sim<'_> {
         let peak = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
         let arrived = |t: &Totals| t.accepted + t.refused_full + t.refused_offline;
         let dropped = |t: &Totals| t.refused_full + t.dropped_on_disconnect;
-        let sent: u64 = count.created.iter().sum::<u64>() - count0.created.iter().sum::<u64>();
+        let sent: u64 = count.sent() - count0.sent();
         Measured {
             hours: seconds / 3600.0,
             sent_per_s: sent as f64 / seconds,

@@ -11,13 +11,24 @@ use super::{Sim, kind};
 const ACK_FRAME_LEN: u32 = 38;
 
 impl Sim<'_> {
-    /// Schedules client `c`'s next send after an exponential gap, counted from `from`.
-    pub(super) fn schedule_send(&mut self, c: u32, session: u32, from: u64) {
+    /// Schedules client `c`'s next send, counted from `from`: after an exponential gap, or
+    /// for `periodic` sends after exactly one period (the `first` of a session at a uniform
+    /// phase within the period, as the load test's senders start spread out).
+    pub(super) fn schedule_send(&mut self, c: u32, session: u32, from: u64, first: bool) {
         let rate = f64::from(self.clients.all[c as usize].weight) * self.base_rate;
         if rate <= 0.0 {
             return;
         }
-        let gap = to_micros(self.client_rng(c).exponential(1.0 / rate));
+        let gap = if self.scenario.traffic.send_process == "periodic" {
+            let period = 1.0 / rate;
+            if first {
+                to_micros(self.client_rng(c).uniform() * period)
+            } else {
+                to_micros(period)
+            }
+        } else {
+            to_micros(self.client_rng(c).exponential(1.0 / rate))
+        };
         self.at(from + gap, kind::SEND, c, session);
     }
 
@@ -26,7 +37,7 @@ impl Sim<'_> {
         if self.clients.all[c as usize].session != session || self.clients.conn(c) != ONLINE {
             return;
         }
-        self.schedule_send(c, session, self.now);
+        self.schedule_send(c, session, self.now, false);
         let t = &self.scenario.traffic;
         let clients = self.scenario.clients;
         let (text_w, file_w, typing_w) = (t.text_weight, t.file_weight, t.typing_weight);
@@ -35,7 +46,15 @@ impl Sim<'_> {
         let is_typing = pick >= text_w + file_w;
         let is_file = !is_typing && pick >= text_w;
         let group = !is_typing && rng.chance(t.group_fraction);
-        let copies = if group {
+        let copies = if group && t.group_size_dist == "fixed" {
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "validated to lie in 3..=group_size_max"
+            )]
+            let members = t.group_size_mean.round() as u32;
+            members - 1
+        } else if group {
             group_size(&mut rng, t.group_size_mean, t.group_size_max) - 1
         } else {
             1
@@ -53,7 +72,9 @@ impl Sim<'_> {
                 Flags::NONE,
             )
         } else {
-            let size = if t.text_size_dist == "exponential" {
+            let size = if t.text_size_dist == "fixed" {
+                t.text_size_mean.round()
+            } else if t.text_size_dist == "exponential" {
                 rng.exponential(t.text_size_mean).ceil()
             } else {
                 rng.lognormal_mean(t.text_size_mean, t.text_size_sigma)
@@ -89,9 +110,15 @@ impl Sim<'_> {
         // Client-side fan-out: one frame per member, back to back; they travel as one chain
         // and reach the relay as one event.
         let mut head = NO_NEXT;
+        let senders = self.scenario.traffic.senders;
         for _ in 0..copies {
-            let r = self.client_rng(c).below(clients - 1);
-            let to = if r >= c { r + 1 } else { r };
+            let to = if senders > 0 {
+                // VAL-2: the load test's recipients are the clients that do not send.
+                senders + self.client_rng(c).below(clients - senders)
+            } else {
+                let r = self.client_rng(c).below(clients - 1);
+                if r >= c { r + 1 } else { r }
+            };
             head = self.enqueue(c, to, size, kind_, flags, head);
         }
         self.at(self.now + owd, kind::INGRESS, head, 0);
@@ -104,7 +131,7 @@ impl Sim<'_> {
     }
 
     /// Parks one message in front of the chain `next` and returns its slot.
-    fn enqueue(
+    pub(super) fn enqueue(
         &mut self,
         from: u32,
         to: u32,
@@ -143,9 +170,9 @@ impl Sim<'_> {
         let mut slot = head;
         while slot != NO_NEXT {
             let m = self.transit[slot as usize];
-            let mut cost = self.costs.open(m.item.size());
+            let mut cost = self.open_cost(m.item.size());
             if !m.flags.contains(Flags::NO_ACK) {
-                cost += self.costs.seal(ACK_FRAME_LEN);
+                cost += self.seal_cost(ACK_FRAME_LEN);
             }
             let done = self.cpu(relay, self.now * 1000, cost);
             let home = self.clients.relay[m.recipient as usize] as usize;
@@ -222,7 +249,7 @@ impl Sim<'_> {
             .expect("mailbox made at setup")
         {
             let done = self
-                .cpu(relay, at_ns, self.costs.seal(d.item.size()))
+                .cpu(relay, at_ns, self.seal_cost(d.item.size()))
                 .div_ceil(1000);
             let transit = Transit {
                 item: d.item,
@@ -261,7 +288,7 @@ impl Sim<'_> {
             self.cpu(
                 relay,
                 (self.now + owd) * 1000,
-                self.costs.open(ACK_FRAME_LEN),
+                self.open_cost(ACK_FRAME_LEN),
             );
             match self
                 .core
@@ -273,6 +300,11 @@ impl Sim<'_> {
                 Err(_) => self.stats.count.stale_acks += 1,
             }
         }
+        match kind_ {
+            msg::GROUP_TEXT | msg::GROUP_FILE => self.maybe_sync_request(c, d.item.sender, owd),
+            msg::SYNC_REQUEST => self.answer_sync_request(c, d.item.sender),
+            _ => {}
+        }
         if (kind_ == msg::TEXT || kind_ == msg::FILE) && self.scenario.traffic.delivery_receipts {
             let size = self.scenario.traffic.receipt_size;
             self.emit(c, d.item.sender, size, msg::RECEIPT, Flags::NONE, owd);
@@ -281,7 +313,7 @@ impl Sim<'_> {
 }
 
 /// Group size: 3 plus a geometric number of further members, mean `mean`, at most `max`.
-fn group_size(rng: &mut crate::rng::Stream<'_>, mean: f64, max: u32) -> u32 {
+pub(super) fn group_size(rng: &mut crate::rng::Stream<'_>, mean: f64, max: u32) -> u32 {
     let extra_mean = mean - 3.0;
     if extra_mean <= 0.0 {
         return 3;

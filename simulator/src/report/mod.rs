@@ -2,7 +2,7 @@
 //! (`reports/simulation/<name>/` by default).
 
 mod honesty;
-mod plots;
+pub(crate) mod plots;
 mod summary;
 
 use std::path::Path;

@@ -8,7 +8,7 @@ use crate::sweep::Document;
 use crate::{RunResult, SimError};
 
 /// One named line.
-type Line = (String, Vec<(f64, f64)>);
+pub(crate) type Line = (String, Vec<(f64, f64)>);
 
 /// The first run of each point, with its label.
 type Runs<'a> = [(&'a str, &'a RunResult)];
@@ -196,7 +196,7 @@ fn latency(runs: &Runs<'_>, dir: &Path) -> Result<(), SimError> {
 
 /// A line chart. `log_x`: x values are log10 and ticks print 10^x. `marker_x`: a dashed
 /// vertical line (end of the warm-up), drawn when positive.
-fn chart(
+pub(crate) fn chart(
     path: &Path,
     title: &str,
     x_desc: &str,

@@ -95,7 +95,8 @@ pub struct Traffic {
     pub group_size_mean: f64,
     /// Largest group.
     pub group_size_max: u32,
-    /// Text size distribution: `lognormal` or `exponential`.
+    /// Text size distribution: `lognormal`, `exponential` or `fixed` (every text
+    /// `text_size_mean` bytes, rounded).
     pub text_size_dist: String,
     /// Mean text message size on the wire, bytes.
     pub text_size_mean: f64,
@@ -119,6 +120,26 @@ pub struct Traffic {
     pub short_lived_fraction: f64,
     /// Share of text messages sent with no-ack (0x04), for queueing experiments.
     pub no_ack_fraction: f64,
+    /// 0: every client sends. N > 0: only clients 0 to N−1 send, each at `messages_per_day`
+    /// times its activity weight, and recipients are drawn from clients N and above (the load
+    /// test's senders and recipients; VAL-2).
+    pub senders: u32,
+    /// Gaps between a client's sends: `poisson` (exponential) or `periodic` (exactly
+    /// 1 / rate, the first one at a uniform phase; the load test's open loop, VAL-2).
+    pub send_process: String,
+    /// Group sizes: `geometric` (3 plus a geometric number, mean `group_size_mean`) or
+    /// `fixed` (exactly `group_size_mean` members, rounded).
+    pub group_size_dist: String,
+    /// Group control traffic (GRP rules, MODEL.md "Group control traffic"): groups each
+    /// client created, on average; 0 turns the control traffic off.
+    pub groups_per_client: f64,
+    /// Membership changes (add, remove, rename) per group per day; each sends the setup
+    /// bundle to every member.
+    pub group_changes_per_day: f64,
+    /// Share of group message copies that reach a member without the group's state (its
+    /// setup was lost); the member sends a sync request to the sender (loop breaker: at most
+    /// once per hour per group and peer), which answers with the setup bundle.
+    pub group_state_lost_fraction: f64,
 }
 
 /// Latencies.
@@ -155,6 +176,13 @@ pub struct Relays {
     pub max_bytes: u32,
     /// How often the relay deletes expired messages.
     pub expiry_sweep: Dur,
+    /// Kernel and runtime cost of reading or writing one frame on a connection (syscalls,
+    /// loopback TCP), ns of one core, added to every frame opened or sealed (VAL-9).
+    pub frame_io_ns: f64,
+    /// Cores of the relay's machine busy with other work (the load generator in a
+    /// validation run, VAL-9): every job takes `cores / (cores − background_cores)` times its
+    /// cost.
+    pub background_cores: f64,
 }
 
 /// Reconnection after a failed or cut connection.
@@ -241,6 +269,12 @@ impl Default for Traffic {
             delivery_receipts: true,
             short_lived_fraction: 0.0,
             no_ack_fraction: 0.0,
+            senders: 0,
+            send_process: "poisson".into(),
+            group_size_dist: "geometric".into(),
+            groups_per_client: 0.0,
+            group_changes_per_day: 0.0,
+            group_state_lost_fraction: 0.0,
         }
     }
 }
@@ -267,6 +301,8 @@ impl Default for Relays {
             max_messages: 10_000,
             max_bytes: 64 << 20,
             expiry_sweep: Dur::secs(10),
+            frame_io_ns: 0.0,
+            background_cores: 0.0,
         }
     }
 }

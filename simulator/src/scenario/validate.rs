@@ -11,6 +11,7 @@ pub fn validate(s: &Scenario) -> Result<(), SimError> {
     top_level(s)?;
     churn(s)?;
     traffic(s)?;
+    machine(s)?;
     cluster(s)
 }
 
@@ -80,6 +81,17 @@ fn churn(s: &Scenario) -> Result<(), SimError> {
     Ok(())
 }
 
+fn machine(s: &Scenario) -> Result<(), SimError> {
+    let r = &s.relays;
+    float("relays.frame_io_ns", r.frame_io_ns, 0.0, 1e9)?;
+    float(
+        "relays.background_cores",
+        r.background_cores,
+        0.0,
+        f64::from(r.cores) * 0.95,
+    )
+}
+
 fn traffic(s: &Scenario) -> Result<(), SimError> {
     let t = &s.traffic;
     float("traffic.messages_per_day", t.messages_per_day, 0.0, 1e9)?;
@@ -117,7 +129,42 @@ fn traffic(s: &Scenario) -> Result<(), SimError> {
     one_of(
         "traffic.text_size_dist",
         &t.text_size_dist,
-        &["lognormal", "exponential"],
+        &["lognormal", "exponential", "fixed"],
+    )?;
+    one_of(
+        "traffic.send_process",
+        &t.send_process,
+        &["poisson", "periodic"],
+    )?;
+    one_of(
+        "traffic.group_size_dist",
+        &t.group_size_dist,
+        &["geometric", "fixed"],
+    )?;
+    int(
+        "traffic.senders",
+        t.senders.into(),
+        0,
+        u64::from(s.clients.saturating_sub(1)),
+    )?;
+    if t.senders > 0 && t.group_fraction > 0.0 && s.clients - t.senders < 2 {
+        return Err(SimError::range(
+            "traffic.senders",
+            "groups need at least two recipients besides the senders",
+        ));
+    }
+    float("traffic.groups_per_client", t.groups_per_client, 0.0, 1e3)?;
+    float(
+        "traffic.group_changes_per_day",
+        t.group_changes_per_day,
+        0.0,
+        1e4,
+    )?;
+    float(
+        "traffic.group_state_lost_fraction",
+        t.group_state_lost_fraction,
+        0.0,
+        1.0,
     )?;
     int("traffic.text_size_max", t.text_size_max.into(), 16, 1 << 24)?;
     float(

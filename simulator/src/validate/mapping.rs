@@ -1,0 +1,197 @@
+//! A load-test workload as a scenario (MODEL.md, VAL-2 and VAL-3): the same clients, senders,
+//! recipients, rate, sizes, group fan-out and offline clients, on one relay.
+
+use std::fmt::Write as _;
+
+use super::Workload;
+use crate::SimError;
+use crate::scenario::{Dur, Scenario};
+
+/// Transport overhead of a message frame around its end-to-end payload: length 2, container
+/// 4, tag 16 (VAL-3; the ack frame of MODEL.md is 38 bytes by the same count).
+pub const FRAME_OVERHEAD: f64 = 22.0;
+
+/// Median round trip of a loopback TCP connection as the model sees it (VAL-2).
+pub const LOOPBACK_RTT: Dur = Dur(60);
+
+/// The scenario of `workload` for `seed`, reading its costs from `costs` and its churn trace
+/// from `trace` (the file [`trace_csv`] wrote).
+///
+/// # Errors
+/// [`SimError::Scenario`] if the workload makes an invalid scenario (such as a group larger
+/// than the recipients).
+pub fn scenario(
+    name: &str,
+    workload: &Workload,
+    seed: u64,
+    costs: &str,
+    trace: &str,
+) -> Result<Scenario, SimError> {
+    let w = workload;
+    let mut s = Scenario {
+        name: name.to_owned(),
+        description: format!(
+            "validation: {} clients, {} senders, {:.0} copies/s, {} per message",
+            w.clients, w.senders, w.rate, w.group_size
+        ),
+        clients: w.clients,
+        duration: secs(w.warmup_s + w.duration_s),
+        warmup: secs(w.warmup_s),
+        seed,
+        seeds: 1,
+        sample_interval: Dur::secs(1),
+        costs: Some(costs.to_owned()),
+        ..Scenario::default()
+    };
+    s.churn.model = "trace".into();
+    trace.clone_into(&mut s.churn.trace);
+    let t = &mut s.traffic;
+    // VAL-2: the load test's open loop sends one message (group_size copies) per period per
+    // sender: messages_per_day is per sender, all senders alike.
+    t.senders = w.senders;
+    t.messages_per_day = w.rate / f64::from(w.group_size) / f64::from(w.senders) * 86_400.0;
+    t.activity = "uniform".into();
+    t.send_process = "periodic".into();
+    (t.text_weight, t.file_weight, t.typing_weight) = (1.0, 0.0, 0.0);
+    if w.group_size > 1 {
+        t.group_fraction = 1.0;
+        t.group_size_dist = "fixed".into();
+        t.group_size_mean = f64::from(w.group_size + 1);
+        t.group_size_max = t.group_size_max.max(w.group_size + 1);
+    } else {
+        t.group_fraction = 0.0;
+    }
+    t.text_size_dist = "fixed".into();
+    t.text_size_mean = w.wire_size;
+    t.delivery_receipts = false;
+    s.network.rtt_median = LOOPBACK_RTT;
+    s.network.rtt_sigma = 0.0;
+    s.relays.count = 1;
+    s.relays.cores = w.relay_cores;
+    s.relays.frame_io_ns = w.frame_io_ns;
+    s.relays.background_cores = w.background_cores.min(f64::from(w.relay_cores) * 0.95);
+    // The load test lasts seconds: no message lives long enough to expire.
+    s.relays.expiry_sweep = Dur::secs(60);
+    crate::scenario::validate(&s)?;
+    Ok(s)
+}
+
+/// The churn trace: every client but the last `offline_clients` is online for the whole run
+/// (the load test logs them in before its warm-up and keeps them); the offline ones never
+/// come online (they log in again only at the drain, after the measured phase).
+#[must_use]
+pub fn trace_csv(workload: &Workload) -> String {
+    let end = workload.warmup_s + workload.duration_s + 1.0;
+    let online = workload.clients - workload.offline_clients;
+    let mut csv = String::from("client,start_seconds,end_seconds\n");
+    for client in 0..online {
+        let _ = writeln!(csv, "{client},0,{end}");
+    }
+    csv
+}
+
+fn secs(s: f64) -> Dur {
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a few hundred seconds, positive"
+    )]
+    Dur((s * 1e6).round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workload(group_size: u32) -> Workload {
+        Workload {
+            clients: 40,
+            senders: 10,
+            rate: 600.0,
+            group_size,
+            wire_size: 1200.0,
+            offline_clients: 6,
+            warmup_s: 1.0,
+            duration_s: 3.0,
+            relay_cores: 2,
+            frame_io_ns: 3_000.0,
+            background_cores: 0.5,
+        }
+    }
+
+    #[test]
+    #[expect(clippy::float_cmp, reason = "values the mapping sets exactly")]
+    fn a_group_workload_maps_key_by_key() {
+        let s = scenario("group", &workload(3), 7, "costs.json", "t.csv").unwrap();
+        assert_eq!(s.clients, 40);
+        assert_eq!(s.seed, 7);
+        assert_eq!(s.traffic.senders, 10);
+        // 600 copies/s of 3 copies each from 10 senders: 20 messages per sender per second.
+        assert!((s.traffic.messages_per_day - 20.0 * 86_400.0).abs() < 1e-6);
+        assert_eq!(s.traffic.group_fraction, 1.0);
+        assert_eq!(s.traffic.group_size_mean, 4.0);
+        assert_eq!(s.traffic.send_process, "periodic");
+        assert_eq!(s.duration, Dur::secs(4));
+        assert_eq!(s.warmup, Dur::secs(1));
+        assert!(!s.traffic.delivery_receipts);
+        assert_eq!(s.relays.frame_io_ns, 3_000.0);
+        assert_eq!(s.relays.background_cores, 0.5);
+    }
+
+    #[test]
+    #[expect(clippy::float_cmp, reason = "values the mapping sets exactly")]
+    fn the_trace_keeps_the_last_clients_offline() {
+        let csv = trace_csv(&workload(1));
+        assert_eq!(csv.lines().count(), 1 + 34);
+        assert!(csv.ends_with("33,0,5\n"));
+        let one = scenario("one-to-one", &workload(1), 1, "c", "t").unwrap();
+        assert_eq!(one.traffic.group_fraction, 0.0);
+    }
+
+    #[test]
+    fn the_mapped_scenario_carries_the_offered_load() {
+        use crate::costs::{Costs, Fixed, PerByte, PerRecord};
+        let dir = tempfile::tempdir().unwrap();
+        let w = workload(3);
+        let trace = dir.path().join("t.csv");
+        std::fs::write(&trace, trace_csv(&w)).unwrap();
+        let s = scenario("group", &w, 1, "unused", &trace.display().to_string()).unwrap();
+        let fixed = |value| Fixed {
+            value,
+            from: "test".into(),
+        };
+        let per_byte = |base| PerByte {
+            base,
+            per_byte: 1.0,
+            from: "test".into(),
+        };
+        let costs = Costs {
+            relay_handshake_ns: fixed(100_000.0),
+            frame_open_ns: per_byte(2_000.0),
+            frame_seal_ns: per_byte(2_000.0),
+            store_commit_ns: PerRecord {
+                base: 5_000.0,
+                per_record: 500.0,
+                from: "test".into(),
+            },
+            fsync_ns: fixed(200_000.0),
+        };
+        let run = crate::model::run(&s, &costs, &()).unwrap();
+        assert!(run.conservation.holds);
+        let f = super::super::Figures::predicted(&run, 2);
+        // 600 copies/s offered, periodic: the relay takes them all.
+        assert!(
+            (f.acked_per_s / 600.0 - 1.0).abs() < 0.05,
+            "{}",
+            f.acked_per_s
+        );
+        // A sixth of the recipients (6 of 30 non-senders) are offline: their copies wait.
+        assert!(
+            (f.delivered_per_s / 500.0 - 1.0).abs() < 0.1,
+            "{}",
+            f.delivered_per_s
+        );
+        assert!(f.mailbox_end > 0.0);
+        assert!(f.deliver_p99_ms > 0.0);
+    }
+}
