@@ -116,7 +116,7 @@ pub fn run_kill_cycles(
         seed: config.seed,
         reconnects: AtomicU64::new(0),
     });
-    let runtime = crate::run::runtime("kill-cycle")?;
+    let runtime = crate::runtime::runtime("kill-cycle")?;
     let (stop_senders, senders_stopped) = watch::channel(false);
     let (stop_receivers, receivers_stopped) = watch::channel(false);
     let mut senders = JoinSet::new();

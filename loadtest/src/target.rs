@@ -48,7 +48,7 @@ impl Target {
         match &config.relay {
             RelayMode::Embedded => {
                 let data = temp()?;
-                let runtime = crate::run::runtime("relay-rt")?;
+                let runtime = crate::runtime::runtime("relay-rt")?;
                 let listen: SocketAddr = "127.0.0.1:0".parse().expect("a valid literal");
                 let mut server_config = ServerConfig::new(listen, data.path());
                 server_config.max_connections = server_config
