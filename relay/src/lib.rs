@@ -15,6 +15,7 @@
 #[cfg(feature = "runtime")]
 pub mod client;
 pub mod core;
+pub mod private_file;
 #[cfg(feature = "runtime")]
 pub mod server;
 pub mod store;

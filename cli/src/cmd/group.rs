@@ -17,6 +17,7 @@ use saltrelay_protocol::group::{
 use saltrelay_protocol::identity::{Identity, IdentityKeys};
 use saltrelay_relay::client::Client;
 use saltrelay_relay::client::clock::Clock;
+use saltrelay_relay::private_file;
 use serde_json::{Value, json};
 
 use super::send::{RelayArgs, encode_at, runtime};
@@ -240,9 +241,9 @@ fn state_path(id: &Path) -> PathBuf {
 
 fn load_state(id: &Path, me: Identity) -> anyhow::Result<GroupClient> {
     let path = state_path(id);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let value: Value = serde_json::from_str(&text)
+    match private_file::read(&path) {
+        Ok(bytes) => {
+            let value: Value = serde_json::from_slice(&bytes)
                 .with_context(|| format!("{} is not JSON", path.display()))?;
             let client = GroupClient::from_json(&value)
                 .with_context(|| format!("cannot read {}", path.display()))?;
@@ -251,18 +252,16 @@ fn load_state(id: &Path, me: Identity) -> anyhow::Result<GroupClient> {
             }
             Ok(client)
         }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(GroupClient::new(me)),
-        Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
+        Err(error) if error.is_not_found() => Ok(GroupClient::new(me)),
+        Err(error) => Err(error.into()),
     }
 }
 
-/// Writes the state atomically (a temporary file, then a rename).
+/// Writes the state atomically and durably, readable by its owner only: who is in which
+/// group is exactly the metadata the relay never sees.
 fn save_state(id: &Path, client: &GroupClient) -> anyhow::Result<()> {
-    let path = state_path(id);
-    let tmp = path.with_extension("json.tmp");
     let text = serde_json::to_string_pretty(&client.to_json())?;
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    private_file::replace(&state_path(id), text.as_bytes())?;
     Ok(())
 }
 

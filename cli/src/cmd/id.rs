@@ -1,12 +1,11 @@
 //! `saltrelay id`: create and inspect identity key files (spec/02-identity.md).
 
-use std::fs::OpenOptions;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use saltrelay_protocol::identity::{IdentityKeys, KeyFileError};
+use saltrelay_relay::private_file::{self, PrivateFileError};
 
 use crate::os_rng::os_rng;
 
@@ -119,50 +118,19 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// Loads and checks a key file, naming the file in every error. A key file others can access
 /// is refused before it is read (ID-9), as the relay refuses its own key (RELAY-14).
 pub(crate) fn load_key_file(path: &Path) -> Result<IdentityKeys, LoadError> {
-    check_private(path)?;
-    let bytes = zeroize::Zeroizing::new(std::fs::read(path).map_err(|error| LoadError::Read {
-        path: path.to_owned(),
-        error,
-    })?);
+    let bytes = private_file::read(path).map_err(|error| match error {
+        PrivateFileError::Permissions { path, mode } => LoadError::Permissions { path, mode },
+        PrivateFileError::Io { path, error, .. } => LoadError::Read { path, error },
+    })?;
     IdentityKeys::from_key_file(&bytes).map_err(|error| LoadError::Invalid {
         path: path.to_owned(),
         error,
     })
 }
 
-/// ID-9: on Unix, a key file whose mode gives the group or others any access is refused.
-fn check_private(path: &Path) -> Result<(), LoadError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(path)
-            .map_err(|error| LoadError::Read {
-                path: path.to_owned(),
-                error,
-            })?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(LoadError::Permissions {
-                path: path.to_owned(),
-                mode: mode & 0o777,
-            });
-        }
-    }
-    Ok(())
-}
-
 fn write_key_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    Ok(())
+    private_file::create_new(path, bytes)
+        .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))
 }
 
 fn print_keys(keys: &IdentityKeys, json: bool, secret: bool) {

@@ -47,7 +47,7 @@ impl Stage {
         let client = fresh_identity();
         // ID-9: a client refuses a key file that group or others can read, so it is 0600.
         let id_file = dir.path().join("client.key");
-        write_private(&id_file, &client.to_key_file())
+        saltrelay_relay::private_file::create_new(&id_file, &client.to_key_file())
             .map_err(|e| format!("writing the identity file: {e}"))?;
         Ok(Self {
             addr: relay.local_addr().to_string(),
@@ -188,17 +188,4 @@ pub(super) fn open_text(
         Message::Text(text) => Ok(text),
         other => Err(format!("the client sent {other:?}, wanted a text message")),
     }
-}
-
-/// Writes a new file readable by its owner only (mode 0600), as an identity key file must be.
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }

@@ -1,8 +1,7 @@
 //! The relay's permanent key `SK` in its data directory (RELAY-14): created on first start,
 //! mode 0600, never rewritten.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write as _;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use saltrelay_protocol::crypto::{KEY_LEN, SecretKey};
@@ -107,39 +106,26 @@ fn write_new(path: &Path, key: &SecretKey) -> Result<(), ServerError> {
     let mut bytes = Zeroizing::new(Vec::with_capacity(KEY_FILE_LEN));
     bytes.extend_from_slice(KEY_FILE_MAGIC);
     bytes.extend_from_slice(key.expose_secret());
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .map_err(|e| ServerError::key_file(path, "create", &e))?;
-    file.write_all(&bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| ServerError::key_file(path, "write", &e))?;
-    if let Some(parent) = path.parent() {
-        super::sync_dir(parent).map_err(|e| ServerError::key_file(parent, "sync", &e))?;
-    }
-    Ok(())
+    crate::private_file::create_new(path, &bytes).map_err(|e| key_file_error(path, &e))
 }
 
 /// RELAY-14: a key others can read is refused rather than used.
 fn check_mode(path: &Path) -> Result<(), ServerError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = fs::metadata(path)
-            .map_err(|e| ServerError::key_file(path, "stat", &e))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(ServerError::KeyFile {
-                path: path.to_owned(),
-                reason: format!("mode {:o} lets others read it; chmod 600 it", mode & 0o777),
-            });
+    crate::private_file::check(path).map_err(|e| key_file_error(path, &e))
+}
+
+fn key_file_error(path: &Path, error: &crate::private_file::PrivateFileError) -> ServerError {
+    use crate::private_file::PrivateFileError;
+    let reason = match error {
+        PrivateFileError::Permissions { mode, .. } => {
+            format!("mode {mode:o} lets others read it; chmod 600 it")
         }
+        PrivateFileError::Io { action, error, .. } => format!("{action}: {error}"),
+    };
+    ServerError::KeyFile {
+        path: path.to_owned(),
+        reason,
     }
-    Ok(())
 }
 
 #[cfg(test)]
