@@ -22,7 +22,8 @@ use saltrelay_loadtest::{LoadConfig, Preset, RelayMode, report};
     saltrelay loadtest --preset smoke --relay 127.0.0.1:5222 --relay-key HEX\n  \
     saltrelay loadtest --relay-process --kill-cycles 100\n  \
     saltrelay loadtest --nodes 3 --store temp --kill-cycles 21 --out reports/cluster\n  \
-    saltrelay loadtest --nodes 3 --store postgres://relay@db:5432/relay --faults kill,pause")]
+    saltrelay loadtest --nodes 3 --store postgres://relay@db:5432/relay --faults kill,pause\n  \
+    saltrelay loadtest --compare-cluster --out reports/cluster")]
 pub(crate) struct Args {
     /// Named scenario; the flags below override its values.
     #[arg(long, value_enum, default_value = "smoke")]
@@ -144,6 +145,13 @@ pub(crate) struct Args {
     /// Kill-cycle mode: see `--kill-min-up-ms`.
     #[arg(long, default_value_t = 1_500)]
     pub(super) kill_max_up_ms: u64,
+    /// Comparison mode: in one run on one throw-away PostgreSQL server, the same load on one
+    /// node with the embedded store, one node on PostgreSQL, three nodes on PostgreSQL,
+    /// `pgbench`'s insert rate, and the cross-node p99 at 70 % of the one-node PostgreSQL
+    /// rate; report in `<out>/compare/`. Uses --clients (default 40), --senders (20),
+    /// --window (8), --warmup (3), --duration (15), --seed.
+    #[arg(long, conflicts_with_all = ["kill_cycles", "nodes", "store"])]
+    compare_cluster: bool,
     /// Hide the progress bar.
     #[arg(long)]
     pub(super) quiet: bool,
@@ -167,6 +175,9 @@ enum PresetArg {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.compare_cluster {
+        return super::compare_cluster::run(&args);
+    }
     if args.kill_cycles.is_some() || args.nodes.is_some() {
         return super::kill_cycle::run(&args, args.kill_cycles.unwrap_or(0));
     }

@@ -5,6 +5,7 @@ pub(crate) mod fs;
 pub(crate) mod group;
 pub(crate) mod id;
 pub(crate) mod interop;
+pub(crate) mod compare_cluster;
 pub(crate) mod kill_cycle;
 pub(crate) mod loadtest;
 pub(crate) mod message;

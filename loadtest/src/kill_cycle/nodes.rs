@@ -1,6 +1,6 @@
 //! The relay nodes of a kill-cycle run: N `saltrelay relay serve` children, each with its own
-//! data directory (its key) and address, on one store when `--store` is given
-//! (spec/09-relay-cluster.md), and the faults done to them: SIGKILL and restart, SIGSTOP and
+//! data directory and address, on one store when `--store` is given (spec/09-relay-cluster.md;
+//! then with one relay key, copied from node 0), and the faults done to them: SIGKILL and restart, SIGSTOP and
 //! SIGCONT.
 
 use std::net::SocketAddr;
@@ -9,6 +9,7 @@ use std::process::{Child, Command};
 use std::time::Duration;
 
 use saltrelay_protocol::crypto::PublicKey;
+use saltrelay_relay::server::keyfile::KEY_FILE_NAME;
 
 use crate::LoadError;
 use crate::target::{Spawned, spawn_relay};
@@ -46,6 +47,12 @@ impl Nodes {
         for index in 0..count {
             let data = parent.join(format!("node{index}"));
             std::fs::create_dir_all(&data).map_err(|e| LoadError::io(&data, e))?;
+            if store.is_some() && index > 0 {
+                // CLU-2: every node of a cluster has the same relay key; node 0 made it.
+                let from = parent.join("node0").join(KEY_FILE_NAME);
+                let to = data.join(KEY_FILE_NAME);
+                std::fs::copy(&from, &to).map_err(|e| LoadError::io(&to, e))?;
+            }
             let mut args = Vec::new();
             if let Some(url) = store {
                 args.extend(["--store".to_owned(), url.to_owned()]);
