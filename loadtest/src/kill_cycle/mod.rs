@@ -343,3 +343,77 @@ fn settle(ledger: &Ledger, secs: f64) -> (f64, u64) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> KillCycleConfig {
+        KillCycleConfig {
+            binary: PathBuf::from("saltrelay"),
+            cycles: 3,
+            faults: vec![Fault::Kill, Fault::Pause],
+            nodes: 3,
+            store: None,
+            relay_args: Vec::new(),
+            senders: 2,
+            recipients: 2,
+            window: 4,
+            rate: None,
+            size: 200,
+            seed: 1,
+            min_up_ms: 10,
+            max_up_ms: 20,
+            down_ms: 0,
+            pause_ms: 0,
+            settle_secs: 1.0,
+            warmup_secs: 0.0,
+            duration_secs: 1.0,
+            drain_secs: 1.0,
+            data_parent: None,
+        }
+    }
+
+    #[test]
+    fn rejects_what_cannot_run() {
+        assert!(validate(&config(), None).is_ok());
+        let restart = KillCycleConfig {
+            faults: vec![Fault::StoreRestart],
+            ..config()
+        };
+        assert!(validate(&restart, None).is_err(), "no server to restart");
+        let no_faults = KillCycleConfig {
+            faults: Vec::new(),
+            ..config()
+        };
+        assert!(validate(&no_faults, None).is_err());
+        assert!(
+            validate(
+                &KillCycleConfig {
+                    cycles: 0,
+                    ..no_faults
+                },
+                None
+            )
+            .is_ok(),
+            "a measurement without faults needs none"
+        );
+        let zero_rate = KillCycleConfig {
+            rate: Some(0.0),
+            ..config()
+        };
+        assert!(validate(&zero_rate, None).is_err());
+    }
+
+    #[test]
+    fn settle_reports_what_is_still_missing() {
+        let ledger = Ledger::default();
+        ledger.sent(1, 0, false, false);
+        ledger.acked(1);
+        let (_, missing) = settle(&ledger, 0.05);
+        assert_eq!(missing, 1);
+        ledger.delivered(1);
+        let (_, missing) = settle(&ledger, 0.05);
+        assert_eq!(missing, 0);
+    }
+}
