@@ -5,12 +5,12 @@
 //! that owns the operation first (`frame/seal/*` once the transport has benches), then an
 //! estimate from lower layers. `from` always says which was used and how.
 
-use saltrelay_simulator::costs::{CostFile, CostSource, Costs, Fixed, PerByte, PerRecord, SCHEMA};
+use saltrelay_measure::Provenance;
+use saltrelay_simulator::costs::{CostFile, Costs, Fixed, PerByte, PerRecord, SCHEMA};
 
 use crate::format::{Fit, fit_line, to_f64};
 use crate::id::BenchId;
 use crate::load::{Measurement, Results};
-use crate::machine::Environment;
 
 /// The relay's share of one transport handshake, as primitive operations, until a
 /// `handshake/relay` bench exists: a fresh temporary key (keygen), the box keys with the
@@ -27,11 +27,13 @@ pub const HANDSHAKE_RECIPE: &[(&str, u32)] = &[
     ("secretbox/open/100", 1),
 ];
 
-/// Derives the cost file; `Err` lists the costs that no measurement could give.
+/// Derives the cost file from `results`, whose layers were all measured as `measured` says
+/// (MEAS-4: the cost file carries the provenance of the bench run, not of the report);
+/// `Err` lists the costs that no measurement could give.
 ///
 /// # Errors
 /// The names of the costs whose sources are all missing from `results`.
-pub fn derive(results: &Results, env: &Environment) -> Result<CostFile, Vec<&'static str>> {
+pub fn derive(results: &Results, measured: &Provenance) -> Result<CostFile, Vec<&'static str>> {
     let mut missing = Vec::new();
     let handshake = handshake(results);
     let open = per_byte(
@@ -62,18 +64,8 @@ pub fn derive(results: &Results, env: &Environment) -> Result<CostFile, Vec<&'st
     };
     Ok(CostFile {
         schema: SCHEMA.to_owned(),
-        source: CostSource {
-            command: env
-                .commands
-                .iter()
-                .filter(|c| !c.starts_with('#'))
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" && "),
-            commit: env.commit.clone(),
-            date: env.date.clone(),
-            machine: env.machine.summary(),
-        },
+        measured: Some(measured.clone()),
+        synthetic: None,
         costs: Costs {
             relay_handshake_ns: handshake,
             frame_open_ns: open,

@@ -42,6 +42,16 @@ pub enum ReportError {
         /// The directory searched.
         dir: PathBuf,
     },
+    /// The layers were measured at different commits or on a dirty tree (MEAS-3) and the
+    /// caller did not allow a mixed report.
+    #[error(
+        "refusing to combine these measurements into one report: {}; re-run `saltrelay bench run` on a clean commit, or pass --allow-mixed to write a report that says so at its top",
+        reasons.join("; ")
+    )]
+    Mixed {
+        /// One sentence per problem.
+        reasons: Vec<String>,
+    },
     /// A plot could not be drawn.
     #[error("plot {}: {message}", path.display())]
     Plot {

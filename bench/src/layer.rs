@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use saltrelay_measure::Provenance;
 use serde::{Deserialize, Serialize};
 
 use crate::ReportError;
@@ -14,7 +15,7 @@ use crate::ReportError;
 /// File name of the marker inside a layer's criterion directory.
 pub const MARKER_FILE: &str = "saltrelay-layer.json";
 /// Schema tag of the marker file.
-pub const MARKER_SCHEMA: &str = "saltrelay_bench_layer_v1";
+pub const MARKER_SCHEMA: &str = "saltrelay_bench_layer_v2";
 
 /// What a bench target says about itself: which layer it measures and how it was built.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,10 +37,13 @@ pub struct LayerMarker {
     pub clock: String,
     /// How the bench binary was compiled.
     pub build: BuildInfo,
+    /// Commit, clean tree, machine, command and run id, recorded when the bench binary
+    /// started (MEAS-1): a report reads them from here, not from the moment it is written.
+    pub provenance: Provenance,
 }
 
 impl LayerMarker {
-    /// A marker for `name` with the build facts of this binary and no baseline.
+    /// A marker for `name` with the build facts and provenance of this binary and no baseline.
     #[must_use]
     pub fn new(name: &str, title: &str, order: u32, description: &str) -> Self {
         Self {
@@ -51,6 +55,7 @@ impl LayerMarker {
             baseline: None,
             clock: "wall time".to_owned(),
             build: BuildInfo::current(),
+            provenance: Provenance::record_here(Path::new(env!("CARGO_MANIFEST_DIR"))),
         }
     }
 

@@ -44,9 +44,9 @@ pub mod format;
 pub mod id;
 pub mod layer;
 pub mod load;
-pub mod machine;
 pub mod markdown;
 pub mod plot;
+pub mod provenance;
 pub mod report;
 pub mod variants;
 

@@ -3,13 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
+use saltrelay_measure::Provenance;
+
 use crate::ReportError;
 use crate::costs;
 use crate::format::to_f64;
 use crate::load::{Results, UNLAYERED};
-use crate::machine::Environment;
 use crate::markdown::{self, Inputs, Plots};
 use crate::plot::{self, BarRow, Line, Panel};
+use crate::provenance;
 use crate::variants::{Summary, VARIANTS_SCHEMA, VariantRun};
 
 /// The report's main file.
@@ -24,19 +26,28 @@ pub const VARIANTS_JSON: &str = "build-variants.json";
 pub struct Written {
     /// Every file written.
     pub files: Vec<PathBuf>,
-    /// Costs that no measurement gave; `costs.json` was left as it was when any are listed.
-    pub missing_costs: Vec<&'static str>,
+    /// Why `costs.json` was left as it was (costs no measurement gave, or layers that do not
+    /// share one clean commit); empty when it was written.
+    pub costs_not_written: Vec<String>,
+    /// The reasons the report is mixed (MEAS-3), printed at its top; empty for a report of one
+    /// clean commit.
+    pub mixed: Vec<String>,
 }
 
-/// Writes the report for `results` into `out_dir`.
+/// Writes the report for `results` into `out_dir`; `report` is the provenance of this
+/// report-writing command, the layers carry that of their measurement. Layers measured at
+/// different commits or on a dirty tree are refused unless `allow_mixed` (MEAS-3).
 ///
 /// # Errors
-/// [`ReportError`] naming the file that could not be written or read.
+/// [`ReportError::Mixed`] for refused layers; otherwise [`ReportError`] naming the file that
+/// could not be written or read.
 pub fn write_report(
     results: &Results,
-    env: &Environment,
+    report: &Provenance,
+    allow_mixed: bool,
     out_dir: &Path,
 ) -> Result<Written, ReportError> {
+    let mixed = provenance::check(results, allow_mixed)?;
     std::fs::create_dir_all(out_dir).map_err(|e| ReportError::io(out_dir, e))?;
     remove_old_plots(out_dir)?;
     let mut files = Vec::new();
@@ -60,9 +71,21 @@ pub fn write_report(
             plots.costs.push((layer.to_owned(), name));
         }
     }
-    let (cost_file, missing_costs) = match costs::derive(results, env) {
-        Ok(file) => (Some(file), Vec::new()),
-        Err(missing) => (None, missing),
+    let (cost_file, costs_not_written) = match provenance::common(results) {
+        None => (
+            None,
+            vec!["the layers do not share one clean commit (a cost file names one)".to_owned()],
+        ),
+        Some(measured) => match costs::derive(results, measured) {
+            Ok(file) => (Some(file), Vec::new()),
+            Err(missing) => (
+                None,
+                missing
+                    .iter()
+                    .map(|m| format!("no measurement for {m}"))
+                    .collect(),
+            ),
+        },
     };
     if let Some(file) = &cost_file {
         files.push(write_json(&out_dir.join(COSTS_JSON), file)?);
@@ -70,7 +93,8 @@ pub fn write_report(
     let variants = read_variants(&out_dir.join(VARIANTS_JSON))?;
     let readme = markdown::render(&Inputs {
         results,
-        env,
+        report,
+        mixed: &mixed,
         plots: &plots,
         costs: cost_file.as_ref(),
         variants: variants.as_ref(),
@@ -80,25 +104,31 @@ pub fn write_report(
     files.push(path);
     Ok(Written {
         files,
-        missing_costs,
+        costs_not_written,
+        mixed,
     })
 }
 
-/// Writes `build-variants.md` and `build-variants.json` for `runs` (the default first).
+/// Writes `build-variants.md` and `build-variants.json` for `runs` (the default first);
+/// `measured` was recorded when the variant runs started, `commands` are the runs' commands.
 ///
 /// # Errors
 /// [`ReportError`] naming the file that could not be written.
 pub fn write_variants(
     runs: &[VariantRun],
-    env: &Environment,
+    measured: &Provenance,
+    commands: &[String],
     out_dir: &Path,
 ) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(out_dir).map_err(|e| ReportError::io(out_dir, e))?;
-    let summary = Summary::of(runs, &env.commit, &env.date, &env.machine.summary());
+    let summary = Summary::of(runs, measured);
     let json = write_json(&out_dir.join(VARIANTS_JSON), &summary)?;
     let path = out_dir.join(markdown::VARIANTS_MD);
-    std::fs::write(&path, markdown::render_variants(&summary, env))
-        .map_err(|e| ReportError::io(&path, e))?;
+    std::fs::write(
+        &path,
+        markdown::render_variants(&summary, measured, commands),
+    )
+    .map_err(|e| ReportError::io(&path, e))?;
     Ok(vec![json, path])
 }
 
@@ -107,7 +137,14 @@ fn read_variants(path: &Path) -> Result<Option<Summary>, ReportError> {
         return Ok(None);
     }
     let text = std::fs::read_to_string(path).map_err(|e| ReportError::io(path, e))?;
-    let summary: Summary = serde_json::from_str(&text).map_err(|e| ReportError::json(path, e))?;
+    // A summary of an older schema predates provenance (MEAS-1): the README says the
+    // variants are not measured rather than quote figures nothing dates.
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| ReportError::json(path, e))?;
+    if value.get("schema").and_then(serde_json::Value::as_str) != Some(VARIANTS_SCHEMA) {
+        return Ok(None);
+    }
+    let summary: Summary = serde_json::from_value(value).map_err(|e| ReportError::json(path, e))?;
     if summary.schema != VARIANTS_SCHEMA {
         return Err(ReportError::Schema {
             path: path.to_owned(),

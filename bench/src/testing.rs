@@ -5,27 +5,21 @@ use std::path::Path;
 use crate::id::BenchId;
 use crate::layer::LayerMarker;
 use crate::load::{Estimate, Interval, Measurement, Results, Throughput};
-use crate::machine::{Environment, Machine};
+use saltrelay_measure::Provenance;
 
-/// A fixed environment, so rendered text does not depend on the machine running the tests.
-pub(crate) fn environment() -> Environment {
-    Environment {
-        commands: vec![
-            "cargo bench -p saltrelay-bench".into(),
-            "saltrelay bench report".into(),
-        ],
-        commit: "abc".into(),
-        date: "2025-01-01T00:00:00Z".into(),
-        machine: Machine {
-            cpu_model: "cpu".into(),
-            logical_cpus: 2,
-            memory_gib: 24,
-            os: "linux".into(),
-            cpu_flags: vec!["sse2".into(), "avx2".into()],
-        },
-        rustc: "rustc 1.95.0".into(),
-        rustflags: None,
-    }
+/// A fixed provenance of the report-writing command, so rendered text does not depend on the
+/// machine running the tests.
+pub(crate) fn environment() -> Provenance {
+    let mut p = Provenance::fixed("report-run", "abc", true);
+    p.command = "saltrelay bench report".to_owned();
+    p
+}
+
+/// The provenance every test layer carries unless a test changes it: one clean run.
+pub(crate) fn measured() -> Provenance {
+    let mut p = Provenance::fixed("run-1", "abc", true);
+    p.command = "saltrelay bench run".to_owned();
+    p
 }
 
 /// An estimate of `ns` with a ±5 % interval.
@@ -44,7 +38,8 @@ pub(crate) fn estimate(ns: f64) -> Estimate {
 /// byte throughputs.
 pub(crate) fn results_of(rows: &[(&str, f64)]) -> Results {
     let mut results = Results::default();
-    let marker = LayerMarker::new("primitives", "Primitives", 10, "Test layer.");
+    let mut marker = LayerMarker::new("primitives", "Primitives", 10, "Test layer.");
+    marker.provenance = measured();
     results.layers.insert(marker.name.clone(), marker);
     for &(id, ns) in rows {
         let id = BenchId::parse(id).expect("test ids parse");

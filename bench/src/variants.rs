@@ -1,13 +1,14 @@
 //! Build variants: the same primitive benches compiled with different `RUSTFLAGS`, so the
 //! build configuration is decided on measurements (`saltrelay bench variants`).
 
+use saltrelay_measure::Provenance;
 use serde::{Deserialize, Serialize};
 
 use crate::format::geometric_mean;
 use crate::load::Results;
 
 /// Schema tag of `build-variants.json`.
-pub const VARIANTS_SCHEMA: &str = "saltrelay_build_variants_v1";
+pub const VARIANTS_SCHEMA: &str = "saltrelay_build_variants_v2";
 
 /// One way to build the benches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,12 +71,8 @@ pub struct VariantRun {
 pub struct Summary {
     /// Always [`VARIANTS_SCHEMA`].
     pub schema: String,
-    /// When and where (one line each).
-    pub commit: String,
-    /// UTC date.
-    pub date: String,
-    /// The machine, one line.
-    pub machine: String,
+    /// Commit, clean tree, date, machine and command, recorded when the runs started (MEAS-1).
+    pub provenance: Provenance,
     /// One entry per variant, the default first.
     pub variants: Vec<VariantSummary>,
     /// Per id: the variant names in the order of `variants`, each with its median (ns).
@@ -110,7 +107,7 @@ pub struct IdMedians {
 impl Summary {
     /// Summarises runs; the first run is the reference.
     #[must_use]
-    pub fn of(runs: &[VariantRun], commit: &str, date: &str, machine: &str) -> Self {
+    pub fn of(runs: &[VariantRun], measured: &Provenance) -> Self {
         let mut ids: Vec<String> = Vec::new();
         for run in runs {
             for m in &run.results.measurements {
@@ -149,9 +146,7 @@ impl Summary {
             .collect();
         Self {
             schema: VARIANTS_SCHEMA.to_owned(),
-            commit: commit.to_owned(),
-            date: date.to_owned(),
-            machine: machine.to_owned(),
+            provenance: measured.clone(),
             variants,
             medians,
         }
@@ -207,7 +202,7 @@ mod tests {
                 results: soft,
             },
         ];
-        let summary = Summary::of(&runs, "abc", "2025-01-01T00:00:00Z", "test");
+        let summary = Summary::of(&runs, &Provenance::fixed("r", "abc", true));
         assert_eq!(summary.variants[0].ours_vs_default, Some(1.0));
         assert_eq!(summary.variants[1].ours_vs_default, Some(0.5));
         assert_eq!(summary.variants[1].control_vs_default, Some(1.0));

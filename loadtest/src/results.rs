@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use saltrelay_bench::machine::Environment;
+use saltrelay_measure::Provenance;
 use serde::Serialize;
 
 use crate::LoadConfig;
@@ -105,8 +105,9 @@ pub struct Results {
     pub schema: &'static str,
     /// What ran.
     pub config: LoadConfig,
-    /// Commit, toolchain, machine, date, command.
-    pub environment: Environment,
+    /// Commit, clean tree, toolchain, machine, date, command, recorded when the run started
+    /// (MEAS-1).
+    pub provenance: Provenance,
     /// Where the relay ran.
     pub relay: String,
     /// `/proc/loadavg` at the start and at the end.

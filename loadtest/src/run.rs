@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use saltrelay_bench::machine::Environment;
+use saltrelay_measure::Provenance;
 use saltrelay_protocol::identity::IdentityKeys;
 use saltrelay_relay::client::{Client, ClientHandle, ClientOptions};
 use saltrelay_relay::server::RelayStats;
@@ -39,7 +39,7 @@ const SENDER_GRACE: Duration = Duration::from_secs(30);
 pub fn run(config: &LoadConfig, repo: &Path) -> Result<Results, LoadError> {
     config.validate()?;
     let load_at_start = cpu::load_average();
-    let environment = Environment::collect(vec![config.command.clone()], repo);
+    let provenance = Provenance::record(&config.command, repo);
     let population = Population::new(
         config.seed,
         config.clients,
@@ -68,7 +68,7 @@ pub fn run(config: &LoadConfig, repo: &Path) -> Result<Results, LoadError> {
         })
         .unwrap_or_default();
     target.stop()?;
-    let mut results = driven.into_results(config, environment, relay, closes);
+    let mut results = driven.into_results(config, provenance, relay, closes);
     results.load_average = (load_at_start, cpu::load_average());
     results.flush = flush;
     results.redis = redis;
@@ -112,7 +112,7 @@ impl Driven {
     fn into_results(
         self,
         config: &LoadConfig,
-        environment: Environment,
+        provenance: Provenance,
         relay: String,
         closes: std::collections::BTreeMap<String, u64>,
     ) -> Results {
@@ -168,9 +168,9 @@ impl Driven {
                 }
             });
         Results {
-            schema: "saltrelay_loadtest_v1",
+            schema: "saltrelay_loadtest_v2",
             config: config.clone(),
-            environment,
+            provenance,
             relay,
             load_average: (String::new(), String::new()),
             setup_secs: self.setup_secs,

@@ -88,3 +88,24 @@ fn the_duplicate_of_an_interrupted_compaction_is_erased() {
         "the earlier copy is erased"
     );
 }
+
+#[test]
+fn a_recovered_id_at_the_top_of_the_range_refuses_new_messages_without_reusing_ids() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = LogStore::open(dir.path(), config()).expect("opens");
+    let ids = store.append(&[message(1, 1)]).expect("appends");
+    drop(store);
+    drop(LogStore::open(dir.path(), config()).expect("reopens")); // cuts the preallocation
+    // A commit record (written by something else) claims IDs up to 2^64 - 2 were assigned:
+    // the next would be 2^64 - 1, past which no ID is left (STORE-5).
+    let last = segments(dir.path()).pop().expect("segments");
+    let mut tail = fs::read(&last).expect("read");
+    encode_commit(RecordId(u64::MAX - 1), &mut tail);
+    fs::write(&last, &tail).expect("write");
+    let mut store = LogStore::open(dir.path(), config()).expect("recovers");
+    let refused = store.append(&[message(2, 1)]).expect_err("no id left");
+    assert_eq!(refused.code(), "store_ids_exhausted");
+    assert_eq!(tags(&store), vec![1], "what was stored stays");
+    assert_eq!(store.delete(&ids).expect("deletes still work"), 1);
+    assert_eq!(tags(&store), Vec::<u64>::new());
+}

@@ -1,44 +1,39 @@
-//! Relay CPU costs per operation, from a `saltrelay_costs_v1` file (MODEL.md, "Costs").
+//! Relay CPU costs per operation, from a `saltrelay_costs_v2` file (MEAS-4, MODEL.md "Costs").
 //!
-//! The benchmark report writes `reports/bench/costs.json`; `simulator/costs/default.json` has
-//! the same shape and ships measured defaults. Every value carries a `from` saying how it was
-//! obtained, so a reader can trace each number in a simulation back to a measurement.
+//! There is one source of measured costs: `saltrelay bench` writes `reports/bench/costs.json`
+//! from its criterion results, with the provenance of the bench run that measured them
+//! (commit, clean tree, machine, date). Scenarios read that file unless they name another one;
+//! the only other file is a synthetic one for the M/M/1 check, which says so. Every value
+//! carries a `from` saying how it was obtained, so a reader can trace each number in a
+//! simulation back to a measurement.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use saltrelay_measure::Provenance;
 use serde::{Deserialize, Serialize};
 
 use crate::SimError;
 
 /// The schema name a cost file must carry.
-pub const SCHEMA: &str = "saltrelay_costs_v1";
+pub const SCHEMA: &str = "saltrelay_costs_v2";
 
-/// The shipped default cost file.
-pub const DEFAULT_COSTS_JSON: &str = include_str!("../costs/default.json");
+/// The cost file scenarios read when they name none: the one `saltrelay bench` writes,
+/// relative to the repository root.
+pub const DEFAULT_COST_FILE: &str = "reports/bench/costs.json";
 
-/// A whole cost file.
+/// A whole cost file (MEAS-4).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CostFile {
     /// Always [`SCHEMA`].
     pub schema: String,
-    /// How the file was produced.
-    pub source: CostSource,
+    /// The bench run that measured the costs, recorded when it ran (MEAS-1). Absent only in a
+    /// synthetic file.
+    pub measured: Option<Provenance>,
+    /// Why a synthetic file's numbers are what they are; absent in a measured file.
+    pub synthetic: Option<String>,
     /// The costs.
     pub costs: Costs,
-}
-
-/// Provenance of a cost file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CostSource {
-    /// The command that produced it.
-    pub command: String,
-    /// The git commit it was measured at.
-    pub commit: String,
-    /// When.
-    pub date: String,
-    /// On what.
-    pub machine: String,
 }
 
 /// Per-operation relay costs in nanoseconds of one core.
@@ -152,6 +147,13 @@ impl CostFile {
                 file.schema
             )));
         }
+        if file.measured.is_some() == file.synthetic.is_some() {
+            return Err(bad(
+                "exactly one of `measured` (a bench run's provenance) and `synthetic` (why the \
+                 numbers are made up) must be present"
+                    .to_owned(),
+            ));
+        }
         let c = &file.costs;
         for (name, value) in [
             ("relay_handshake_ns.value", c.relay_handshake_ns.value),
@@ -181,11 +183,34 @@ impl CostFile {
         Self::parse(&text, &path.display().to_string())
     }
 
-    /// The shipped default.
+    /// Where the costs come from, for a report: the bench run's command, commit and
+    /// machine, or the synthetic file's reason.
     #[must_use]
-    pub fn shipped_default() -> Self {
-        Self::parse(DEFAULT_COSTS_JSON, "simulator/costs/default.json")
-            .expect("the shipped cost file is valid")
+    pub fn origin(&self) -> String {
+        match (&self.measured, &self.synthetic) {
+            (Some(p), _) => format!(
+                "measured by `{}` at commit `{}` on {}, {} UTC",
+                p.command,
+                p.commit_label(),
+                p.machine.summary(),
+                p.date
+            ),
+            (None, Some(why)) => format!("synthetic: {why}"),
+            (None, None) => "unknown".to_owned(),
+        }
+    }
+}
+
+/// Finds a cost file named in a scenario (or [`DEFAULT_COST_FILE`]): the path as given
+/// (relative to the current folder), else relative to the repository root.
+#[must_use]
+pub fn locate(path: &str) -> PathBuf {
+    let direct = PathBuf::from(path);
+    let in_repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+    if direct.exists() || !in_repo.exists() {
+        direct
+    } else {
+        in_repo
     }
 }
 
@@ -213,20 +238,27 @@ impl Costs {
 
 #[cfg(test)]
 mod tests {
-    use super::{CostFile, DEFAULT_COSTS_JSON};
+    use super::{CostFile, DEFAULT_COST_FILE, locate};
+
+    const MM1: &str = include_str!("../costs/mm1.json");
 
     #[test]
-    fn shipped_default_parses_and_bad_files_are_refused() {
-        let file = CostFile::shipped_default();
-        assert!(file.costs.relay_handshake_ns.value > 0.0);
-        assert!(file.costs.seal(1000) > file.costs.seal(10));
-        let wrong = DEFAULT_COSTS_JSON.replace("saltrelay_costs_v1", "other");
+    fn the_cost_files_parse_and_bad_files_are_refused() {
+        let bench = CostFile::load(&locate(DEFAULT_COST_FILE)).unwrap();
+        assert!(bench.measured.is_some());
+        assert!(bench.costs.relay_handshake_ns.value > 0.0);
+        assert!(bench.costs.seal(1000) > bench.costs.seal(10));
+        let mm1 = CostFile::parse(MM1, "mm1.json").unwrap();
+        assert!(mm1.origin().starts_with("synthetic: "));
+        let wrong = MM1.replace("saltrelay_costs_v2", "saltrelay_costs_v1");
         assert!(
             CostFile::parse(&wrong, "x")
                 .unwrap_err()
                 .to_string()
                 .contains("schema")
         );
+        let neither = MM1.replace("\"synthetic\"", "\"ignored\"");
+        assert!(CostFile::parse(&neither, "x").is_err());
         assert!(CostFile::parse("{}", "x").is_err());
     }
 }

@@ -20,7 +20,6 @@
 mod error;
 
 pub mod costs;
-pub mod measure;
 pub mod model;
 pub mod queue;
 pub mod report;

@@ -4,12 +4,11 @@
 //! depend on the thread count; rayon only decides which run goes where, and `collect` keeps
 //! the input order.
 
-use std::path::{Path, PathBuf};
-
 use rayon::prelude::*;
+use saltrelay_measure::Provenance;
 use serde::{Deserialize, Serialize};
 
-use crate::costs::CostFile;
+use crate::costs::{CostFile, DEFAULT_COST_FILE};
 use crate::model::{Progress, run};
 use crate::scenario::{Override, Scenario};
 use crate::{RunResult, SimError};
@@ -45,7 +44,9 @@ pub struct Point {
     pub label: String,
     /// The scenario of this point (seed = first seed).
     pub scenario: Scenario,
-    /// The costs used.
+    /// The cost file used, as the scenario named it (or [`DEFAULT_COST_FILE`]).
+    pub cost_file: String,
+    /// Its contents, with the provenance of the bench run that measured them.
     pub costs: CostFile,
     /// One result per seed.
     pub runs: Vec<RunResult>,
@@ -75,8 +76,9 @@ pub struct Document {
     pub schema: String,
     /// Simulator version.
     pub version: String,
-    /// Git commit of the simulator, as the caller found it.
-    pub commit: String,
+    /// The simulation run: commit, clean tree, command, machine (MEAS-1). Everything else in
+    /// the document is a pure function of the scenario and the cost file.
+    pub provenance: Provenance,
     /// The swept key, if any.
     pub sweep: Option<String>,
     /// The seeds every point ran with.
@@ -140,30 +142,21 @@ impl Plan {
     }
 }
 
-/// Resolves a scenario's cost file: the shipped default, or the path (relative to the current
-/// folder, else to the repository root).
+/// Resolves a scenario's cost file ([`DEFAULT_COST_FILE`] when it names none) and reads it.
 ///
 /// # Errors
-/// As [`CostFile::load`].
-pub fn costs_for(scenario: &Scenario) -> Result<CostFile, SimError> {
-    match &scenario.costs {
-        None => Ok(CostFile::shipped_default()),
-        Some(path) => {
-            let direct = PathBuf::from(path);
-            let in_repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
-            let chosen = if direct.exists() || !in_repo.exists() {
-                direct
-            } else {
-                in_repo
-            };
-            if !chosen.exists() {
-                let message =
-                    format!("no cost file at {path:?} (expected a saltrelay_costs_v1 JSON file)");
-                return Err(SimError::range("costs", message));
-            }
-            CostFile::load(&chosen)
-        }
+/// As [`CostFile::load`]; a missing file is a range error on `costs`.
+pub fn costs_for(scenario: &Scenario) -> Result<(String, CostFile), SimError> {
+    let path = scenario.costs.as_deref().unwrap_or(DEFAULT_COST_FILE);
+    let chosen = crate::costs::locate(path);
+    if !chosen.exists() {
+        let message = format!(
+            "no cost file at {path:?} (expected a {} file; `saltrelay bench run` writes {DEFAULT_COST_FILE})",
+            crate::costs::SCHEMA
+        );
+        return Err(SimError::range("costs", message));
     }
+    Ok((path.to_owned(), CostFile::load(&chosen)?))
 }
 
 /// Runs every point of `plan` for every seed on `threads` threads (0: rayon's default).
@@ -173,10 +166,10 @@ pub fn costs_for(scenario: &Scenario) -> Result<CostFile, SimError> {
 pub fn run_all(
     plan: &Plan,
     threads: usize,
-    commit: &str,
+    provenance: &Provenance,
     progress: &dyn SweepProgress,
 ) -> Result<Document, SimError> {
-    let costs: Vec<CostFile> = plan
+    let costs: Vec<(String, CostFile)> = plan
         .points
         .iter()
         .map(|(_, s)| costs_for(s))
@@ -204,7 +197,7 @@ pub fn run_all(
             .map(|(job, (p, scenario))| {
                 run(
                     scenario,
-                    &costs[*p].costs,
+                    &costs[*p].1.costs,
                     &One {
                         job,
                         inner: progress,
@@ -218,12 +211,13 @@ pub fn run_all(
         .points
         .iter()
         .zip(costs)
-        .map(|((label, scenario), costs)| {
+        .map(|((label, scenario), (cost_file, costs))| {
             let runs: Vec<RunResult> = results.by_ref().take(plan.seeds.len()).collect();
             let summary = crate::report::estimates(&runs);
             Point {
                 label: label.clone(),
                 scenario: scenario.clone(),
+                cost_file,
                 costs,
                 runs,
                 summary,
@@ -233,7 +227,7 @@ pub fn run_all(
     Ok(Document {
         schema: SCHEMA.to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        commit: commit.to_owned(),
+        provenance: provenance.clone(),
         sweep: plan.sweep.clone(),
         seeds: plan.seeds.clone(),
         points,

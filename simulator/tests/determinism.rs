@@ -1,8 +1,13 @@
 //! The same scenario and seeds give byte-identical `results.json`, across runs and thread counts.
 
+use saltrelay_measure::Provenance;
 use saltrelay_simulator::report::results_json;
 use saltrelay_simulator::scenario::parse_override;
 use saltrelay_simulator::sweep::{Plan, run_all};
+
+fn test_run() -> Provenance {
+    Provenance::fixed("test", "abc", true)
+}
 
 const SCENARIO: &str = include_str!("../scenarios/small.toml");
 
@@ -16,7 +21,7 @@ fn results(threads: usize) -> String {
         parse_override("relays.count=3").unwrap(),
     ];
     let plan = Plan::new(SCENARIO, "small.toml", &sets, &sweep, Some(2)).unwrap();
-    let doc = run_all(&plan, threads, "test", &()).unwrap();
+    let doc = run_all(&plan, threads, &test_run(), &()).unwrap();
     results_json(&doc)
 }
 
@@ -35,7 +40,7 @@ fn different_seeds_give_different_results() {
         parse_override("duration=30m").unwrap(),
     ];
     let plan = Plan::new(SCENARIO, "small.toml", &sets, &[], Some(2)).unwrap();
-    let doc = run_all(&plan, 1, "test", &()).unwrap();
+    let doc = run_all(&plan, 1, &test_run(), &()).unwrap();
     let runs = &doc.points[0].runs;
     assert_eq!((runs[0].seed, runs[1].seed), (1, 2));
     assert_ne!(runs[0].conservation.sent, runs[1].conservation.sent);

@@ -16,7 +16,13 @@ fn mean_wait_and_utilisation_match_mm1_theory() {
     ];
     let seeds = 5;
     let plan = Plan::new(SCENARIO, "mm1.toml", &sets, &[], Some(seeds)).unwrap();
-    let doc = run_all(&plan, 0, "test", &()).unwrap();
+    let doc = run_all(
+        &plan,
+        0,
+        &saltrelay_measure::Provenance::fixed("test", "abc", true),
+        &(),
+    )
+    .unwrap();
     let runs = &doc.points[0].runs;
     let waits: Vec<f64> = runs.iter().map(|r| r.relays[0].mean_wait_us).collect();
     let n = f64::from(seeds);

@@ -14,7 +14,13 @@ fn run(file: &str, sets: &[&str]) -> RunResult {
     let text = std::fs::read_to_string(&path).unwrap();
     let sets: Vec<_> = sets.iter().map(|s| parse_override(s).unwrap()).collect();
     let plan = Plan::new(&text, file, &sets, &[], Some(1)).unwrap();
-    let mut doc = run_all(&plan, 1, "test", &()).unwrap();
+    let mut doc = run_all(
+        &plan,
+        1,
+        &saltrelay_measure::Provenance::fixed("test", "abc", true),
+        &(),
+    )
+    .unwrap();
     doc.points.remove(0).runs.remove(0)
 }
 
@@ -161,7 +167,13 @@ fn report_has_results_summary_and_every_plot() {
         Some(2),
     )
     .unwrap();
-    let doc = run_all(&plan, 1, "test", &()).unwrap();
+    let doc = run_all(
+        &plan,
+        1,
+        &saltrelay_measure::Provenance::fixed("test", "abc", true),
+        &(),
+    )
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     report::write(&doc, &report::Performance::default(), dir.path()).unwrap();
     let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();

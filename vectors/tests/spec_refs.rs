@@ -55,7 +55,16 @@ fn citations_name_defined_paragraphs() {
         }
     }
     let mut sources = Vec::new();
-    for crate_dir in ["protocol", "relay", "simulator", "vectors", "cli", "bench"] {
+    for crate_dir in [
+        "protocol",
+        "relay",
+        "simulator",
+        "vectors",
+        "cli",
+        "bench",
+        "measure",
+        "loadtest",
+    ] {
         rust_files(&root().join(crate_dir), &mut sources);
     }
     for path in sources {

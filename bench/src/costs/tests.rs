@@ -5,11 +5,10 @@
 #![allow(clippy::float_cmp)]
 
 use super::*;
-use crate::machine::Environment;
 use crate::testing::results_of;
 
-fn env() -> Environment {
-    crate::testing::environment()
+fn env() -> Provenance {
+    crate::testing::measured()
 }
 
 /// Primitive and system medians on exact lines: seal 1000 + 2/B, open 1200 + 2/B, commit
@@ -39,11 +38,8 @@ fn primitives() -> Vec<(&'static str, f64)> {
 #[test]
 fn estimates_every_cost_from_primitives_and_says_how() {
     let file = derive(&results_of(&primitives()), &env()).unwrap();
-    assert_eq!(file.schema, "saltrelay_costs_v1");
-    assert_eq!(
-        file.source.command,
-        "cargo bench -p saltrelay-bench && saltrelay bench report"
-    );
+    assert_eq!(file.schema, "saltrelay_costs_v2");
+    assert_eq!(file.measured.as_ref().unwrap().run_id, "run-1");
     let c = &file.costs;
     assert_eq!(
         (c.frame_seal_ns.base, c.frame_seal_ns.per_byte),
@@ -117,7 +113,8 @@ fn serialises_in_the_agreed_schema() {
     );
     assert!(json["costs"]["frame_seal_ns"]["per_byte"].is_f64());
     assert!(json["costs"]["store_commit_ns"]["per_record"].is_number());
-    for key in ["command", "commit", "date", "machine"] {
-        assert!(json["source"][key].is_string(), "{key}");
+    for key in ["run_id", "command", "commit", "date"] {
+        assert!(json["measured"][key].is_string(), "{key}");
     }
+    assert!(json["measured"]["clean"].is_boolean());
 }

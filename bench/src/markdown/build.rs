@@ -2,8 +2,8 @@
 //! and the section of the main README that quotes it.
 
 use crate::format;
-use crate::machine::Environment;
 use crate::variants::{Summary, VARIANTS};
+use saltrelay_measure::Provenance;
 
 /// File name of the variant report beside the README.
 pub const VARIANTS_MD: &str = "build-variants.md";
@@ -23,9 +23,9 @@ pub(super) fn build_configuration(out: &mut String, summary: Option<&Summary>) {
         out,
         "Measured by `saltrelay bench variants` at commit `{}` on {} ({}); every number in \
          [{VARIANTS_MD}]({VARIANTS_MD}).\n\n",
-        summary.commit,
-        summary.date,
-        summary.machine
+        summary.provenance.commit_label(),
+        summary.provenance.date,
+        summary.provenance.machine.summary()
     );
     summary_table(out, summary);
     decision(out, summary);
@@ -116,25 +116,26 @@ fn decision(out: &mut String, summary: &Summary) {
 
 /// `build-variants.md`: provenance, summary, decision and every id's median per variant.
 #[must_use]
-pub fn render_variants(summary: &Summary, env: &Environment) -> String {
+pub fn render_variants(summary: &Summary, measured: &Provenance, commands: &[String]) -> String {
     let mut out = String::from("# Build variants\n\n");
     out.push_str(
         "Written by `saltrelay bench variants`: do not edit by hand. The primitive benches, \
          built and run once per variant (each in its own target directory), by:\n\n```sh\n",
     );
-    for command in &env.commands {
+    for command in commands {
         out.push_str(command);
         out.push('\n');
     }
     put!(
         out,
         "```\n\n| | |\n| --- | --- |\n| commit | `{}` |\n| date (UTC) | {} |\n| machine | {} |\n\
-         | CPU flags that matter here | {} |\n| rustc | {} |\n\n",
-        env.commit,
-        env.date,
-        env.machine.summary(),
-        env.machine.simd_flags().join(" "),
-        env.rustc
+         | CPU flags that matter here | {} |\n| rustc | {} |\n| load average | {} |\n\n",
+        measured.commit_label(),
+        measured.date,
+        measured.machine.summary(),
+        measured.machine.simd_flags().join(" "),
+        measured.toolchain.rustc,
+        measured.load_average.as_deref().unwrap_or("unknown")
     );
     out.push_str("## Summary\n\n");
     summary_table(&mut out, summary);

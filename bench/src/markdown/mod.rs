@@ -16,7 +16,9 @@ macro_rules! put {
 use crate::format::{self, fit_line, to_f64};
 use crate::id::BenchId;
 use crate::load::{Measurement, Results, UNLAYERED};
-use crate::machine::Environment;
+use saltrelay_measure::Provenance;
+
+use crate::provenance::same_run;
 use crate::variants::Summary;
 use saltrelay_simulator::costs::CostFile;
 
@@ -53,8 +55,10 @@ pub struct Plots {
 pub struct Inputs<'a> {
     /// The measurements.
     pub results: &'a Results,
-    /// Where and how they were measured.
-    pub env: &'a Environment,
+    /// The report-writing command (each layer's measurement provenance is in its marker).
+    pub report: &'a Provenance,
+    /// Why the layers do not form one clean measurement (MEAS-3): printed at the top.
+    pub mixed: &'a [String],
     /// The plots written.
     pub plots: &'a Plots,
     /// The simulator's cost file, when every cost could be derived.
@@ -74,7 +78,7 @@ pub fn render(inputs: &Inputs<'_>) -> String {
     layers(&mut out, inputs);
     costs(&mut out, inputs.costs);
     build_configuration(&mut out, inputs.variants);
-    let flags = inputs.env.machine.cpu_flags.join(" ");
+    let flags = inputs.report.machine.cpu_flags.join(" ");
     put!(
         out,
         "<details><summary>All CPU flags of the measuring machine</summary>\n\n{flags}\n\n</details>\n"
@@ -83,27 +87,51 @@ pub fn render(inputs: &Inputs<'_>) -> String {
 }
 
 fn provenance(out: &mut String, inputs: &Inputs<'_>) {
-    let env = inputs.env;
+    let report = inputs.report;
     out.push_str("# Benchmark report\n\n");
-    out.push_str(
-        "Written by `saltrelay bench report`: do not edit by hand. Every number below was \
-         measured by these commands, in this order, from the repository root:\n\n```sh\n",
-    );
-    for command in &env.commands {
-        out.push_str(command);
+    if !inputs.mixed.is_empty() {
+        out.push_str(
+            "> **Mixed measurements** (written with `--allow-mixed`): these numbers do not all \
+             come from one clean commit, so they do not describe one version of the code.\n",
+        );
+        for reason in inputs.mixed {
+            put!(out, "> - {reason}\n");
+        }
         out.push('\n');
     }
-    out.push_str("```\n\n| | |\n| --- | --- |\n");
-    let simd = env.machine.simd_flags().join(" ");
+    put!(
+        out,
+        "Written by `{}` at {} UTC: do not edit by hand. Each layer below names the commit, \
+         run and command that measured it, recorded when its bench ran.\n\n",
+        report.command,
+        report.date
+    );
+    out.push_str(
+        "| layer | commit | run | measured (UTC) | load average | command |\n\
+         | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for marker in inputs.results.layers.values() {
+        let p = &marker.provenance;
+        put!(
+            out,
+            "| `{}` | `{}` | `{}` | {} | {} | `{}` |\n",
+            marker.name,
+            p.commit_label(),
+            p.run_id,
+            p.date,
+            p.load_average.as_deref().unwrap_or("unknown"),
+            p.command
+        );
+    }
+    out.push_str("\n| | |\n| --- | --- |\n");
+    let machine = &report.machine;
     let rows = [
-        ("commit", format!("`{}`", env.commit)),
-        ("date (UTC)", env.date.clone()),
-        ("machine", env.machine.summary()),
-        ("CPU flags that matter here", simd),
-        ("rustc", env.rustc.clone()),
+        ("machine", machine.summary()),
+        ("CPU flags that matter here", machine.simd_flags().join(" ")),
+        ("rustc", report.toolchain.rustc.clone()),
         (
             "RUSTFLAGS",
-            env.rustflags.clone().map_or_else(
+            report.toolchain.rustflags.clone().map_or_else(
                 || "(none: the default, portable build)".to_owned(),
                 |f| format!("`{f}`"),
             ),
@@ -156,15 +184,19 @@ fn against_baseline(out: &mut String, inputs: &Inputs<'_>) {
     out.push_str("| operation | saltrelay | libsodium | ratio |\n| --- | ---: | ---: | ---: |\n");
     let mut ratios = Vec::new();
     for (ours, theirs) in &pairs {
-        let r = ours.median.point / theirs.median.point;
-        ratios.push(r);
+        let shown = if same_run(inputs.results, ours, theirs) {
+            let r = ours.median.point / theirs.median.point;
+            ratios.push(r);
+            format::ratio(r)
+        } else {
+            NOT_ONE_RUN.to_owned()
+        };
         put!(
             out,
-            "| `{}` | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {shown} |\n",
             ours.id,
             format::duration(ours.median.point),
             format::duration(theirs.median.point),
-            format::ratio(r)
         );
     }
     if let Some(mean) = format::geometric_mean(&ratios) {
@@ -245,16 +277,22 @@ fn sized_by_bytes(m: &Measurement) -> Option<u64> {
     (m.id.parameter.as_deref()?.parse::<u64>().ok()? == bytes).then_some(bytes)
 }
 
+/// What a ratio cell says when its two numbers come from different runs (MEAS-2).
+pub const NOT_ONE_RUN: &str = "no ratio: different runs";
+
 fn targets(out: &mut String, results: &Results) {
     out.push_str(
         "## Targets\n\n| target | saltrelay | reference | status |\n| --- | ---: | ---: | --- |\n",
     );
     for target in TARGETS {
-        let median = |id: &str| {
-            let id = BenchId::parse(id).ok()?;
-            results.get(&id).map(|m| m.median.point)
-        };
-        let (ours, reference) = (median(target.id), median(target.reference));
+        let find = |id: &str| results.get(&BenchId::parse(id).ok()?);
+        let (ours_m, reference_m) = (find(target.id), find(target.reference));
+        let one_run =
+            matches!((ours_m, reference_m), (Some(a), Some(b)) if same_run(results, a, b));
+        let (ours, reference) = (
+            ours_m.map(|m| m.median.point),
+            reference_m.map(|m| m.median.point),
+        );
         let show = |v: Option<f64>, id: &str| {
             v.map_or_else(
                 || format!("`{id}` not measured"),
@@ -262,6 +300,9 @@ fn targets(out: &mut String, results: &Results) {
             )
         };
         let status = match (ours, reference) {
+            (Some(_), Some(_)) if !one_run => {
+                format!("not judged: the two numbers come from different runs ({NOT_ONE_RUN})")
+            }
             (Some(o), Some(r)) if o <= r => format!("met ({})", format::ratio(o / r)),
             (Some(o), Some(r)) => format!("**not met** ({})", format::ratio(o / r)),
             _ => "pending: the layer has no bench yet".to_owned(),
@@ -318,8 +359,12 @@ fn layers(out: &mut String, inputs: &Inputs<'_>) {
                 let (median, ratio) = theirs.map_or_else(
                     || ("—".to_owned(), "—".to_owned()),
                     |t| {
-                        let r = m.median.point / t.median.point;
-                        (format::duration(t.median.point), format::ratio(r))
+                        let ratio = if same_run(inputs.results, m, t) {
+                            format::ratio(m.median.point / t.median.point)
+                        } else {
+                            NOT_ONE_RUN.to_owned()
+                        };
+                        (format::duration(t.median.point), ratio)
                     },
                 );
                 put!(out, " {median} | {ratio} |");
@@ -350,14 +395,14 @@ fn costs(out: &mut String, costs: Option<&CostFile>) {
     out.push_str("## Costs for the simulator\n\n");
     let Some(file) = costs else {
         out.push_str(
-            "Not written: some costs had no measurement in this run (see the warning of \
-             `saltrelay bench report`).\n\n",
+            "Not written: some costs had no measurement in this run, or the layers do not share \
+             one clean commit (see the warning of `saltrelay bench report`).\n\n",
         );
         return;
     };
     out.push_str(
-        "[`costs.json`](costs.json) (schema `saltrelay_costs_v1`) is what the simulator \
-         charges per operation:\n\n| cost | value | from |\n| --- | --- | --- |\n",
+        "[`costs.json`](costs.json) (schema `saltrelay_costs_v2`, with the provenance of the \
+         layers it was derived from) is what the simulator charges per operation:\n\n| cost | value | from |\n| --- | --- | --- |\n",
     );
     for (name, value, from) in file.costs.rows() {
         put!(out, "| `{name}` | {value} | {from} |\n");

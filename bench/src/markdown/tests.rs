@@ -12,7 +12,8 @@ fn render_rows(rows: &[(&str, f64)], variants: Option<&Summary>) -> String {
     };
     render(&Inputs {
         results: &results,
-        env: &environment(),
+        report: &environment(),
+        mixed: &[],
         plots: &plots,
         costs: None,
         variants,
@@ -32,8 +33,8 @@ fn shows_provenance_ratios_and_their_geometric_mean() {
         None,
     );
     for needle in [
-        "cargo bench -p saltrelay-bench\nsaltrelay bench report\n",
-        "| commit | `abc` |",
+        "Written by `saltrelay bench report` at 2025-01-01T00:00:00Z UTC",
+        "| `primitives` | `abc` | `run-1` | 2025-01-01T00:00:00Z | unknown | `saltrelay bench run` |",
         "| `box/seal/1024` | 4.00 µs | 1.60 µs | 2.50× |",
         "Geometric mean of the 2 ratios: **3.16×**",
         "![throughput of the primitives layer](throughput-primitives.svg)",
@@ -111,7 +112,7 @@ fn quotes_the_build_variants_and_their_decision() {
             results: results_of(&[("box/seal/64", 800.0), ("libsodium/box/seal/64", 500.0)]),
         },
     ];
-    let summary = Summary::of(&runs, "abc", "2025-01-01T00:00:00Z", "cpu");
+    let summary = Summary::of(&runs, &crate::testing::measured());
     let text = render_rows(&[("box/seal/64", 2000.0)], Some(&summary));
     for needle in [
         "| poly1305-soft | `--cfg poly1305_force_soft` | yes | 0.50× | 1.00× |",
@@ -121,7 +122,7 @@ fn quotes_the_build_variants_and_their_decision() {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
-    let page = render_variants(&summary, &environment());
+    let page = render_variants(&summary, &environment(), &["cargo bench".to_owned()]);
     assert!(
         page.contains("| `box/seal/64` | 2.00 µs | 1.00 µs (0.50×) | 800 ns (0.40×) |"),
         "{page}"

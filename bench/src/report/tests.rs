@@ -28,8 +28,9 @@ fn full_results() -> Results {
 fn writes_readme_plots_and_costs_that_link_up() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("costs-gone.svg"), "stale").unwrap();
-    let written = write_report(&full_results(), &environment(), dir.path()).unwrap();
-    assert!(written.missing_costs.is_empty());
+    let written = write_report(&full_results(), &environment(), false, dir.path()).unwrap();
+    assert!(written.costs_not_written.is_empty());
+    assert!(written.mixed.is_empty());
     let readme = std::fs::read_to_string(dir.path().join(README)).unwrap();
     for file in [
         "throughput-primitives.svg",
@@ -49,7 +50,8 @@ fn writes_readme_plots_and_costs_that_link_up() {
     let costs: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join(COSTS_JSON)).unwrap())
             .unwrap();
-    assert_eq!(costs["schema"], "saltrelay_costs_v1");
+    assert_eq!(costs["schema"], "saltrelay_costs_v2");
+    assert_eq!(costs["measured"]["run_id"], "run-1");
     assert_eq!(costs["costs"]["fsync_ns"]["value"], 200_000.0);
 }
 
@@ -57,8 +59,12 @@ fn writes_readme_plots_and_costs_that_link_up() {
 fn leaves_costs_alone_when_a_source_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let results = results_of(&[("box/seal/64", 2000.0), ("box/seal/1024", 4000.0)]);
-    let written = write_report(&results, &environment(), dir.path()).unwrap();
-    assert!(written.missing_costs.contains(&"fsync_ns"));
+    let written = write_report(&results, &environment(), false, dir.path()).unwrap();
+    assert!(
+        written
+            .costs_not_written
+            .contains(&"no measurement for fsync_ns".to_owned())
+    );
     assert!(!dir.path().join(COSTS_JSON).exists());
     let readme = std::fs::read_to_string(dir.path().join(README)).unwrap();
     assert!(readme.contains("Not written: some costs had no measurement"));
@@ -71,9 +77,15 @@ fn variants_written_by_one_command_are_quoted_by_the_next_report() {
         variant: crate::variants::VARIANTS[0],
         results: full_results(),
     }];
-    let files = write_variants(&runs, &environment(), dir.path()).unwrap();
+    let files = write_variants(
+        &runs,
+        &crate::testing::measured(),
+        &["cargo bench".to_owned()],
+        dir.path(),
+    )
+    .unwrap();
     assert_eq!(files.len(), 2);
-    write_report(&full_results(), &environment(), dir.path()).unwrap();
+    write_report(&full_results(), &environment(), false, dir.path()).unwrap();
     let readme = std::fs::read_to_string(dir.path().join(README)).unwrap();
     assert!(
         readme.contains("[build-variants.md](build-variants.md)"),

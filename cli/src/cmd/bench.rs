@@ -5,10 +5,11 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context as _, bail};
 use saltrelay_bench::layer::criterion_home;
-use saltrelay_bench::machine::Environment;
 use saltrelay_bench::report::{write_report, write_variants};
 use saltrelay_bench::variants::{VARIANTS, VariantRun, variant};
 use saltrelay_bench::{Profile, load};
+use saltrelay_measure::Provenance;
+use saltrelay_measure::provenance::{COMMAND_VAR, RUN_ID_VAR, command_line};
 
 /// Arguments of `saltrelay bench`.
 #[derive(Debug, clap::Args)]
@@ -81,63 +82,55 @@ struct OutArgs {
     /// The report folder (default: reports/bench of this repository).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Write the report even when its layers were measured at different commits or on a
+    /// tree with uncommitted changes; the report then says so at its top (MEAS-3).
+    #[arg(long)]
+    allow_mixed: bool,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let root = repository_root();
+    let command = command_line();
     match args.command {
         BenchCommand::Run { profile, out } => {
             let home = criterion_home(&root);
             remove_dir(&home)?;
-            let bench = cargo_bench(&root, None, "", profile.profile())?;
-            report(
-                &root,
-                &home,
-                out.out,
-                vec![bench, "saltrelay bench report".to_owned()],
-            )
+            // Every bench target of this run records this run id and command in its layer
+            // marker (MEAS-1, MEAS-2).
+            let started = Provenance::record(&command, &root);
+            cargo_bench(&root, None, "", profile.profile(), &started)?;
+            report(&root, &home, out)
         }
         BenchCommand::Report { criterion_dir, out } => {
             let home = criterion_dir.unwrap_or_else(|| criterion_home(&root));
-            let shown = home
-                .strip_prefix(&root)
-                .unwrap_or(&home)
-                .display()
-                .to_string();
-            let commands = vec![
-                format!("# results in {shown}, from an earlier `cargo bench -p saltrelay-bench`"),
-                "saltrelay bench report".to_owned(),
-            ];
-            report(&root, &home, out.out, commands)
+            report(&root, &home, out)
         }
         BenchCommand::Variants { profile, out, only } => {
-            variants(&root, profile.profile(), out.out, &only)
+            variants(&root, profile.profile(), out.out, &only, &command)
         }
     }
 }
 
-fn report(
-    root: &Path,
-    home: &Path,
-    out: Option<PathBuf>,
-    commands: Vec<String>,
-) -> anyhow::Result<ExitCode> {
+fn report(root: &Path, home: &Path, out: OutArgs) -> anyhow::Result<ExitCode> {
     let results = load::load(home)?;
-    let env = Environment::collect(commands, root);
-    let out = out.unwrap_or_else(|| root.join("reports/bench"));
-    let written = write_report(&results, &env, &out)?;
-    if !written.missing_costs.is_empty() {
+    let written_by = Provenance::record(&command_line(), root);
+    let dir = out.out.unwrap_or_else(|| root.join("reports/bench"));
+    let written = write_report(&results, &written_by, out.allow_mixed, &dir)?;
+    if !written.costs_not_written.is_empty() {
         eprintln!(
-            "saltrelay: costs.json not written: no measurement for {}",
-            written.missing_costs.join(", ")
+            "saltrelay: costs.json not written: {}",
+            written.costs_not_written.join("; ")
         );
+    }
+    for reason in &written.mixed {
+        eprintln!("saltrelay: mixed report (--allow-mixed): {reason}");
     }
     println!(
         "bench: {} results in {} layer(s); wrote {} file(s) to {}",
         results.measurements.len(),
         results.layers.len(),
         written.files.len(),
-        out.display()
+        dir.display()
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -147,6 +140,7 @@ fn variants(
     profile: Profile,
     out: Option<PathBuf>,
     only: &[String],
+    command: &str,
 ) -> anyhow::Result<ExitCode> {
     for name in only {
         if variant(name).is_none() {
@@ -160,37 +154,47 @@ fn variants(
         .filter(|(k, v)| *k == 0 || only.is_empty() || only.iter().any(|n| n == v.name));
     let mut runs = Vec::new();
     let mut commands = Vec::new();
+    let started = Provenance::record(command, root);
     for (_, v) in chosen {
         let target = root.join("target/bench-variants").join(v.name);
         remove_dir(&target.join("criterion"))?;
-        commands.push(cargo_bench(root, Some(&target), v.rustflags, profile)?);
+        commands.push(cargo_bench(
+            root,
+            Some(&target),
+            v.rustflags,
+            profile,
+            &started,
+        )?);
         let results = load::load(&target.join("criterion"))?;
         runs.push(VariantRun {
             variant: *v,
             results,
         });
     }
-    let env = Environment::collect(commands, root);
     let out = out.unwrap_or_else(|| root.join("reports/bench"));
-    for file in write_variants(&runs, &env, &out)? {
+    for file in write_variants(&runs, &started, &commands, &out)? {
         println!("bench: wrote {}", file.display());
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `cargo bench -p saltrelay-bench` (only the primitives when `target` is given, as for
-/// a variant) and returns the equivalent shell command for the report.
+/// a variant) and returns the equivalent shell command for the report. The bench targets
+/// record `run`'s run id and command in their layer markers.
 fn cargo_bench(
     root: &Path,
     target: Option<&Path>,
     rustflags: &str,
     profile: Profile,
+    run: &Provenance,
 ) -> anyhow::Result<String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
         .current_dir(root)
-        .args(["bench", "-p", "saltrelay-bench"]);
+        .args(["bench", "-p", "saltrelay-bench"])
+        .env(RUN_ID_VAR, &run.run_id)
+        .env(COMMAND_VAR, &run.command);
     let mut shown = String::new();
     if let Some(target) = target {
         command

@@ -67,13 +67,27 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let pg_one = one_node(&binary, &shape, &out, &command, "one-postgres", &pg_args)?;
     say("three nodes, PostgreSQL");
     let url = server.create_database("relay_three")?;
-    let three = cluster(&binary, &shape, &url, None, &out.join("three-postgres"), &command)?;
+    let three = cluster(
+        &binary,
+        &shape,
+        &url,
+        None,
+        &out.join("three-postgres"),
+        &command,
+    )?;
     say("pgbench inserts");
     let pgbench = pgbench(&server, &shape)?;
     let rate = pg_one * 0.7;
     say(&format!("cross-node latency at {rate:.0} msg/s"));
     let url = server.create_database("relay_cross")?;
-    let cross = cluster(&binary, &shape, &url, Some(rate), &out.join("cross-node-70"), &command)?;
+    let cross = cluster(
+        &binary,
+        &shape,
+        &url,
+        Some(rate),
+        &out.join("cross-node-70"),
+        &command,
+    )?;
     let version = server.psql(&["SHOW server_version"])?.trim().to_owned();
     drop(server);
 
@@ -88,7 +102,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         cross_count: cross.cross_node_latency.count,
         lost: three.counts.lost + cross.counts.lost,
     };
-    write(&out, &command, &shape, &figures, (&load_start, &load_average()))?;
+    write(
+        &out,
+        &command,
+        &shape,
+        &figures,
+        (&load_start, &load_average()),
+    )?;
     println!(
         "compare-cluster: embedded {embedded:.0} acked/s, PostgreSQL one node {pg_one:.0}, three \
          nodes {:.0}, pgbench {pgbench:.0} inserts/s; cross-node p99 {} at {rate:.0} msg/s; \
@@ -174,8 +194,9 @@ fn cluster(
         data_parent: None,
     };
     let load = load_average();
+    let measured = saltrelay_measure::Provenance::record(command, Path::new("."));
     let results = run_kill_cycles(&config, None, |_| {})?;
-    write_kill_cycle(dir, command, &config, &results, (&load, &load_average()))?;
+    write_kill_cycle(dir, &measured, &config, &results, (&load, &load_average()))?;
     Ok(results)
 }
 
@@ -244,14 +265,13 @@ fn write(
     f: &Figures,
     load: (&str, &str),
 ) -> anyhow::Result<()> {
-    let env = saltrelay_bench::machine::Environment::collect(vec![command.to_owned()], Path::new("."));
+    let env = saltrelay_measure::Provenance::record(command, Path::new("."));
     let pg_share = f.pg_one / f.embedded.max(1e-9);
     let share_met = pg_share >= MIN_PG_SHARE;
     let p99_met = f.cross_p99.is_some_and(|p| p <= MAX_CROSS_P99_MS);
     let json = json!({
         "schema": "saltrelay_compare_cluster_v1",
-        "command": command, "commit": env.commit, "date": env.date,
-        "machine": env.machine.summary(), "rustc": env.rustc, "postgresql": f.version,
+        "provenance": env, "postgresql": f.version,
         "load_average": [load.0, load.1],
         "load": { "clients": shape.clients, "senders": shape.senders, "window": shape.window,
                   "warmup_secs": shape.warmup, "duration_secs": shape.duration, "size": SIZE },
@@ -310,16 +330,17 @@ fn write(
         shape.senders,
         f.pgbench,
         f.cross_rate,
-        f.cross_p99.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2} ms")),
+        f.cross_p99
+            .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2} ms")),
         f.cross_count,
         MIN_PG_SHARE * 100.0,
         pg_share * 100.0,
         verdict(share_met),
         verdict(p99_met),
         f.lost,
-        env.commit,
+        env.commit_label(),
         env.date,
-        env.rustc,
+        env.toolchain.rustc,
         env.machine.summary(),
         load.0.trim(),
         load.1.trim(),

@@ -37,6 +37,7 @@ pub(crate) fn run(args: &Args, cycles: u32) -> anyhow::Result<ExitCode> {
         .collect::<Vec<_>>()
         .join(" ");
     let start_load = load_average();
+    let measured = saltrelay_measure::Provenance::record(&command, std::path::Path::new("."));
     let quiet = args.quiet;
     let results = run_kill_cycles(&config, temp.as_ref(), |cycle| {
         if !quiet {
@@ -54,7 +55,7 @@ pub(crate) fn run(args: &Args, cycles: u32) -> anyhow::Result<ExitCode> {
     let name = args.name.clone().unwrap_or_else(|| default_name.to_owned());
     let dir = write_kill_cycle(
         &args.out.join(name),
-        &command,
+        &measured,
         &config,
         &results,
         (&start_load, &load_average()),

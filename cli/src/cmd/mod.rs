@@ -1,11 +1,11 @@
 //! One module per subcommand.
 
 pub(crate) mod bench;
+pub(crate) mod compare_cluster;
 pub(crate) mod fs;
 pub(crate) mod group;
 pub(crate) mod id;
 pub(crate) mod interop;
-pub(crate) mod compare_cluster;
 pub(crate) mod kill_cycle;
 pub(crate) mod loadtest;
 pub(crate) mod message;

@@ -1,13 +1,14 @@
 //! `saltrelay simulate`: run relay-load scenarios and write a report (simulator/MODEL.md).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use saltrelay_simulator::costs::CostSource;
+use saltrelay_measure::Provenance;
+use saltrelay_measure::provenance::command_line;
 use saltrelay_simulator::report::{self, Performance};
 use saltrelay_simulator::scenario::{Override, parse_override, parse_sweep};
 use saltrelay_simulator::sweep::{Document, Plan, SweepProgress, run_all};
@@ -19,8 +20,7 @@ use saltrelay_simulator::sweep::{Document, Plan, SweepProgress, run_all};
 )]
 pub(crate) struct Args {
     /// Scenario file (TOML), such as simulator/scenarios/default.toml.
-    #[arg(required_unless_present = "measure_costs")]
-    scenario: Option<PathBuf>,
+    scenario: PathBuf,
     /// Seed of the first run (overrides the scenario's `seed`).
     #[arg(long)]
     seed: Option<u64>,
@@ -43,23 +43,11 @@ pub(crate) struct Args {
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
-    /// Measure the relay costs on this machine and write a cost file to FILE, then exit.
-    #[arg(long, value_name = "FILE")]
-    measure_costs: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let command = std::iter::once("saltrelay".to_owned())
-        .chain(std::env::args().skip(1))
-        .collect::<Vec<_>>()
-        .join(" ");
-    if let Some(file) = &args.measure_costs {
-        return measure_costs(file, &command);
-    }
-    let path = args
-        .scenario
-        .as_deref()
-        .context("a scenario file is required")?;
+    let provenance = Provenance::record(&command_line(), Path::new("."));
+    let path = args.scenario.as_path();
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut sets: Vec<Override> = args
@@ -101,7 +89,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         * plan.seeds.len() as u64;
     let bar = Progress::new(plan.runs(), total_us, args.quiet);
     let started = Instant::now();
-    let doc = run_all(&plan, threads, &git_commit(), &bar)?;
+    let doc = run_all(&plan, threads, &provenance, &bar)?;
     let wall_s = started.elapsed().as_secs_f64();
     bar.bar.finish_and_clear();
     let events = doc
@@ -113,7 +101,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let written = report::write(
         &doc,
         &Performance {
-            command,
             wall_s,
             events,
             threads,
@@ -205,62 +192,4 @@ impl SweepProgress for Progress {
             "sim {done_h:.1} h / {total_h:.1} h | {rate:.2} M events/s"
         ));
     }
-}
-
-fn measure_costs(file: &Path, command: &str) -> anyhow::Result<ExitCode> {
-    let source = CostSource {
-        command: command.to_owned(),
-        commit: git_commit(),
-        date: shell(&["date", "-u", "+%Y-%m-%dT%H:%MZ"]),
-        machine: machine(),
-    };
-    let scratch = std::env::temp_dir();
-    let filesystem = shell(&["stat", "-f", "-c", "%T", &scratch.display().to_string()]);
-    let source = CostSource {
-        machine: format!("{}; {} on {filesystem}", source.machine, scratch.display()),
-        ..source
-    };
-    let costs = saltrelay_simulator::measure::measure(&scratch, source)?;
-    let mut json = serde_json::to_string_pretty(&costs)?;
-    json.push('\n');
-    std::fs::write(file, json).with_context(|| format!("writing {}", file.display()))?;
-    println!("simulate: costs measured, written to {}", file.display());
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `git rev-parse` of the current folder, with `-dirty` for uncommitted changes.
-fn git_commit() -> String {
-    let commit = shell(&["git", "rev-parse", "--short=12", "HEAD"]);
-    if commit.is_empty() {
-        return "unknown".into();
-    }
-    let dirty = !shell(&["git", "status", "--porcelain", "--untracked-files=no"]).is_empty();
-    if dirty {
-        format!("{commit}-dirty")
-    } else {
-        commit
-    }
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_default();
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    format!("{} ({cpu}, {cores} cores)", shell(&["uname", "-srm"]))
-}
-
-fn shell(argv: &[&str]) -> String {
-    Command::new(argv[0])
-        .args(&argv[1..])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default()
 }

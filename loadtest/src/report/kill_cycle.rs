@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use saltrelay_bench::machine::Environment;
+use saltrelay_measure::Provenance;
 use serde_json::json;
 
 use crate::LoadError;
@@ -18,22 +18,17 @@ use crate::latency::LatencySummary;
 /// [`LoadError::Io`] when a file cannot be written.
 pub fn write_kill_cycle(
     dir: &Path,
-    command: &str,
+    measured: &Provenance,
     config: &KillCycleConfig,
     results: &KillCycleResults,
     load_average: (&str, &str),
 ) -> Result<PathBuf, LoadError> {
     std::fs::create_dir_all(dir).map_err(|e| LoadError::io(dir, e))?;
-    let env = Environment::collect(vec![command.to_owned()], Path::new("."));
     let mut shown = config.clone();
     shown.store = shown.store.as_deref().map(redact);
     let json = json!({
-        "schema": "saltrelay_kill_cycle_v2",
-        "command": command,
-        "commit": env.commit,
-        "date": env.date,
-        "machine": env.machine.summary(),
-        "rustc": env.rustc,
+        "schema": "saltrelay_kill_cycle_v3",
+        "provenance": measured,
         "load_average": [load_average.0, load_average.1],
         "config": shown,
         "cycles": results.cycles,
@@ -50,7 +45,7 @@ pub fn write_kill_cycle(
     let text = serde_json::to_string_pretty(&json).expect("a JSON value serialises");
     std::fs::write(&path, text + "\n").map_err(|e| LoadError::io(&path, e))?;
     let path = dir.join("summary.md");
-    let summary = markdown(&env, command, &shown, results, load_average);
+    let summary = markdown(measured, &shown, results, load_average);
     std::fs::write(&path, summary).map_err(|e| LoadError::io(&path, e))?;
     Ok(dir.to_path_buf())
 }
@@ -79,8 +74,7 @@ fn by_fault(results: &KillCycleResults) -> Vec<serde_json::Value> {
 }
 
 fn markdown(
-    env: &Environment,
-    command: &str,
+    measured: &Provenance,
     config: &KillCycleConfig,
     results: &KillCycleResults,
     load_average: (&str, &str),
@@ -147,15 +141,14 @@ fn markdown(
         }
         s.push('\n');
     }
-    environment(&mut s, env, command, config, results, load_average);
+    environment(&mut s, measured, config, results, load_average);
     s
 }
 
 /// The latency and environment sections.
 fn environment(
     s: &mut String,
-    env: &Environment,
-    command: &str,
+    measured: &Provenance,
     config: &KillCycleConfig,
     results: &KillCycleResults,
     load_average: (&str, &str),
@@ -185,11 +178,11 @@ fn environment(
          - machine: {}\n\
          - load average (1, 5, 15 min) at the start: {}; at the end: {} (the machine is shared)\n\
          - load: {} senders, {}, {} recipients, {} B texts, seed {}\n\
-         - command: `{command}`",
-        env.commit,
-        env.date,
-        env.rustc,
-        env.machine.summary(),
+         - command: `{}`",
+        measured.commit_label(),
+        measured.date,
+        measured.toolchain.rustc,
+        measured.machine.summary(),
         load_average.0.trim(),
         load_average.1.trim(),
         config.senders,
@@ -197,6 +190,7 @@ fn environment(
         config.recipients,
         config.size,
         config.seed,
+        measured.command,
     );
 }
 

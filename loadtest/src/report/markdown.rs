@@ -29,7 +29,7 @@ pub(super) fn render(r: &Results) -> String {
          ```sh\n{}\n```\n\n\
          Files: [results.json](results.json), [latency.svg](latency.svg), \
          [throughput.svg](throughput.svg).\n",
-        r.environment.commands.join("\n")
+        r.provenance.command
     );
     environment(&mut s, r);
     configuration(&mut s, r);
@@ -58,7 +58,7 @@ pub(super) fn render(r: &Results) -> String {
 }
 
 fn environment(s: &mut String, r: &Results) {
-    let e = &r.environment;
+    let e = &r.provenance;
     let _ = writeln!(
         s,
         "## Environment\n\n\
@@ -68,10 +68,11 @@ fn environment(s: &mut String, r: &Results) {
          - relay: {}\n\
          - clients: one 2-thread tokio runtime in this process, every client its own TCP \
            connection, identity and handshake, over loopback\n",
-        e.commit,
+        e.commit_label(),
         e.date,
-        e.rustc,
-        e.rustflags
+        e.toolchain.rustc,
+        e.toolchain
+            .rustflags
             .as_ref()
             .map_or_else(String::new, |f| format!(", RUSTFLAGS `{f}`")),
         e.machine.summary(),

@@ -30,7 +30,8 @@ impl ExpiryFifo {
     /// Records a newly queued message.
     pub(super) fn push(&mut self, node: NodeRef) {
         self.refs.push_back(node);
-        self.live += 1;
+        // Bounded by the arena, which holds fewer than u32::MAX messages.
+        self.live = self.live.saturating_add(1);
     }
 
     /// Notes that a message of this class left the mailbox (by any route).
@@ -40,13 +41,14 @@ impl ExpiryFifo {
 
     /// Whether compaction is due.
     pub(super) fn needs_compaction(&self) -> bool {
-        self.refs.len() > 3 * self.live + COMPACT_SLACK
+        self.refs.len() > self.live.saturating_mul(3).saturating_add(COMPACT_SLACK)
     }
 
     /// Drops every reference for which `is_live` says no, keeping order.
     pub(super) fn compact(&mut self, mut is_live: impl FnMut(NodeRef) -> bool) {
         self.refs.retain(|node| is_live(*node));
-        self.refs.shrink_to(self.refs.len().max(COMPACT_SLACK) * 2);
+        self.refs
+            .shrink_to(self.refs.len().max(COMPACT_SLACK).saturating_mul(2));
     }
 
     /// The oldest reference, stale or not.

@@ -140,19 +140,21 @@ impl<T: Queued> Mailboxes<T> {
         let boxed = self.mailbox_mut(mailbox)?;
         boxed.online = false;
         let mut at = boxed.head;
-        let mut dropped = 0;
+        let mut dropped: u32 = 0;
         while at != NIL {
-            let node = &mut self.nodes[at as usize];
+            let node = self.node_mut(at);
             let next = node.next;
             node.in_flight = false;
             if node.flags.contains(Flags::NO_QUEUE) {
                 self.remove(at);
-                self.totals.dropped_on_disconnect += 1;
-                dropped += 1;
+                self.totals.dropped_on_disconnect =
+                    self.totals.dropped_on_disconnect.saturating_add(1);
+                // At most one per node of this mailbox, and the arena holds fewer than u32::MAX.
+                dropped = dropped.saturating_add(1);
             }
             at = next;
         }
-        let boxed = &mut self.boxes[mailbox.0 as usize];
+        let boxed = self.mailbox_mut(mailbox)?;
         boxed.cursor = boxed.head;
         Ok(dropped)
     }
@@ -175,16 +177,18 @@ impl<T: Queued> Mailboxes<T> {
         let len = item.queued_len();
         // RELAY-5: no-queue messages exist only while their recipient is connected.
         if flags.contains(Flags::NO_QUEUE) && !boxed.online {
-            self.totals.refused_offline += 1;
+            self.totals.refused_offline = self.totals.refused_offline.saturating_add(1);
             return Err(CoreError::RecipientOffline);
         }
         // RELAY-11: caps in count and bytes, checked before accepting.
         if boxed.count >= self.policy.max_messages {
-            self.totals.refused_full += 1;
+            self.totals.refused_full = self.totals.refused_full.saturating_add(1);
             return Err(CoreError::MailboxFull { limit: "messages" });
         }
-        if u64::from(boxed.bytes) + u64::from(len) > u64::from(self.policy.max_bytes) {
-            self.totals.refused_full += 1;
+        // Both operands are u32, so the u64 sum cannot overflow.
+        if u64::from(boxed.bytes).saturating_add(u64::from(len)) > u64::from(self.policy.max_bytes)
+        {
+            self.totals.refused_full = self.totals.refused_full.saturating_add(1);
             return Err(CoreError::MailboxFull { limit: "bytes" });
         }
         self.insert(now, to, flags, item)
@@ -220,6 +224,10 @@ impl<T: Queued> Mailboxes<T> {
         let now = self.advance(now);
         let boxed = *self.mailbox(to)?;
         let len = item.queued_len();
+        // `restore` skips the caps (RELAY-27), so a mailbox's byte count can reach u32::MAX:
+        // refuse before linking anything rather than wrap the count.
+        let count = boxed.count.checked_add(1).ok_or(CoreError::Capacity)?;
+        let bytes = boxed.bytes.checked_add(len).ok_or(CoreError::Capacity)?;
         let node = Node {
             item: Some(item),
             expires: self.policy.expiry(now, flags),
@@ -232,28 +240,37 @@ impl<T: Queued> Mailboxes<T> {
             in_flight: false,
         };
         let index = self.allocate(node)?;
-        let generation = self.nodes[index as usize].generation;
+        let generation = self.node_mut(index).generation;
         // RELAY-3: one FIFO per recipient keeps every sender's order.
-        if boxed.tail == NIL {
-            self.boxes[to.0 as usize].head = index;
-        } else {
-            self.nodes[boxed.tail as usize].next = index;
+        if boxed.tail != NIL {
+            self.node_mut(boxed.tail).next = index;
         }
-        let boxed = &mut self.boxes[to.0 as usize];
+        let boxed = self.mailbox_mut(to)?;
+        if boxed.tail == NIL {
+            boxed.head = index;
+        }
         boxed.tail = index;
         if boxed.cursor == NIL {
             boxed.cursor = index;
         }
-        boxed.count += 1;
-        boxed.bytes += len;
-        self.totals.accepted += 1;
-        self.totals.queued += 1;
-        self.totals.queued_bytes += u64::from(len);
-        let class = usize::from(flags.contains(Flags::SHORT_LIVED));
-        self.expiry[class].push(NodeRef { index, generation });
-        if self.expiry[class].needs_compaction() {
+        boxed.count = count;
+        boxed.bytes = bytes;
+        // u64 totals: at one message per nanosecond they last 584 years; saturating keeps
+        // a pathological run from panicking.
+        self.totals.accepted = self.totals.accepted.saturating_add(1);
+        self.totals.queued = self.totals.queued.saturating_add(1);
+        self.totals.queued_bytes = self.totals.queued_bytes.saturating_add(u64::from(len));
+        let fifo = self.fifo_mut(flags);
+        fifo.push(NodeRef { index, generation });
+        if fifo.needs_compaction() {
             let nodes = &self.nodes;
-            self.expiry[class].compact(|r| is_live(nodes, r));
+            let [ordinary, short_lived] = &mut self.expiry;
+            let fifo = if flags.contains(Flags::SHORT_LIVED) {
+                short_lived
+            } else {
+                ordinary
+            };
+            fifo.compact(|r| is_live(nodes, r));
         }
         Ok(EntryId { index, generation })
     }
@@ -276,7 +293,7 @@ impl<T: Queued> Mailboxes<T> {
         }
         let mut at = boxed.cursor;
         while at != NIL {
-            let node = &mut self.nodes[at as usize];
+            let node = self.node_mut(at);
             let next = node.next;
             let id = EntryId {
                 index: at,
@@ -284,7 +301,7 @@ impl<T: Queued> Mailboxes<T> {
             };
             if node.expires <= now {
                 self.remove(at);
-                self.totals.expired += 1;
+                self.totals.expired = self.totals.expired.saturating_add(1);
                 at = next;
                 continue;
             }
@@ -293,7 +310,7 @@ impl<T: Queued> Mailboxes<T> {
             if node.flags.contains(Flags::NO_ACK) {
                 // RELAY-6: forgotten once transmitted.
                 let item = self.remove(at);
-                self.totals.sent_without_ack += 1;
+                self.totals.sent_without_ack = self.totals.sent_without_ack.saturating_add(1);
                 return Ok(Some(Delivery {
                     id,
                     item,
@@ -303,7 +320,7 @@ impl<T: Queued> Mailboxes<T> {
             }
             node.in_flight = true;
             let item = node.item.clone().expect("a linked node holds an item");
-            self.boxes[mailbox.0 as usize].cursor = next;
+            self.mailbox_mut(mailbox)?.cursor = next;
             return Ok(Some(Delivery {
                 id,
                 item,
@@ -311,7 +328,7 @@ impl<T: Queued> Mailboxes<T> {
                 awaits_ack: true,
             }));
         }
-        self.boxes[mailbox.0 as usize].cursor = NIL;
+        self.mailbox_mut(mailbox)?.cursor = NIL;
         Ok(None)
     }
 
@@ -333,7 +350,7 @@ impl<T: Queued> Mailboxes<T> {
         if !node.in_flight {
             return Err(CoreError::NotInFlight);
         }
-        self.totals.acked += 1;
+        self.totals.acked = self.totals.acked.saturating_add(1);
         Ok(self.remove(entry.index))
     }
 
@@ -349,9 +366,9 @@ impl<T: Queued> Mailboxes<T> {
     ) -> Result<T, CoreError> {
         let mut at = self.mailbox(mailbox)?.head;
         while at != NIL {
-            let node = &self.nodes[at as usize];
+            let node = self.node(at);
             if node.in_flight && node.item.as_ref().is_some_and(&mut matches) {
-                self.totals.acked += 1;
+                self.totals.acked = self.totals.acked.saturating_add(1);
                 return Ok(self.remove(at));
             }
             at = node.next;
@@ -368,29 +385,32 @@ impl<T: Queued> Mailboxes<T> {
     /// Like [`Mailboxes::expire`], handing each expired message and its mailbox to `expired`.
     pub fn expire_with(&mut self, now: Timestamp, mut expired: impl FnMut(MailboxId, T)) -> u64 {
         let now = self.advance(now);
-        let mut count = 0;
-        for class in 0..2 {
-            while let Some(front) = self.expiry[class].front() {
+        let mut count: u64 = 0;
+        for class in [Flags::NONE, Flags::SHORT_LIVED] {
+            while let Some(front) = self.fifo_mut(class).front() {
                 if !is_live(&self.nodes, front) {
-                    self.expiry[class].pop_front();
-                } else if self.nodes[front.index as usize].expires <= now {
-                    self.expiry[class].pop_front();
-                    let mailbox = MailboxId(self.nodes[front.index as usize].mailbox);
-                    expired(mailbox, self.remove(front.index));
-                    count += 1;
-                } else {
+                    self.fifo_mut(class).pop_front();
+                    continue;
+                }
+                let node = self.node(front.index);
+                if node.expires > now {
                     break;
                 }
+                let mailbox = MailboxId(node.mailbox);
+                self.fifo_mut(class).pop_front();
+                expired(mailbox, self.remove(front.index));
+                count = count.saturating_add(1);
             }
         }
-        self.totals.expired += count;
+        self.totals.expired = self.totals.expired.saturating_add(count);
         count
     }
 
     /// References the expiry queues hold, stale ones included (for memory accounting).
     #[must_use]
     pub fn expiry_backlog(&self) -> usize {
-        self.expiry[0].len() + self.expiry[1].len()
+        let [ordinary, short_lived] = &self.expiry;
+        ordinary.len().saturating_add(short_lived.len())
     }
 
     /// RELAY-12: the core's time never goes back; an earlier `now` counts as the latest seen.
@@ -411,6 +431,32 @@ impl<T: Queued> Mailboxes<T> {
             .ok_or(CoreError::UnknownMailbox(id.0))
     }
 
+    /// The expiry FIFO of the TTL class `flags` selects (RELAY-7, RELAY-10).
+    fn fifo_mut(&mut self, flags: Flags) -> &mut ExpiryFifo {
+        let [ordinary, short_lived] = &mut self.expiry;
+        if flags.contains(Flags::SHORT_LIVED) {
+            short_lived
+        } else {
+            ordinary
+        }
+    }
+
+    /// The arena slot at a linked index. Every link (`head`, `tail`, `cursor`, `next`,
+    /// `prev`, `free`) holds `NIL` or an index [`Mailboxes::allocate`] returned, and the arena
+    /// never shrinks, so a linked index is always in bounds.
+    fn node(&self, index: u32) -> &Node<T> {
+        self.nodes
+            .get(index as usize)
+            .expect("linked indices come from allocate and the arena never shrinks")
+    }
+
+    /// [`Mailboxes::node`], mutable.
+    fn node_mut(&mut self, index: u32) -> &mut Node<T> {
+        self.nodes
+            .get_mut(index as usize)
+            .expect("linked indices come from allocate and the arena never shrinks")
+    }
+
     fn allocate(&mut self, mut node: Node<T>) -> Result<u32, CoreError> {
         if self.free == NIL {
             let index = u32::try_from(self.nodes.len()).map_err(|_| CoreError::Capacity)?;
@@ -421,44 +467,50 @@ impl<T: Queued> Mailboxes<T> {
             return Ok(index);
         }
         let index = self.free;
-        let slot = &mut self.nodes[index as usize];
-        self.free = slot.next;
+        let slot = self.node_mut(index);
+        let next_free = slot.next;
         node.generation = slot.generation;
         *slot = node;
+        self.free = next_free;
         Ok(index)
     }
 
     /// Unlinks a live node, frees its slot and returns its item. Totals by reason are the
     /// caller's job; the queued counters are kept here.
     fn remove(&mut self, index: u32) -> T {
-        let node = &mut self.nodes[index as usize];
+        let free = self.free;
+        let node = self.node_mut(index);
         let item = node.item.take().expect("only live nodes are removed");
-        let (prev, next, mailbox) = (node.prev, node.next, node.mailbox as usize);
-        let class = usize::from(node.flags.contains(Flags::SHORT_LIVED));
+        let (prev, next, mailbox, flags) = (node.prev, node.next, node.mailbox, node.flags);
         node.generation = node.generation.wrapping_add(1);
         node.in_flight = false;
-        node.next = self.free;
+        node.next = free;
         self.free = index;
-        if prev == NIL {
-            self.boxes[mailbox].head = next;
-        } else {
-            self.nodes[prev as usize].next = next;
+        if prev != NIL {
+            self.node_mut(prev).next = next;
         }
-        if next == NIL {
-            self.boxes[mailbox].tail = prev;
-        } else {
-            self.nodes[next as usize].prev = prev;
+        if next != NIL {
+            self.node_mut(next).prev = prev;
         }
         let len = item.queued_len();
-        let boxed = &mut self.boxes[mailbox];
+        let boxed = self.boxes.get_mut(mailbox as usize).expect(
+            "a node's mailbox was known when it was queued and mailboxes are never removed",
+        );
+        if prev == NIL {
+            boxed.head = next;
+        }
+        if next == NIL {
+            boxed.tail = prev;
+        }
         if boxed.cursor == index {
             boxed.cursor = next;
         }
-        boxed.count -= 1;
-        boxed.bytes -= len;
-        self.totals.queued -= 1;
-        self.totals.queued_bytes -= u64::from(len);
-        self.expiry[class].left();
+        // The node was counted in when it was inserted, so these never saturate.
+        boxed.count = boxed.count.saturating_sub(1);
+        boxed.bytes = boxed.bytes.saturating_sub(len);
+        self.totals.queued = self.totals.queued.saturating_sub(1);
+        self.totals.queued_bytes = self.totals.queued_bytes.saturating_sub(u64::from(len));
+        self.fifo_mut(flags).left();
         item
     }
 }

@@ -17,13 +17,16 @@ pub fn home_relay(identity: &[u8; 8], relay_count: u32) -> u32 {
         key = key.wrapping_mul(2_862_933_555_777_941_757).wrapping_add(1);
         #[expect(
             clippy::cast_precision_loss,
-            reason = "the published algorithm works in f64"
+            clippy::arithmetic_side_effects,
+            reason = "the published algorithm works in f64; (key >> 33) + 1 is at most 2^31"
         )]
         let scale = (1_u64 << 31) as f64 / ((key >> 33) + 1) as f64;
         #[expect(
             clippy::cast_possible_truncation,
             clippy::cast_precision_loss,
-            reason = "the published algorithm truncates the f64 product; values stay below 2^63"
+            clippy::arithmetic_side_effects,
+            reason = "the published algorithm truncates the f64 product; values stay below 2^63, \
+                      and chosen + 1 is at most u32::MAX"
         )]
         let jump = ((chosen + 1) as f64 * scale) as i64;
         next = jump;

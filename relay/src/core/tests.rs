@@ -258,3 +258,22 @@ fn restored_messages_ignore_a_lowered_cap_and_new_ones_wait_for_the_drain() {
     assert_eq!(drain(&mut core, at(3), bob), (0..12).collect::<Vec<_>>());
     core.push(at(4), bob, Flags::NONE, Msg(100, 10)).unwrap();
 }
+
+#[test]
+fn restoring_past_four_gibibytes_is_refused_without_wrapping_the_byte_count() {
+    // RELAY-27 skips the caps, so only the width of the count bounds a restored mailbox.
+    let mut core = core_with(Policy::default(), 1);
+    let bob = MailboxId(0);
+    let big = u32::MAX / 2;
+    core.restore(at(1), bob, Flags::NONE, Msg(1, big)).unwrap();
+    core.restore(at(1), bob, Flags::NONE, Msg(2, big)).unwrap();
+    assert_eq!(
+        core.restore(at(1), bob, Flags::NONE, Msg(3, 2)),
+        Err(CoreError::Capacity)
+    );
+    assert_eq!(core.queued(bob).unwrap(), (2, big * 2));
+    assert!(core.totals().balanced());
+    core.connect(bob).unwrap();
+    assert_eq!(drain(&mut core, at(2), bob), vec![1, 2]);
+    assert_eq!(core.queued(bob).unwrap(), (0, 0));
+}

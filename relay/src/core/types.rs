@@ -74,11 +74,15 @@ impl Totals {
     /// Whether every accepted message is accounted for exactly once.
     #[must_use]
     pub fn balanced(&self) -> bool {
-        self.accepted
-            == self.acked
-                + self.sent_without_ack
-                + self.expired
-                + self.dropped_on_disconnect
-                + self.queued
+        [
+            self.acked,
+            self.sent_without_ack,
+            self.expired,
+            self.dropped_on_disconnect,
+            self.queued,
+        ]
+        .into_iter()
+        .try_fold(0_u64, u64::checked_add)
+            == Some(self.accepted)
     }
 }

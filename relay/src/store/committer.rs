@@ -354,21 +354,26 @@ fn fill(
     receiver: &Receiver<Request>,
     config: CommitterConfig,
 ) -> Option<Request> {
-    let deadline = Instant::now() + config.max_wait;
+    let start = Instant::now();
+    // Counts of requests and payload bytes held in memory: saturating never changes a sum
+    // that fits, and a saturated one still ends the batch.
     let (mut items, mut bytes) = batch
         .iter()
         .map(Write::size)
-        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        .fold((0_usize, 0_usize), |(n, b), (dn, db)| {
+            (n.saturating_add(dn), b.saturating_add(db))
+        });
     while items < config.max_batch_messages && bytes < config.max_batch_bytes {
         let next = match receiver.try_recv() {
             Ok(request) => request,
             Err(TryRecvError::Disconnected) => return None,
             Err(TryRecvError::Empty) => {
-                let now = Instant::now();
-                if now >= deadline {
-                    return None;
-                }
-                match receiver.recv_timeout(deadline - now) {
+                // No `Instant + Duration`: it panics on overflow, and `max_wait` is configured.
+                let wait = match config.max_wait.checked_sub(start.elapsed()) {
+                    Some(wait) if !wait.is_zero() => wait,
+                    _ => return None,
+                };
+                match receiver.recv_timeout(wait) {
                     Ok(request) => request,
                     Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
                         return None;
@@ -380,8 +385,8 @@ fn fill(
             return Some(next);
         };
         let (n, b) = write.size();
-        items += n;
-        bytes += b;
+        items = items.saturating_add(n);
+        bytes = bytes.saturating_add(b);
         batch.push(write);
     }
     None

@@ -64,6 +64,10 @@ pub enum StoreError {
     /// The group committer has shut down (STORE-11).
     #[error("store committer has shut down")]
     Closed,
+    /// No record ID is left to assign (STORE-5): the files already hold an ID at the top of
+    /// the 64-bit range. New messages are refused; deletions still work.
+    #[error("store has no record ids left to assign")]
+    IdsExhausted,
 }
 
 impl StoreError {
@@ -78,6 +82,7 @@ impl StoreError {
             Self::Full { .. } => "storage_full",
             Self::Poisoned => "store_poisoned",
             Self::Closed => "store_closed",
+            Self::IdsExhausted => "store_ids_exhausted",
         }
     }
 
@@ -128,6 +133,7 @@ mod tests {
             },
             StoreError::Poisoned,
             StoreError::Closed,
+            StoreError::IdsExhausted,
         ];
         let codes: Vec<_> = errors.iter().map(StoreError::code).collect();
         assert_eq!(
@@ -139,7 +145,8 @@ mod tests {
                 "store_io",
                 "storage_full",
                 "store_poisoned",
-                "store_closed"
+                "store_closed",
+                "store_ids_exhausted"
             ]
         );
         for error in &errors {

@@ -44,9 +44,10 @@ impl<V> Index<V> {
         let old = self.remove(id);
         let (queue, stats) = self.queues.entry(entry.recipient).or_default();
         queue.insert(id);
-        stats.messages += 1;
-        stats.payload_bytes += entry.payload_len;
-        self.payload_bytes += entry.payload_len;
+        // Counts and byte sums of what is stored: bounded far below u64::MAX by the disk.
+        stats.messages = stats.messages.saturating_add(1);
+        stats.payload_bytes = stats.payload_bytes.saturating_add(entry.payload_len);
+        self.payload_bytes = self.payload_bytes.saturating_add(entry.payload_len);
         self.deadlines.insert((entry.deadline, id));
         self.by_id.insert(id, entry);
         old
@@ -56,11 +57,12 @@ impl<V> Index<V> {
     pub(crate) fn remove(&mut self, id: RecordId) -> Option<Entry<V>> {
         let entry = self.by_id.remove(&id)?;
         self.deadlines.remove(&(entry.deadline, id));
-        self.payload_bytes -= entry.payload_len;
+        // The entry was counted in by `insert`, so these never saturate.
+        self.payload_bytes = self.payload_bytes.saturating_sub(entry.payload_len);
         if let Some((queue, stats)) = self.queues.get_mut(&entry.recipient) {
             queue.remove(&id);
-            stats.messages -= 1;
-            stats.payload_bytes -= entry.payload_len;
+            stats.messages = stats.messages.saturating_sub(1);
+            stats.payload_bytes = stats.payload_bytes.saturating_sub(entry.payload_len);
             if queue.is_empty() {
                 self.queues.remove(&entry.recipient);
             }

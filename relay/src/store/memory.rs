@@ -7,7 +7,7 @@ use saltrelay_protocol::time::Timestamp;
 use super::index::{Entry, Index};
 use super::{
     BufferedMessage, Committed, Expired, Maintenance, MessageStore, QueueStats, RecordId,
-    StoreError, StoreStats, StoredMessage, check_payloads,
+    StoreError, StoreStats, StoredMessage, check_payloads, reserve_ids,
 };
 
 /// Messages held in memory. Nothing survives the process; everything else (ID order,
@@ -37,9 +37,11 @@ impl MessageStore for MemoryStore {
     ) -> Result<Committed, StoreError> {
         check_payloads(appends)?;
         let mut ids = Vec::with_capacity(appends.len());
-        for message in appends {
-            let id = RecordId(self.next_id);
-            self.next_id += 1;
+        for (message, id) in appends
+            .iter()
+            .zip(reserve_ids(&mut self.next_id, appends.len())?)
+        {
+            let id = RecordId(id);
             let entry = Entry {
                 recipient: message.recipient,
                 deadline: message.deadline,

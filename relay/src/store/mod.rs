@@ -26,6 +26,17 @@
 //! # Errors
 //! One enum, [`StoreError`], split by cause, each variant with a stable `code()`. A corrupt
 //! file is an error, never a panic; a failed write or flush poisons the store (STORE-7).
+// The protocol crate's strict lints (issue 12): no unwrap, panic, indexing or unchecked
+// arithmetic outside tests; the rest of the crate follows.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 mod committer;
 mod error;
@@ -223,4 +234,23 @@ pub(crate) fn check_payloads(appends: &[BufferedMessage]) -> Result<(), StoreErr
         }),
         None => Ok(()),
     }
+}
+
+/// Reserves `count` record IDs starting at `*next_id` and advances it past them (STORE-5).
+/// IDs stay below `u64::MAX`, so `*next_id` never wraps and no ID is assigned twice.
+///
+/// # Errors
+/// [`StoreError::IdsExhausted`] when the IDs would pass `u64::MAX - 1` (only a store whose
+/// files carry an ID near the top of the range, written by something else, gets there).
+pub(crate) fn reserve_ids(
+    next_id: &mut u64,
+    count: usize,
+) -> Result<core::ops::Range<u64>, StoreError> {
+    let end = u64::try_from(count)
+        .ok()
+        .and_then(|count| next_id.checked_add(count))
+        .ok_or(StoreError::IdsExhausted)?;
+    let ids = *next_id..end;
+    *next_id = end;
+    Ok(ids)
 }

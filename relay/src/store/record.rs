@@ -13,6 +13,8 @@ use saltrelay_protocol::time::Timestamp;
 pub const MESSAGE_ID_LEN: usize = 8;
 /// Length of a record header (STORE-3).
 pub const HEADER_LEN: usize = 20;
+/// Header bytes the checksum covers: all but the checksum field itself (STORE-3).
+pub(crate) const CHECKED_HEADER_LEN: usize = 16;
 /// Length of a message body before its payload (STORE-4).
 pub const MESSAGE_FIXED_LEN: usize = 2 * IDENTITY_LEN + MESSAGE_ID_LEN + 8 + 1;
 /// Longest payload the store accepts, in bytes (STORE-4).
@@ -225,7 +227,8 @@ pub fn checksum(header_start: &[u8], body: &[u8]) -> u32 {
 /// Total length of a record whose header announced `body_len`.
 #[must_use]
 pub fn record_len(body_len: u32) -> u64 {
-    HEADER_LEN as u64 + u64::from(body_len)
+    // A u32 plus 20 cannot overflow a u64.
+    u64::from(body_len).saturating_add(HEADER_LEN as u64)
 }
 
 /// Decodes one record from the start of `bytes`, returning it and its length.
@@ -234,12 +237,18 @@ pub fn record_len(body_len: u32) -> u64 {
 /// Any [`RecordError`]; never panics, whatever the bytes.
 pub fn decode(bytes: &[u8]) -> Result<(Record, usize), RecordError> {
     let header = parse_header(bytes)?;
-    let len = HEADER_LEN + header.body_len as usize;
+    let len = usize::try_from(header.body_len)
+        .ok()
+        .and_then(|body_len| body_len.checked_add(HEADER_LEN))
+        .ok_or(RecordError::BadLength)?;
     let body = bytes.get(HEADER_LEN..len).ok_or(RecordError::Truncated)?;
+    let checked_header = bytes
+        .get(..CHECKED_HEADER_LEN)
+        .ok_or(RecordError::Truncated)?;
     let record = match header.kind {
         Kind::Dead => Record::Dead(header.id, header.body_len),
         Kind::Commit | Kind::Message => {
-            if checksum(&bytes[..16], body) != header.crc {
+            if checksum(checked_header, body) != header.crc {
                 return Err(RecordError::Checksum);
             }
             if header.kind == Kind::Commit {
@@ -291,8 +300,10 @@ pub fn encode_message(
     if message.payload.len() > MAX_PAYLOAD_LEN {
         return Err(RecordError::BadLength);
     }
-    let body_len = u32::try_from(MESSAGE_FIXED_LEN + message.payload.len())
-        .map_err(|_| RecordError::BadLength)?;
+    let body_len = MESSAGE_FIXED_LEN
+        .checked_add(message.payload.len())
+        .and_then(|len| u32::try_from(len).ok())
+        .ok_or(RecordError::BadLength)?;
     let start = out.len();
     push_header(out, Kind::Message, body_len, id);
     out.extend_from_slice(message.recipient.as_bytes());
@@ -316,9 +327,11 @@ pub fn encode_commit(last_id: RecordId, out: &mut Vec<u8>) {
 /// checksum and an all-zero body (STORE-6).
 #[must_use]
 pub fn dead_record(id: RecordId, body_len: u32) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER_LEN + body_len as usize);
+    // A u32 plus 20 fits a usize on every platform the relay builds for (64-bit).
+    let len = HEADER_LEN.saturating_add(body_len as usize);
+    let mut out = Vec::with_capacity(len);
     push_header(&mut out, Kind::Dead, body_len, id);
-    out.resize(HEADER_LEN + body_len as usize, 0);
+    out.resize(len, 0);
     out
 }
 
@@ -331,7 +344,11 @@ fn push_header(out: &mut Vec<u8>, kind: Kind, body_len: u32, id: RecordId) {
 
 /// Fills in the checksum of the record that starts at `start` and ends at the end of `out`.
 fn seal(out: &mut [u8], start: usize) {
-    let record = &mut out[start..];
-    let crc = checksum(&record[..16], &record[HEADER_LEN..]);
-    record[16..HEADER_LEN].copy_from_slice(&crc.to_le_bytes());
+    let (header, body) = out
+        .get_mut(start..)
+        .and_then(<[u8]>::split_first_chunk_mut::<HEADER_LEN>)
+        .expect("push_header wrote a whole header at start");
+    let (checked, crc_field) = header.split_at_mut(CHECKED_HEADER_LEN);
+    let crc = checksum(checked, body);
+    crc_field.copy_from_slice(&crc.to_le_bytes());
 }

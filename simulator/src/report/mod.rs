@@ -12,8 +12,6 @@ use crate::{RunResult, SimError};
 /// Wall-clock facts about runs, kept out of `results.json` so that file stays deterministic.
 #[derive(Clone, Debug, Default)]
 pub struct Performance {
-    /// The command line that produced the report.
-    pub command: String,
     /// Wall time of the whole invocation, seconds.
     pub wall_s: f64,
     /// Events processed by all runs together.
@@ -41,7 +39,7 @@ pub enum Written {
     /// The report was written (new, or its results changed).
     Rewritten,
     /// A complete report with the same results was already there and was left untouched. It
-    /// still names the commit (`commit`) and wall time of the run that wrote it.
+    /// still names the provenance and wall time of the run that wrote it.
     Unchanged {
         /// The commit the existing report names.
         commit: String,
@@ -50,9 +48,10 @@ pub enum Written {
 
 /// Writes `results.json`, `summary.md` and the plots into `dir` (created if missing), unless
 /// `dir` already holds a complete report whose results equal `doc`'s in everything but the
-/// commit: then nothing is written, so rerunning a committed report (the README's main command)
-/// leaves a clone clean. Only the commit and the wall-clock lines of `summary.md` differ between
-/// runs of the same inputs; they stay those of the run that first produced these results.
+/// provenance: then nothing is written, so rerunning a committed report (the README's main
+/// command) leaves a clone clean. Only the provenance and the wall-clock lines of `summary.md`
+/// differ between runs of the same inputs; they stay those of the run that first produced
+/// these results.
 ///
 /// # Errors
 /// [`SimError::Io`] or [`SimError::Plot`].
@@ -71,19 +70,19 @@ pub fn write(doc: &Document, perf: &Performance, dir: &Path) -> Result<Written, 
 }
 
 /// The commit named by the report in `dir` when every report file is there and its
-/// `results.json` equals `doc` apart from the commit.
+/// `results.json` equals `doc` apart from the provenance.
 fn unchanged_report(doc: &Document, dir: &Path) -> Option<String> {
     if !REPORT_FILES.iter().all(|name| dir.join(name).is_file()) {
         return None;
     }
     let text = std::fs::read_to_string(dir.join("results.json")).ok()?;
     let existing: Document = serde_json::from_str(&text).ok()?;
-    // Byte for byte: `doc` written with the existing commit must be the file as it is.
+    // Byte for byte: `doc` written with the existing provenance must be the file as it is.
     let same = results_json(&Document {
-        commit: existing.commit.clone(),
+        provenance: existing.provenance.clone(),
         ..doc.clone()
     }) == text;
-    same.then_some(existing.commit)
+    same.then(|| existing.provenance.commit_label())
 }
 
 /// The exact bytes of `results.json`.

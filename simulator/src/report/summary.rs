@@ -127,10 +127,17 @@ pub(super) fn markdown(doc: &Document, perf: &Performance) -> String {
         doc.seeds.len(),
         doc.seeds
     );
+    let p = &doc.provenance;
     let _ = writeln!(
         out,
-        "Produced by `{}` at commit `{}` (simulator {}).\n",
-        perf.command, doc.commit, doc.version
+        "Produced by `{}` at commit `{}` (simulator {}) on {}, {} UTC. Relay costs from `{}`, {}.\n",
+        p.command,
+        p.commit_label(),
+        doc.version,
+        p.machine.summary(),
+        p.date,
+        first.cost_file,
+        first.costs.origin()
     );
 
     let rate = perf.events as f64 / perf.wall_s.max(1e-9);
@@ -275,8 +282,10 @@ fn inputs(out: &mut String, point: &Point) {
     let c = &point.costs;
     let _ = writeln!(
         out,
-        "Relay costs (`{}`; measured by `{}` at `{}` on {}):\n",
-        c.schema, c.source.command, c.source.commit, c.source.machine
+        "Relay costs (`{}`, `{}`; {}):\n",
+        point.cost_file,
+        c.schema,
+        c.origin()
     );
     let _ = writeln!(out, "| cost | value | from |\n| --- | --- | --- |");
     for (name, value, from) in c.costs.rows() {

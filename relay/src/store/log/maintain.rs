@@ -23,7 +23,7 @@ impl LogStore {
         let sparse: BTreeSet<u64> = self
             .segments
             .values()
-            .filter(|s| s.seq != active && s.live > 0 && 2 * s.live_bytes <= s.len)
+            .filter(|s| s.seq != active && s.live > 0 && s.live_bytes <= s.len / 2)
             .map(|s| s.seq)
             .collect();
         if !sparse.is_empty() {
@@ -44,7 +44,8 @@ impl LogStore {
                     Err(error) => return Err(error),
                 }
             }
-            report.records_moved -= rest.len() as u64;
+            // `rest` is a suffix of `moving`.
+            report.records_moved = report.records_moved.saturating_sub(rest.len() as u64);
             if rest.is_empty() {
                 report.segments_compacted = sparse.len() as u64;
             }
@@ -59,7 +60,7 @@ impl LogStore {
             self.segments.remove(&seq);
             segment::remove(&self.dir, seq)?;
             if !sparse.contains(&seq) {
-                report.segments_removed += 1;
+                report.segments_removed = report.segments_removed.saturating_add(1);
             }
         }
         let after: u64 = self.segments.values().map(|s| s.len).sum();
@@ -75,13 +76,14 @@ impl LogStore {
     ) -> Result<&'a [(RecordId, Location)], StoreError> {
         self.buf.clear();
         let mut offsets = Vec::new();
-        let mut taken = 0;
+        let mut taken: usize = 0;
         for &(id, at) in moving {
             if taken > 0 && self.buf.len() >= COMPACTION_BATCH_BYTES {
                 break;
             }
-            let source = &self.segments[&at.segment];
-            let mut bytes = vec![0; HEADER_LEN + at.body_len as usize];
+            let source = self.segment(at.segment);
+            // body_len came from a header that parse_header bounded by MAX_BODY_LEN.
+            let mut bytes = vec![0; HEADER_LEN.saturating_add(at.body_len as usize)];
             source.read_at(&mut bytes, at.offset)?;
             // The copy is byte for byte, so it must still be intact before it is rewritten.
             if !matches!(record::decode(&bytes), Ok((Record::Message(m), _)) if m.id == id) {
@@ -93,36 +95,38 @@ impl LogStore {
             }
             offsets.push(self.buf.len() as u64);
             self.buf.extend_from_slice(&bytes);
-            taken += 1;
+            // At most `moving.len()`.
+            taken = taken.saturating_add(1);
         }
-        encode_commit(RecordId(self.next_id - 1), &mut self.buf);
+        // next_id starts at 1 and only grows: the highest ID assigned so far (STORE-5).
+        encode_commit(RecordId(self.next_id.saturating_sub(1)), &mut self.buf);
         let (seq, start) = self.write_batch().map_err(|error| self.full_or(error))?;
-        self.segments[&seq].sync()?;
+        self.segment(seq).sync()?;
+        let (copied, rest) = moving.split_at(taken);
         let mut touched = BTreeSet::new();
-        for (&(id, old), offset) in moving[..taken].iter().zip(offsets) {
+        for (&(id, old), offset) in copied.iter().zip(offsets) {
             let size = record_len(old.body_len);
-            let target = self.segments.get_mut(&seq).expect("just written");
-            target.live += 1;
-            target.live_bytes += size;
-            let source = self
-                .segments
-                .get_mut(&old.segment)
-                .expect("indexed records are in open segments");
-            source.live -= 1;
-            source.live_bytes -= size;
+            // Counts of one file, bounded by its size; the moved record was counted in its
+            // source, so the subtractions never saturate.
+            let target = self.segment_mut(seq);
+            target.live = target.live.saturating_add(1);
+            target.live_bytes = target.live_bytes.saturating_add(size);
+            let source = self.segment_mut(old.segment);
+            source.live = source.live.saturating_sub(1);
+            source.live_bytes = source.live_bytes.saturating_sub(size);
             // STORE-9: the original is erased too, so the removed file's blocks hold no copy.
             source.write_at(&dead_record(id, old.body_len), old.offset)?;
             touched.insert(old.segment);
             let entry = self.index.get_mut(id).expect("moving records are indexed");
             entry.value = Location {
                 segment: seq,
-                offset: start + offset,
+                offset: start.saturating_add(offset),
                 body_len: old.body_len,
             };
         }
         for seq in touched {
-            self.segments[&seq].sync()?;
+            self.segment(seq).sync()?;
         }
-        Ok(&moving[taken..])
+        Ok(rest)
     }
 }

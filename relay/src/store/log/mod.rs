@@ -23,7 +23,7 @@ use super::record::{
 };
 use super::{
     BufferedMessage, Committed, Expired, MessageStore, PendingFlush, QueueStats, StoreError,
-    StoreStats, check_payloads,
+    StoreStats, check_payloads, reserve_ids,
 };
 
 pub use open::{LostRange, RecoveryReport, RefusedSegment};
@@ -98,6 +98,21 @@ impl LogStore {
             .expect("a log store always has an active segment")
     }
 
+    /// The open segment `seq`, which the index or a commit just written names: segments are
+    /// closed only once no indexed record lives in them (STORE-9).
+    fn segment(&self, seq: u64) -> &Segment {
+        self.segments
+            .get(&seq)
+            .expect("indexed records and written commits are in open segments")
+    }
+
+    /// [`LogStore::segment`], mutable.
+    fn segment_mut(&mut self, seq: u64) -> &mut Segment {
+        self.segments
+            .get_mut(&seq)
+            .expect("indexed records and written commits are in open segments")
+    }
+
     fn check_usable(&self) -> Result<(), StoreError> {
         if self.poisoned.load(Ordering::Acquire) {
             Err(StoreError::Poisoned)
@@ -121,13 +136,16 @@ impl LogStore {
     fn write_batch(&mut self) -> Result<(u64, u64), StoreError> {
         let batch_len = self.buf.len() as u64;
         let active = self.active();
+        // File offsets: Linux's `off_t` is a signed 64-bit integer, so no file holds more than
+        // i64::MAX bytes and sums of an offset and a batch length never reach u64::MAX.
         if active.len > segment::SEGMENT_HEADER_LEN
-            && active.len + batch_len > self.config.segment_bytes
+            && active.len.saturating_add(batch_len) > self.config.segment_bytes
         {
             // STORE-2: the previous segment is sealed, flushed completely before its successor
             // exists (a flush of its last commit may still be running on another thread).
             active.sync()?;
-            let seq = active.seq + 1;
+            // Sequence numbers count files created one at a time.
+            let seq = active.seq.saturating_add(1);
             let created = Segment::create(&self.dir, seq)?;
             self.segments.insert(seq, created);
         }
@@ -135,12 +153,13 @@ impl LogStore {
         let segment_bytes = self.config.segment_bytes;
         let active = self.active_mut();
         let (seq, start) = (active.seq, active.len);
+        let end = start.saturating_add(batch_len);
         let written = active
-            .reserve(start + batch_len, segment_bytes)
+            .reserve(end, segment_bytes)
             .and_then(|()| active.write_at(&buf, start));
         self.buf = buf;
         written?;
-        self.active_mut().len = start + batch_len;
+        self.active_mut().len = end;
         Ok((seq, start))
     }
 
@@ -166,8 +185,9 @@ impl LogStore {
             .get_mut(&at.segment)
             .expect("indexed records are in open segments");
         segment.write_at(&dead_record(id, at.body_len), at.offset)?;
-        segment.live -= 1;
-        segment.live_bytes -= record_len(at.body_len);
+        // The record was counted in when written or recovered, so these never saturate.
+        segment.live = segment.live.saturating_sub(1);
+        segment.live_bytes = segment.live_bytes.saturating_sub(record_len(at.body_len));
         Ok(())
     }
 
@@ -182,38 +202,44 @@ impl LogStore {
         if !appends.is_empty() {
             self.buf.clear();
             let mut offsets = Vec::with_capacity(appends.len());
-            for message in appends {
-                let id = RecordId(self.next_id);
-                self.next_id += 1;
+            let reserved = reserve_ids(&mut self.next_id, appends.len())?;
+            let mut last_id = RecordId(0);
+            for (message, id) in appends.iter().zip(reserved) {
+                let id = RecordId(id);
                 offsets.push(self.buf.len() as u64);
                 record::encode_message(id, message, &mut self.buf)
                     .expect("payload lengths were checked before encoding");
                 ids.push(id);
+                last_id = id;
             }
             // STORE-8: the commit record makes the batch durable as a whole.
-            encode_commit(RecordId(self.next_id - 1), &mut self.buf);
+            encode_commit(last_id, &mut self.buf);
             let (seq, start) = self.write_batch().map_err(|error| self.full_or(error))?;
             touched.insert(seq);
             let segment = self.segments.get_mut(&seq).expect("just written");
             for ((id, message), offset) in ids.iter().zip(appends).zip(offsets) {
-                let body_len = u32::try_from(record::MESSAGE_FIXED_LEN + message.payload.len())
-                    .expect("bounded by MAX_BODY_LEN");
-                segment.live += 1;
-                segment.live_bytes += record_len(body_len);
+                let body_len = record::MESSAGE_FIXED_LEN
+                    .checked_add(message.payload.len())
+                    .and_then(|len| u32::try_from(len).ok())
+                    .expect("payload lengths were checked, so bounded by MAX_BODY_LEN");
+                // Counts and byte sums of one file: bounded by its size (see write_batch).
+                segment.live = segment.live.saturating_add(1);
+                segment.live_bytes = segment.live_bytes.saturating_add(record_len(body_len));
                 let value = Location {
                     segment: seq,
-                    offset: start + offset,
+                    offset: start.saturating_add(offset),
                     body_len,
                 };
                 self.index.insert(*id, entry_for(message, value));
             }
         }
-        let mut erased = 0;
+        let mut erased: usize = 0;
         for &id in deletes {
             if let Some(entry) = self.index.remove(id) {
                 self.erase(id, entry.value)?;
                 touched.insert(entry.value.segment);
-                erased += 1;
+                // At most `deletes.len()`.
+                erased = erased.saturating_add(1);
             }
         }
         let committed = Committed {
@@ -227,14 +253,15 @@ impl LogStore {
     fn files(&self, touched: &BTreeSet<u64>) -> Vec<Arc<File>> {
         touched
             .iter()
-            .map(|seq| Arc::clone(&self.segments[seq].file))
+            .map(|&seq| Arc::clone(&self.segment(seq).file))
             .collect()
     }
 
     /// Reads and checks one live record.
     fn read(&self, id: RecordId, at: Location) -> Result<StoredMessage, StoreError> {
-        let segment = &self.segments[&at.segment];
-        let mut bytes = vec![0; HEADER_LEN + at.body_len as usize];
+        let segment = self.segment(at.segment);
+        // body_len came from a header that parse_header bounded by MAX_BODY_LEN.
+        let mut bytes = vec![0; HEADER_LEN.saturating_add(at.body_len as usize)];
         segment.read_at(&mut bytes, at.offset)?;
         match record::decode(&bytes) {
             Ok((Record::Message(stored), _)) if stored.id == id => Ok(stored),
@@ -295,9 +322,9 @@ impl MessageStore for LogStore {
         self.check_usable()?;
         check_payloads(appends)?;
         let result = self.write_inner(appends, deletes);
-        if let Err(error @ StoreError::Full { .. }) = result {
-            // STORE-15: the appends failed before anything was indexed or deleted; the store
-            // stays usable.
+        if let Err(error @ (StoreError::Full { .. } | StoreError::IdsExhausted)) = result {
+            // STORE-15, STORE-5: the appends failed before anything was written, indexed or
+            // deleted; the store stays usable.
             return Err(error);
         }
         let (committed, touched) = self.poison_on_error(result)?;

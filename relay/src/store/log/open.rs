@@ -144,21 +144,29 @@ impl LogStore {
         let mut dirty = BTreeSet::new();
         let mut max_id = 0;
         for (i, &seq) in seqs.iter().enumerate() {
-            let sealed = i + 1 < seqs.len();
+            // Every segment but the last is sealed (STORE-2).
+            let sealed = i < seqs.len().saturating_sub(1);
             max_id = max_id.max(store.recover_segment(seq, sealed, &mut dirty)?);
         }
         // The active segment is the last one; after a refused last file, a new one.
         let last_seq = seqs.last().copied().unwrap_or(0);
         if store.segments.keys().next_back().copied() != Some(last_seq) || last_seq == 0 {
-            let seq = last_seq + 1;
+            // Sequence numbers come from file names: one at the top of the range is not ours.
+            let seq = last_seq.checked_add(1).ok_or_else(|| StoreError::Corrupt {
+                file: store.dir.join(segment::file_name(last_seq)),
+                offset: 0,
+                what: "segment sequence number at the end of its range",
+            })?;
             store
                 .segments
                 .insert(seq, Segment::create(&store.dir, seq)?);
         }
         for seq in dirty {
-            store.segments[&seq].sync()?;
+            store.segment(seq).sync()?;
         }
-        store.next_id = max_id + 1;
+        // An ID at the top of the range saturates: `reserve_ids` then refuses new messages
+        // with `IdsExhausted` and never assigns an ID twice (STORE-5).
+        store.next_id = max_id.saturating_add(1);
         store.recovery.segments = seqs.len() as u64;
         store.recovery.messages = store.index.len();
         Ok(store)
@@ -175,7 +183,8 @@ impl LogStore {
         let mut report = RecoveryReport::default();
         let mut ids = HashSet::new();
         for (i, &seq) in seqs.iter().enumerate() {
-            let sealed = i + 1 < seqs.len();
+            // Every segment but the last is sealed (STORE-2).
+            let sealed = i < seqs.len().saturating_sub(1);
             let segment = Segment::open(dir, seq)?;
             let scan = recovery::scan(&segment, sealed)?;
             account(&mut report, &segment, &scan, sealed);
@@ -184,7 +193,7 @@ impl LogStore {
             }
             for record in &scan.committed {
                 if !ids.insert(record.id) {
-                    report.duplicates_erased += 1;
+                    report.duplicates_erased = report.duplicates_erased.saturating_add(1);
                 }
             }
         }
@@ -240,19 +249,23 @@ impl LogStore {
                 offset: record.offset,
                 body_len: record.body_len,
             };
-            let segment = self.segments.get_mut(&seq).expect("just inserted");
-            segment.live += 1;
-            segment.live_bytes += crate::store::record::record_len(record.body_len);
+            let segment = self.segment_mut(seq);
+            // Counts and sizes of records inside one file: bounded by its size.
+            segment.live = segment.live.saturating_add(1);
+            segment.live_bytes = segment
+                .live_bytes
+                .saturating_add(crate::store::record::record_len(record.body_len));
             let entry = Entry {
                 recipient: record.recipient,
                 deadline: record.deadline,
-                payload_len: u64::from(record.body_len) - MESSAGE_FIXED_LEN as u64,
+                // parse_header accepted at least MESSAGE_FIXED_LEN bytes of body (STORE-3).
+                payload_len: u64::from(record.body_len).saturating_sub(MESSAGE_FIXED_LEN as u64),
                 value: location,
             };
             if let Some(old) = self.index.insert(record.id, entry) {
                 // STORE-9: a compaction copied this record and stopped before removing the
                 // original. Keep the later copy; erase the earlier one.
-                self.recovery.duplicates_erased += 1;
+                self.recovery.duplicates_erased = self.recovery.duplicates_erased.saturating_add(1);
                 self.erase(record.id, old.value)?;
                 dirty.insert(old.value.segment);
             }
@@ -265,7 +278,7 @@ impl LogStore {
 fn account(report: &mut RecoveryReport, segment: &Segment, scan: &SegmentScan, sealed: bool) {
     let file = segment::file_name(segment.seq);
     if scan.needs_reset {
-        report.segments_recreated += 1;
+        report.segments_recreated = report.segments_recreated.saturating_add(1);
         return;
     }
     if let Some(reason) = scan.refused {
@@ -276,7 +289,10 @@ fn account(report: &mut RecoveryReport, segment: &Segment, scan: &SegmentScan, s
         });
         return;
     }
-    report.headers_repaired += u64::from(scan.header_damaged);
+    // Report counters: counts of files, records and bytes on one disk.
+    report.headers_repaired = report
+        .headers_repaired
+        .saturating_add(u64::from(scan.header_damaged));
     for damaged in &scan.damaged {
         report.lost.push(LostRange {
             file: file.clone(),
@@ -293,11 +309,13 @@ fn account(report: &mut RecoveryReport, segment: &Segment, scan: &SegmentScan, s
             len: scan.tail_dirty,
         });
     } else {
-        report.torn_tail_bytes += scan.tail_dirty;
-        report.uncommitted_records += scan.uncommitted;
+        report.torn_tail_bytes = report.torn_tail_bytes.saturating_add(scan.tail_dirty);
+        report.uncommitted_records = report.uncommitted_records.saturating_add(scan.uncommitted);
     }
     report.damaged_records = report.lost.len() as u64;
-    report.erasures_redone += scan.repairs.len() as u64;
+    report.erasures_redone = report
+        .erasures_redone
+        .saturating_add(scan.repairs.len() as u64);
 }
 
 /// What overwrites a damaged range of `len` bytes at `offset` (STORE-13), as (offset, bytes):
@@ -314,17 +332,19 @@ fn fillers(offset: u64, len: u64, last_id: u64) -> Vec<(u64, Vec<u8>)> {
     }
     let mut out = Vec::new();
     let (mut at, mut left) = (offset, len);
+    // `MIN <= take <= left` and the range lies inside one file, so nothing below saturates.
     while left >= MIN {
         // Leave either nothing or enough for one more dead record.
         let take = if left <= MAX {
             left
         } else {
-            MAX.min(left - MIN)
+            MAX.min(left.saturating_sub(MIN))
         };
-        let body_len = u32::try_from(take - HEADER_LEN as u64).expect("at most MAX_BODY_LEN");
+        let body_len =
+            u32::try_from(take.saturating_sub(HEADER_LEN as u64)).expect("at most MAX_BODY_LEN");
         out.push((at, dead_record(RecordId(0), body_len)));
-        at += take;
-        left -= take;
+        at = at.saturating_add(take);
+        left = left.saturating_sub(take);
     }
     if left > 0 {
         out.clear();

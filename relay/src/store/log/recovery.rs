@@ -8,7 +8,8 @@ use saltrelay_protocol::time::Timestamp;
 use super::segment::{SEGMENT_HEADER_LEN, SEGMENT_MAGIC, Segment};
 use crate::store::StoreError;
 use crate::store::record::{
-    HEADER_LEN, Kind, MESSAGE_FIXED_LEN, MESSAGE_ID_LEN, RecordId, checksum, parse_header,
+    CHECKED_HEADER_LEN, HEADER_LEN, Kind, MESSAGE_FIXED_LEN, MESSAGE_ID_LEN, RecordId, checksum,
+    parse_header,
 };
 
 /// The first 14 bytes of the magic: a segment of ours, whatever its format version.
@@ -84,9 +85,10 @@ pub(crate) fn scan(segment: &Segment, sealed: bool) -> Result<SegmentScan, Store
     let header_ok = bytes.get(..SEGMENT_MAGIC.len()) == Some(&SEGMENT_MAGIC[..]);
     if !header_ok {
         let rest_zero = bytes.iter().skip(SEGMENT_MAGIC.len()).all(|&b| b == 0);
-        let head = &bytes[..len.min(SEGMENT_MAGIC.len())];
         // STORE-2: ours, but a format this build does not read: refuse rather than guess.
-        if len >= SEGMENT_MAGIC.len() && head[..MAGIC_NAME_LEN] == SEGMENT_MAGIC[..MAGIC_NAME_LEN] {
+        if len >= SEGMENT_MAGIC.len()
+            && bytes.get(..MAGIC_NAME_LEN) == SEGMENT_MAGIC.get(..MAGIC_NAME_LEN)
+        {
             return Err(StoreError::NotAStore {
                 file: segment.path.clone(),
             });
@@ -103,23 +105,25 @@ pub(crate) fn scan(segment: &Segment, sealed: bool) -> Result<SegmentScan, Store
     let mut pending: Vec<Scanned> = Vec::new();
     let mut pending_damaged: Vec<Damaged> = Vec::new();
     let mut found_any = false;
+    // Offsets and lengths below point into `bytes` (each record lies inside it), so their
+    // sums stay within its length and the saturating operations never saturate.
     while offset < len {
         let Some(record) = intact_at(&bytes, offset) else {
             // STORE-13: damage (or, at the end, preallocated zeros or a torn tail). Resume at
             // the next intact record; none means the records ended here.
-            let Some(next) = next_intact(&bytes, offset + 1) else {
+            let Some(next) = next_intact(&bytes, offset.saturating_add(1)) else {
                 break;
             };
             pending_damaged.push(Damaged {
                 offset: offset as u64,
-                len: (next - offset) as u64,
+                len: next.saturating_sub(offset) as u64,
             });
             offset = next;
             continue;
         };
         found_any = true;
         let at = offset as u64;
-        let body = &bytes[offset + HEADER_LEN..offset + record.len];
+        let body = record.body;
         match record.kind {
             Kind::Message => match message_fields(body) {
                 Some((recipient, deadline)) => pending.push(Scanned {
@@ -151,10 +155,10 @@ pub(crate) fn scan(segment: &Segment, sealed: bool) -> Result<SegmentScan, Store
                 scan.max_id = pending.iter().fold(scan.max_id, |m, s| m.max(s.id.0));
                 scan.committed.append(&mut pending);
                 scan.damaged.append(&mut pending_damaged);
-                scan.valid_len = at + record.len as u64;
+                scan.valid_len = at.saturating_add(record.len as u64);
             }
         }
-        offset += record.len;
+        offset = offset.saturating_add(record.len);
     }
     scan.uncommitted = pending.len() as u64;
     let tail = usize::try_from(scan.valid_len)
@@ -164,7 +168,7 @@ pub(crate) fn scan(segment: &Segment, sealed: bool) -> Result<SegmentScan, Store
     scan.tail_dirty = tail
         .iter()
         .rposition(|&b| b != 0)
-        .map_or(0, |i| i as u64 + 1);
+        .map_or(0, |i| (i as u64).saturating_add(1));
     // Dead records after the last commit are cut off with the tail; repair only the others.
     let valid_len = scan.valid_len;
     scan.repairs.retain(|r| r.offset < valid_len);
@@ -174,32 +178,38 @@ pub(crate) fn scan(segment: &Segment, sealed: bool) -> Result<SegmentScan, Store
     Ok(scan)
 }
 
-/// An intact record's kind, ID, body length and total length.
-struct Intact {
+/// An intact record's kind, ID, body length, total length and body.
+struct Intact<'a> {
     kind: Kind,
     id: RecordId,
     body_len: u32,
     len: usize,
+    body: &'a [u8],
 }
 
 /// The record starting at `offset` if it is intact: its header follows STORE-3, and a
 /// message or commit matches its checksum; a dead record carries a zero checksum and is
 /// followed by the end of the file, zeros or another valid header (it has no checksum of its
 /// own, so its length is trusted only when it leads to where a record can start).
-fn intact_at(bytes: &[u8], offset: usize) -> Option<Intact> {
-    let header = bytes.get(offset..offset + HEADER_LEN)?;
-    let parsed = parse_header(header).ok()?;
-    let len = HEADER_LEN + parsed.body_len as usize;
-    let body = bytes.get(offset + HEADER_LEN..offset + len)?;
+fn intact_at(bytes: &[u8], offset: usize) -> Option<Intact<'_>> {
+    let rest = bytes.get(offset..)?;
+    let parsed = parse_header(rest).ok()?;
+    let len = usize::try_from(parsed.body_len)
+        .ok()?
+        .checked_add(HEADER_LEN)?;
+    let body = rest.get(HEADER_LEN..len)?;
     let ok = match parsed.kind {
-        Kind::Message | Kind::Commit => checksum(&header[..16], body) == parsed.crc,
-        Kind::Dead => parsed.crc == 0 && leads_somewhere(bytes, offset + len),
+        Kind::Message | Kind::Commit => {
+            checksum(rest.get(..CHECKED_HEADER_LEN)?, body) == parsed.crc
+        }
+        Kind::Dead => parsed.crc == 0 && leads_somewhere(rest, len),
     };
     ok.then_some(Intact {
         kind: parsed.kind,
         id: parsed.id,
         body_len: parsed.body_len,
         len,
+        body,
     })
 }
 
@@ -223,11 +233,12 @@ fn next_intact(bytes: &[u8], from: usize) -> Option<usize> {
         .iter()
         .position(|b| matches!(b, b'M' | b'C' | b'X'))
     {
-        at += step;
+        // `at + step` is the index of a byte of `bytes`, so neither sum can overflow.
+        at = at.saturating_add(step);
         if intact_at(bytes, at).is_some() {
             return Some(at);
         }
-        at += 1;
+        at = at.saturating_add(1);
     }
     None
 }

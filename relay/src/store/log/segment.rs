@@ -155,20 +155,26 @@ impl Segment {
         let mut chunk = vec![0u8; zeros.len()];
         let mut at = len;
         let mut dirty = 0;
+        // Offsets within the file: `len <= at < allocated`, so no sum or difference below
+        // leaves 0..=allocated and none saturates.
         while at < self.allocated {
-            let n = usize::try_from((self.allocated - at).min(chunk.len() as u64))
+            let n = usize::try_from(self.allocated.saturating_sub(at).min(chunk.len() as u64))
                 .expect("at most one chunk");
-            let part = &mut chunk[..n];
+            let (part, _) = chunk.split_at_mut(n);
+            let (zero_part, _) = zeros.split_at(n);
             self.read_at(part, at)?;
             // Slice comparison is a memcmp: fast over the (usually all-zero) preallocation.
-            if part != &zeros[..n]
+            if part != zero_part
                 && let Some(last) = part.iter().rposition(|&b| b != 0)
             {
-                dirty = at + last as u64 + 1 - len;
+                dirty = at
+                    .saturating_add(last as u64)
+                    .saturating_add(1)
+                    .saturating_sub(len);
                 part.fill(0);
                 self.write_at(part, at)?;
             }
-            at += n as u64;
+            at = at.saturating_add(n as u64);
         }
         if dirty > 0 {
             self.sync()?;
