@@ -1,7 +1,8 @@
 //! Groups over a live relay with real processes (spec/07-groups.md): three identities, a group
 //! created, a text, a member whose setup was lost recovering through a sync request, a kick and
-//! a leave. Incoming messages are fetched with `saltrelay receive --json` and applied with
-//! `saltrelay group apply`.
+//! a leave. `saltrelay receive --json` applies the incoming group messages itself and prints
+//! their events (GRP-32); group messages between members whose forward-secret session runs
+//! V1.2 travel encapsulated with their group identity (FS-16, FS-43).
 
 mod relay_process;
 
@@ -48,28 +49,32 @@ fn group_cmd(
         .collect()
 }
 
-/// Receives everything queued for `id` and returns the JSON lines, optionally dropping some.
-fn inbox(relay: &RelayProcess, id: &Path, drop: impl Fn(&Value) -> bool) -> String {
-    json_lines(&client(relay, "receive", id, &["--json"]))
+/// Receives `id`'s queue: `receive` applies the group messages (GRP-32). Returns the group
+/// messages' lines and their events' names, in order.
+fn receive(relay: &RelayProcess, id: &Path) -> (Vec<Value>, Vec<String>) {
+    let lines: Vec<Value> = json_lines(&client(relay, "receive", id, &["--json"]))
         .into_iter()
-        .filter(|m| !drop(m))
-        .map(|m| m.to_string() + "\n")
-        .collect()
+        .filter(|m| m["type"].as_str().is_some_and(|t| t.starts_with("group_")))
+        .collect();
+    let events = lines
+        .iter()
+        .flat_map(|line| {
+            line["group_events"]
+                .as_array()
+                .expect("group events")
+                .clone()
+        })
+        .map(|v| match v["reason"].as_str() {
+            Some(reason) => format!("{}/{reason}", v["event"].as_str().expect("event")),
+            None => v["event"].as_str().expect("event").to_owned(),
+        })
+        .collect();
+    (lines, events)
 }
 
-/// Fetches and applies `id`'s queue; returns the events' names.
-fn sync(relay: &RelayProcess, id: &Path, drop: impl Fn(&Value) -> bool) -> Vec<String> {
-    let lines = inbox(relay, id, drop);
-    group_cmd(relay, &["group", "apply"], id, &[], &lines)
-        .iter()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).expect("a JSON event");
-            match v["reason"].as_str() {
-                Some(reason) => format!("{}/{reason}", v["event"].as_str().expect("event")),
-                None => v["event"].as_str().expect("event").to_owned(),
-            }
-        })
-        .collect()
+/// Receives `id`'s queue; returns the group events' names.
+fn sync(relay: &RelayProcess, id: &Path) -> Vec<String> {
+    receive(relay, id).1
 }
 
 fn state(id: &Path) -> Value {
@@ -123,35 +128,23 @@ fn three_identities_create_kick_leave_and_recover_a_lost_setup() {
     let group = made[0].clone();
     assert!(group.starts_with(&format!("{alice_id}:")), "{group}");
 
-    // Bob gets the bundle. Carol's setup is lost: her name message finds no group, so she asks
-    // Alice for a sync (GRP-12, GRP-16); Alice answers with the resync bundle (GRP-5).
+    // Bob and Carol get the bundle, which `receive` applies (GRP-4, GRP-32). Alice had no
+    // session with them: each message went plain after her Init (V1.0 covers no group type,
+    // FS-5).
     assert_eq!(
-        sync(&relay, &bob, |_| false),
+        sync(&relay, &bob),
         ["joined", "renamed", "ignored/no_change"]
     );
-    let lost_setup = |m: &Value| m["type"] == "group_setup";
     assert_eq!(
-        sync(&relay, &carol, lost_setup),
-        [
-            "sync_requested",
-            "ignored/unknown_group",
-            "sync_request_suppressed",
-            "ignored/unknown_group"
-        ]
-    );
-    assert_eq!(sync(&relay, &alice, |_| false), ["sync_answered"]);
-    assert_eq!(
-        sync(&relay, &carol, |_| false),
+        sync(&relay, &carol),
         ["joined", "renamed", "ignored/no_change"]
     );
-    let everyone = {
-        let mut v = vec![bob_id.clone(), carol_id.clone()];
-        v.sort();
-        v
-    };
-    assert_eq!(members(&carol), ("active".into(), everyone.clone()));
+    // Alice takes their Accepts: her sessions with both now run 4DH at V1.2.
+    assert!(sync(&relay, &alice).is_empty());
 
-    // A text from Bob reaches Alice and Carol.
+    // Carol loses her group state: Bob's text then finds no group, so she asks Alice for a
+    // sync (GRP-12, GRP-16); Alice answers with the resync bundle (GRP-5).
+    std::fs::remove_file(format!("{}.groups.json", carol.display())).expect("carol's state");
     group_cmd(
         &relay,
         &["group", "send"],
@@ -159,8 +152,37 @@ fn three_identities_create_kick_leave_and_recover_a_lost_setup() {
         &["--group", &group, "--text", "hello"],
         "",
     );
-    assert_eq!(sync(&relay, &alice, |_| false), ["message"]);
-    assert_eq!(sync(&relay, &carol, |_| false), ["message"]);
+    // Bob holds Alice's session (he took her Init): his group text travels in it, under
+    // V1.2 with its group identity (FS-16, FS-43).
+    let (lines, events) = receive(&relay, &alice);
+    assert_eq!(events, ["message"]);
+    assert_eq!(lines[0]["type"], "group_text");
+    assert_eq!(lines[0]["forward_secret"], true, "{}", lines[0]);
+    assert_eq!(lines[0]["fs"]["dh_type"], "4DH");
+    assert_eq!(lines[0]["fs"]["version"], "1.2");
+    assert_eq!(
+        sync(&relay, &carol),
+        ["sync_requested", "ignored/unknown_group"]
+    );
+    // Carol's sync request reached Alice in their session, under V1.2 as well.
+    let (lines, events) = receive(&relay, &alice);
+    assert_eq!(events, ["sync_answered"]);
+    assert_eq!(lines[0]["type"], "group_sync_request");
+    assert_eq!(lines[0]["fs"]["version"], "1.2", "{}", lines[0]);
+    let (lines, events) = receive(&relay, &carol);
+    assert_eq!(events, ["joined", "renamed", "ignored/no_change"]);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["forward_secret"] == true && l["fs"]["version"] == "1.2"),
+        "the resync bundle travels under V1.2: {lines:?}"
+    );
+    let everyone = {
+        let mut v = vec![bob_id.clone(), carol_id.clone()];
+        v.sort();
+        v
+    };
+    assert_eq!(members(&carol), ("active".into(), everyone.clone()));
 
     // Bob opens a public poll; Alice votes on it (the poll's creator is not the group's,
     // E2E-21); Bob closes it and everyone holds his result (GRP-23 to GRP-25).
@@ -183,8 +205,8 @@ fn three_identities_create_kick_leave_and_recover_a_lost_setup() {
     );
     let poll = made[0].clone();
     assert!(poll.starts_with(&format!("{bob_id}:")), "{poll}");
-    assert_eq!(sync(&relay, &alice, |_| false), ["poll_opened"]);
-    assert_eq!(sync(&relay, &carol, |_| false), ["poll_opened"]);
+    assert_eq!(sync(&relay, &alice), ["poll_opened"]);
+    assert_eq!(sync(&relay, &carol), ["poll_opened"]);
     group_cmd(
         &relay,
         &["poll", "vote"],
@@ -192,8 +214,8 @@ fn three_identities_create_kick_leave_and_recover_a_lost_setup() {
         &["--group", &group, "--poll", &poll, "--choose", "1"],
         "",
     );
-    assert_eq!(sync(&relay, &bob, |_| false), ["poll_vote"]);
-    assert_eq!(sync(&relay, &carol, |_| false), ["poll_vote"]);
+    assert_eq!(sync(&relay, &bob), ["poll_vote"]);
+    assert_eq!(sync(&relay, &carol), ["poll_vote"]);
     group_cmd(
         &relay,
         &["poll", "close"],
@@ -201,7 +223,7 @@ fn three_identities_create_kick_leave_and_recover_a_lost_setup() {
         &["--group", &group, "--poll", &poll],
         "",
     );
-    assert_eq!(sync(&relay, &alice, |_| false), ["poll_closed"]);
+    assert_eq!(sync(&relay, &alice), ["poll_closed"]);
     let shown = saltrelay()
         .args(["poll", "show", "--group", &group, "--id"])
         .arg(&alice)
@@ -220,17 +242,17 @@ fn three_identities_create_kick_leave_and_recover_a_lost_setup() {
         &["--group", &group, "--member", &carol_id],
         "",
     );
-    assert_eq!(sync(&relay, &carol, |_| false), ["poll_closed", "kicked"]);
+    assert_eq!(sync(&relay, &carol), ["poll_closed", "kicked"]);
     assert_eq!(members(&carol).0, "kicked");
     assert_eq!(
-        sync(&relay, &bob, |_| false),
+        sync(&relay, &bob),
         ["members_changed", "ignored/no_change", "ignored/no_change"]
     );
     assert_eq!(members(&bob), ("active".into(), vec![bob_id.clone()]));
 
     // Bob leaves; Alice removes him (GRP-15).
     group_cmd(&relay, &["group", "leave"], &bob, &["--group", &group], "");
-    assert_eq!(sync(&relay, &alice, |_| false), ["member_left"]);
+    assert_eq!(sync(&relay, &alice), ["member_left"]);
     assert_eq!(members(&alice), ("active".into(), Vec::<String>::new()));
     assert_eq!(members(&bob).0, "left");
     assert!(relay.stop().success());

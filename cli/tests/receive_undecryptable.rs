@@ -67,11 +67,12 @@ fn a_message_whose_sender_key_the_relay_lost_stays_until_the_sender_is_bound_aga
     let (bob, bob_id) = new_identity(dir.path(), "bob");
     // Bob is bound first, Alice second (RELAY-15: one 44-byte record each after 16 bytes).
     assert!(json_lines(&client(&relay, "receive", &bob, &["--json"])).is_empty());
+    // One plain message (FS-43): the relay's directory is under test, not the sessions.
     client(
         &relay,
         "send",
         &alice,
-        &["--to", &bob_id, "--text", "hello"],
+        &["--to", &bob_id, "--text", "hello", "--no-fs"],
     );
     assert!(relay.stop().success());
     // The directory loses Alice's binding (cut at a record boundary); her message is queued.

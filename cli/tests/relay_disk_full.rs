@@ -91,7 +91,7 @@ fn a_full_disk_refuses_with_storage_full_logs_once_recovers_and_never_redelivers
                 "--id",
             ])
             .arg(&alice)
-            .args(["--to", &bob_id, "--text", text])
+            .args(["--to", &bob_id, "--text", text, "--no-fs"])
             .output()
             .expect("send runs")
     };
@@ -149,7 +149,7 @@ fn a_full_disk_refuses_with_storage_full_logs_once_recovers_and_never_redelivers
             &relay,
             "send",
             &alice,
-            &["--to", &bob_id, "--text", &format!("after {i}")],
+            &["--to", &bob_id, "--text", &format!("after {i}"), "--no-fs"],
         );
     }
     assert!(

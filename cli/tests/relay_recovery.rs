@@ -34,7 +34,7 @@ fn send_texts(relay: &RelayProcess, from: &Path, to: &str, count: usize) {
             relay,
             "send",
             from,
-            &["--to", to, "--text", &format!("text {i}")],
+            &["--to", to, "--text", &format!("text {i}"), "--no-fs"],
         );
     }
 }
@@ -271,7 +271,7 @@ fn a_lower_queue_cap_after_a_restart_keeps_every_acked_message() {
             "--id",
         ])
         .arg(&alice)
-        .args(["--to", &bob_id, "--text", "one too many"])
+        .args(["--to", &bob_id, "--text", "one too many", "--no-fs"])
         .output()
         .expect("send runs");
     assert!(!refused.status.success());
@@ -287,7 +287,7 @@ fn a_lower_queue_cap_after_a_restart_keeps_every_acked_message() {
         &relay,
         "send",
         &alice,
-        &["--to", &bob_id, "--text", "after the drain"],
+        &["--to", &bob_id, "--text", "after the drain", "--no-fs"],
     );
     // Anything else is a copy of an earlier message whose ack `receive` did not flush before
     // it exited (issue 11's client side), never a message the relay lost.

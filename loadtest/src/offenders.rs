@@ -203,7 +203,7 @@ async fn never_reading(
     let box_key = Arc::new(box_key);
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let mut in_flight = JoinSet::new();
-    let clock = saltrelay_relay::client::clock::Clock::new();
+    let clock = saltrelay_relay::runtime::clock::Clock::new();
     // At most 1,000 messages a second: the feeder itself stays below the rate limit (RELAY-20)
     // once its recipient is gone and acks come at the store's pace.
     let mut pace = tokio::time::interval(Duration::from_millis(1));

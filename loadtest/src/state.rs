@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use saltrelay_relay::client::clock::Clock;
+use saltrelay_relay::runtime::clock::Clock;
 use tokio::time::Instant;
 
 use crate::accounting::Ledger;

@@ -16,12 +16,13 @@ use saltrelay_protocol::group::{
 };
 use saltrelay_protocol::identity::{Identity, IdentityKeys};
 use saltrelay_relay::client::Client;
-use saltrelay_relay::client::clock::Clock;
 use saltrelay_relay::private_file;
+use saltrelay_relay::runtime::clock::Clock;
 use serde_json::{Value, json};
 
 use super::send::{RelayArgs, encode_at, runtime};
 use crate::cmd::id::load_key_file;
+use crate::cmd::sessions::Sessions;
 use crate::os_rng::os_rng;
 
 /// Arguments of `saltrelay group`.
@@ -239,7 +240,7 @@ fn state_path(id: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn load_state(id: &Path, me: Identity) -> anyhow::Result<GroupClient> {
+pub(crate) fn load_state(id: &Path, me: Identity) -> anyhow::Result<GroupClient> {
     let path = state_path(id);
     match private_file::read(&path) {
         Ok(bytes) => {
@@ -258,14 +259,15 @@ fn load_state(id: &Path, me: Identity) -> anyhow::Result<GroupClient> {
 }
 
 /// Writes the state atomically and durably, readable by its owner only: who is in which
-/// group is exactly the metadata the relay never sees.
-fn save_state(id: &Path, client: &GroupClient) -> anyhow::Result<()> {
+/// group is exactly the metadata the relay never sees. `receive` acks a group message only
+/// after this returned (GRP-32).
+pub(crate) fn save_state(id: &Path, client: &GroupClient) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(&client.to_json())?;
     private_file::replace(&state_path(id), text.as_bytes())?;
     Ok(())
 }
 
-fn event_json(event: &GroupEvent) -> Value {
+pub(crate) fn event_json(event: &GroupEvent) -> Value {
     let mut out = json!({"event": event.name(), "group": show_group(event.group())});
     match event {
         GroupEvent::Ignored { reason, .. } => out["reason"] = reason.code().into(),
@@ -275,10 +277,13 @@ fn event_json(event: &GroupEvent) -> Value {
     out
 }
 
-/// Sends every entry: one 1:1 message per recipient with the entry's ID and time (GRP-3).
+/// Sends every entry: one 1:1 message per recipient with the entry's ID and time (GRP-3), in
+/// a forward-secret session under V1.2 with its `group_identity` (FS-16) unless `sessions` is
+/// `None` (`--no-fs`).
 async fn transmit(
     keys: &IdentityKeys,
     client: &Client,
+    mut sessions: Option<&mut Sessions>,
     outcome: &Outcome,
 ) -> anyhow::Result<usize> {
     let mut known: HashMap<Identity, PublicKey> = HashMap::new();
@@ -295,16 +300,34 @@ async fn transmit(
                 known.insert(*to, key);
                 key
             };
-            let bytes = encode_at(
-                keys,
-                *to,
-                &key,
-                entry.message_id,
-                entry.message.clone(),
-                entry.flags(),
-                entry.created_at,
-            )?;
-            client.send_message(bytes).await?;
+            let outer = match sessions.as_deref_mut() {
+                Some(sessions) => {
+                    let outer = sessions.seal(
+                        keys,
+                        *to,
+                        &key,
+                        entry.message_id,
+                        &entry.message,
+                        entry.flags(),
+                        entry.created_at,
+                    )?;
+                    // FS-42: durable before the message leaves.
+                    sessions.save()?;
+                    outer
+                }
+                None => vec![encode_at(
+                    keys,
+                    *to,
+                    &key,
+                    entry.message_id,
+                    entry.message.clone(),
+                    entry.flags(),
+                    entry.created_at,
+                )?],
+            };
+            for bytes in outer {
+                client.send_message(bytes).await?;
+            }
             sent += 1;
         }
     }
@@ -318,11 +341,16 @@ fn act(
     action: impl FnOnce(&mut GroupClient) -> anyhow::Result<(Option<String>, Outcome)>,
 ) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
+        let mut sessions = if relay.no_fs {
+            None
+        } else {
+            Some(Sessions::load(relay.id_path())?)
+        };
         let (keys, client) = relay.connect().await?;
         let mut state = load_state(relay.id_path(), keys.identity())?;
         let (made, outcome) = action(&mut state)?;
         save_state(relay.id_path(), &state)?;
-        let sent = transmit(&keys, &client, &outcome).await?;
+        let sent = transmit(&keys, &client, sessions.as_mut(), &outcome).await?;
         if let Some(made) = made {
             println!("{made}");
         }

@@ -12,5 +12,6 @@ pub(crate) mod message;
 pub(crate) mod receive;
 pub(crate) mod relay;
 pub(crate) mod send;
+pub(crate) mod sessions;
 pub(crate) mod simulate;
 pub(crate) mod vectors;

@@ -1,12 +1,16 @@
-//! `saltrelay receive`: log in, decrypt and print every delivered message, save file blobs,
-//! send delivery receipts, ack each message; without `--follow`, exit after
-//! queue-send-complete once every ack reached the relay (spec/05-relay.md, RELAY-3, RELAY-9,
-//! CLIENT-1 to CLIENT-4; spec/03-e2e-messages.md).
+//! `saltrelay receive`: log in, decrypt and print every delivered message (forward-secret
+//! ones through the session file, FS-42 to FS-44), apply group messages to the group state
+//! (GRP-31), save file blobs, send delivery receipts, ack each message; without `--follow`,
+//! exit after queue-send-complete once every ack reached the relay (spec/05-relay.md,
+//! RELAY-3, RELAY-9, CLIENT-1 to CLIENT-4; spec/03-e2e-messages.md).
 //!
 //! The loop never awaits the relay's answer to a request (CLIENT-1): key lookups and blob
 //! downloads run as tasks through the client handle while the loop keeps reading, and the
 //! messages of a sender with a request open wait in arrival order until it is answered.
 
+mod fs;
+mod groups;
+mod outbox;
 mod quarantine;
 mod receipts;
 
@@ -20,12 +24,17 @@ use saltrelay_protocol::crypto::{BoxKey, PublicKey};
 use saltrelay_protocol::e2e::{
     self, BlobKind, E2eError, FileMessage, InMemoryNonceStore, Message, MessageFlags,
 };
+use saltrelay_protocol::group::GroupClient;
 use saltrelay_protocol::identity::{Identity, IdentityKeys};
+use saltrelay_protocol::session::ENVELOPE_TYPE;
 use saltrelay_relay::client::{ClientError, ClientEvent, ClientHandle, IncomingMessage};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 use super::send::{RelayArgs, runtime};
+use super::sessions::Sessions;
+use groups::Unsent;
+use outbox::Outbox;
 use quarantine::Quarantine;
 use receipts::Receipts;
 
@@ -90,10 +99,20 @@ struct Receiver {
     requests: JoinSet<Done>,
     receipts: Receipts,
     quarantine: Quarantine,
+    /// Forward-secret sessions, restored per sender on first use (FS-42).
+    sessions: Sessions,
+    /// The group state, loaded at the first group message (GRP-31).
+    groups: Option<GroupClient>,
+    /// Group answers waiting for their recipient's key.
+    unsent: HashMap<Identity, Vec<Unsent>>,
+    /// FS replies and group answers, sent in order beside the loop.
+    outbox: Outbox,
     args: Args,
 }
 
 async fn receive(args: Args) -> anyhow::Result<ExitCode> {
+    // FS-42: the session file is locked and read before logging in.
+    let sessions = Sessions::load(args.relay.id_path())?;
     let (keys, mut client) = args.relay.connect().await?;
     let quarantine = Quarantine::new(
         args.quarantine
@@ -102,7 +121,7 @@ async fn receive(args: Args) -> anyhow::Result<ExitCode> {
     );
     let mut receiver = Receiver {
         handle: client.handle(),
-        receipts: Receipts::new(keys.identity(), client.handle()),
+        receipts: Receipts::default(),
         keys,
         known: HashMap::new(),
         nonces: InMemoryNonceStore::new(),
@@ -111,6 +130,10 @@ async fn receive(args: Args) -> anyhow::Result<ExitCode> {
         downloading: false,
         requests: JoinSet::new(),
         quarantine,
+        sessions,
+        groups: None,
+        unsent: HashMap::new(),
+        outbox: Outbox::new(client.handle()),
         args,
     };
     let mut tick = tokio::time::interval(Duration::from_millis(receipts::MAX_WAIT_MS));
@@ -132,7 +155,8 @@ async fn receive(args: Args) -> anyhow::Result<ExitCode> {
                         eprintln!("queue delivered");
                     }
                     complete = true;
-                    receiver.receipts.flush_all(&receiver.keys)?;
+                    let due = receiver.receipts.take_all();
+                    receiver.send_receipts(due)?;
                 }
                 Some(ClientEvent::Alert(text)) => eprintln!("alert from the relay: {text}"),
                 Some(ClientEvent::Closed(error)) => return Err(error).context("connection closed"),
@@ -141,27 +165,34 @@ async fn receive(args: Args) -> anyhow::Result<ExitCode> {
             Some(done) = receiver.requests.join_next(), if !receiver.requests.is_empty() => {
                 receiver.on_done(done.context("a request task failed")?).await?;
             }
-            () = receiver.receipts.reap() => {}
-            _ = tick.tick() => receiver.receipts.flush_due(&receiver.keys)?,
+            _ = tick.tick() => {
+                let due = receiver.receipts.take_due();
+                receiver.send_receipts(due)?;
+            }
         }
     }
     // Receipts go out before we leave: wait for their acks.
-    receiver.receipts.flush_all(&receiver.keys)?;
-    receiver.receipts.finish().await;
+    let due = receiver.receipts.take_all();
+    receiver.send_receipts(due)?;
+    let Receiver { outbox, handle, .. } = receiver;
+    let sent = outbox.finish().await;
     // CLIENT-2: every ack has reached the relay before we close.
-    receiver
-        .handle
+    handle
         .sync()
         .await
         .context("the relay did not confirm the acks")?;
     client.close().await;
+    sent?;
     Ok(ExitCode::SUCCESS)
 }
 
 impl Receiver {
     /// Nothing delivered is still waiting for a lookup or a download.
     fn idle(&self) -> bool {
-        self.blocked.is_empty() && self.files.is_empty() && !self.downloading
+        self.blocked.is_empty()
+            && self.files.is_empty()
+            && !self.downloading
+            && self.unsent.is_empty()
     }
 
     async fn on_message(&mut self, message: IncomingMessage) -> anyhow::Result<()> {
@@ -193,7 +224,8 @@ impl Receiver {
                     None => None,
                 };
                 self.known.insert(sender, known);
-                self.release(sender).await
+                self.release(sender).await?;
+                self.send_unsent(sender)
             }
             Done::Download(file, data) => {
                 self.downloading = false;
@@ -238,7 +270,24 @@ impl Receiver {
         match e2e::decode_payload(&sender.box_key, &message.payload, &mut self.nonces) {
             Ok(received) => {
                 out["created_at_ms"] = received.created_at().as_millis().into();
-                let opened = received.opened.message;
+                let opened = match received.opened.message {
+                    Message::Unknown {
+                        type_code: ENVELOPE_TYPE,
+                        body,
+                    } => match self.open_envelope(&message, &body, &mut out).await? {
+                        Some((inner, protection)) => {
+                            // FS-44: how the message was protected.
+                            out["forward_secret"] = true.into();
+                            out["fs"] = protection.to_json();
+                            inner
+                        }
+                        None => return Ok(()),
+                    },
+                    plain => {
+                        out["forward_secret"] = false.into();
+                        plain
+                    }
+                };
                 let form = e2e::message_to_json(&opened);
                 if let (Value::Object(target), Value::Object(fields)) = (&mut out, form) {
                     target.extend(fields);
@@ -249,6 +298,12 @@ impl Receiver {
                     self.files.push_back(PendingFile { message, file, out });
                     self.next_download();
                     return Ok(());
+                }
+                // GRP-31: applied and saved before the ack.
+                if let Some(events) =
+                    self.apply_group(message.sender, message.message_id, &opened)?
+                {
+                    out["group_events"] = events.into();
                 }
                 let wants_receipt = self.wants_receipt(&message, &opened);
                 self.deliver(&message, &out, wants_receipt).await
@@ -287,13 +342,20 @@ impl Receiver {
         wants_receipt: bool,
     ) -> anyhow::Result<()> {
         self.print(out)?;
-        if wants_receipt && let Some(Some(sender)) = self.known.get(&message.sender) {
-            self.receipts.add(
-                &self.keys,
-                message.sender,
-                sender.public,
-                message.message_id,
-            )?;
+        if out.get("fs").is_some() {
+            // FS-42: shown, so no longer held; durable before the ack.
+            self.sessions.delivered(message.sender, message.message_id);
+            self.sessions
+                .save()
+                .context("cannot write the session file; the message stays unacked")?;
+        }
+        if wants_receipt
+            && let Some(Some(sender)) = self.known.get(&message.sender)
+            && let Some(due) = self
+                .receipts
+                .add(message.sender, sender.public, message.message_id)
+        {
+            self.send_receipts(vec![due])?;
         }
         self.ack(message).await
     }
@@ -378,6 +440,11 @@ impl Receiver {
                 out["saved_to"].as_str().unwrap_or("?")
             ),
             "delivery_receipt" => format!("{} for {}", out["status"], out["message_ids"]),
+            "fs_rejected" => format!(
+                "our message {} was not delivered ({}): the peer could not open it",
+                out["rejected_message_id"].as_str().unwrap_or("?"),
+                out["cause"].as_str().unwrap_or("?")
+            ),
             "undecryptable" => format!(
                 "{} ({})",
                 out["error"]["reason"].as_str().unwrap_or_default(),
@@ -385,7 +452,16 @@ impl Receiver {
             ),
             _ => out.to_string(),
         };
-        writeln!(stdout, "{from} {id} {kind}: {detail}")?;
+        let fs = match out["fs"]["dh_type"].as_str() {
+            Some(dh) => format!(" [{dh} v{}]", out["fs"]["version"].as_str().unwrap_or("?")),
+            None => String::new(),
+        };
+        writeln!(stdout, "{from} {id} {kind}{fs}: {detail}")?;
+        if let Some(events) = out["group_events"].as_array() {
+            for event in events {
+                writeln!(stdout, "  group event: {event}")?;
+            }
+        }
         stdout.flush()
     }
 }

@@ -1,6 +1,7 @@
-//! `saltrelay send`: encrypt a text or a file for one identity and send it through a relay;
-//! exits 0 only once the relay acked it, that is once it is durable or delivered
-//! (spec/05-relay.md, RELAY-13; spec/03-e2e-messages.md).
+//! `saltrelay send`: encrypt a text or a file for one identity and send it through a relay,
+//! in a forward-secret session unless `--no-fs`; exits 0 only once the relay acked every
+//! message, that is once they are durable or delivered (spec/05-relay.md, RELAY-13;
+//! spec/03-e2e-messages.md; spec/06-forward-secrecy.md, FS-41 to FS-43).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,10 +16,12 @@ use saltrelay_protocol::e2e::{
 use saltrelay_protocol::identity::{Identity, IdentityKeys};
 use saltrelay_protocol::time::Timestamp;
 use saltrelay_protocol::transport::TransportError;
-use saltrelay_relay::client::{Client, ClientError, ClientOptions, clock::Clock};
+use saltrelay_relay::client::{Client, ClientError, ClientOptions};
+use saltrelay_relay::runtime::clock::Clock;
 use serde_json::json;
 
 use crate::cmd::id::load_key_file;
+use crate::cmd::sessions::Sessions;
 use crate::os_rng::os_rng;
 
 /// How to reach a relay: shared by `send` and `receive`.
@@ -36,6 +39,9 @@ pub(crate) struct RelayArgs {
     /// Print every frame decoded on stderr.
     #[arg(long)]
     trace: bool,
+    /// Send outside forward-secret sessions: plain messages (FS-43).
+    #[arg(long)]
+    pub(crate) no_fs: bool,
 }
 
 impl RelayArgs {
@@ -109,6 +115,12 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 async fn send(args: Args) -> anyhow::Result<ExitCode> {
     let to: Identity = args.to.parse().context("--to is not an identity")?;
+    // FS-42: the session file is locked and read before logging in.
+    let mut sessions = if args.relay.no_fs {
+        None
+    } else {
+        Some(Sessions::load(args.relay.id_path())?)
+    };
     let (keys, client) = args.relay.connect().await?;
     let limit = Duration::from_secs(args.timeout_secs);
     let work = async {
@@ -121,28 +133,41 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
             (None, None) => bail!("give --text or --file"),
         };
         let message_id = MessageId::random(&mut os_rng()?);
-        let bytes = encode(
-            &keys,
-            to,
-            &their_key,
-            message_id,
-            message,
-            MessageFlags::SEND_PUSH,
-        )?;
-        client.send_message(bytes).await?;
+        let flags = MessageFlags::SEND_PUSH;
+        let outer = match sessions.as_mut() {
+            Some(sessions) => {
+                let now = Clock::new().now();
+                let outer =
+                    sessions.seal(&keys, to, &their_key, message_id, &message, flags, now)?;
+                // FS-42: the advanced chain is durable before its message leaves.
+                sessions.save()?;
+                outer
+            }
+            None => vec![encode(&keys, to, &their_key, message_id, message, flags)?],
+        };
+        for bytes in outer {
+            client.send_message(bytes).await?;
+        }
         anyhow::Ok((message_id, kind))
     };
     let (message_id, kind) = tokio::time::timeout(limit, work)
         .await
         .map_err(|_| anyhow::anyhow!("no ack from the relay within {} s", args.timeout_secs))??;
+    let fs = !args.relay.no_fs;
     if args.json {
         println!(
             "{}",
-            json!({ "to": to.as_str(), "message_id": hex::encode(message_id.0), "type": kind, "acked": true })
+            json!({ "to": to.as_str(), "message_id": hex::encode(message_id.0), "type": kind,
+                    "acked": true, "forward_secret": fs })
         );
     } else {
+        let how = if fs {
+            "forward-secret session"
+        } else {
+            "plain, --no-fs"
+        };
         println!(
-            "sent {kind} message {} to {to}: acked by the relay",
+            "sent {kind} message {} to {to} ({how}): acked by the relay",
             hex::encode(message_id.0)
         );
     }

@@ -11,7 +11,8 @@ use saltrelay_protocol::e2e::{
     self, Message, MessageFlags, MessageId, OutgoingMessage, PayloadVersion,
 };
 use saltrelay_protocol::identity::{Identity, IdentityKeys};
-use saltrelay_relay::client::{Client, ClientOptions, clock::Clock};
+use saltrelay_relay::client::{Client, ClientOptions};
+use saltrelay_relay::runtime::clock::Clock;
 
 use super::RelayProcess;
 

@@ -12,8 +12,8 @@ use saltrelay_protocol::e2e::{
     self, InMemoryNonceStore, Message, MessageFlags, MessageId, OutgoingMessage, PayloadVersion,
 };
 use saltrelay_protocol::identity::IdentityKeys;
-use saltrelay_relay::client::clock::Clock;
 use saltrelay_relay::client::{Client, ClientEvent, ClientOptions};
+use saltrelay_relay::runtime::clock::Clock;
 use saltrelay_relay::server::{RelayHandle, ServerConfig, start};
 use tokio::sync::oneshot;
 

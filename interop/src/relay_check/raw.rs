@@ -10,7 +10,7 @@ use saltrelay_protocol::identity::IdentityKeys;
 use saltrelay_protocol::transport::{
     ClientConfig, ClientConnection, ClientOutput, Payload, TransportError,
 };
-use saltrelay_relay::client::clock::Clock;
+use saltrelay_relay::runtime::clock::Clock;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 

@@ -1,6 +1,7 @@
 //! The per-peer session machine: sending (FS-19 to FS-22) and receiving (FS-23 to FS-34).
 
 use std::collections::VecDeque;
+use std::sync::OnceLock;
 
 use rand_core::CryptoRng;
 
@@ -11,7 +12,7 @@ use super::keys::{Chain, ZERO_NONCE, root_2dh};
 use super::state::{EMPTY_TYPE, ENVELOPE_TYPE, Session, State, covers};
 use super::{Event, Output, RemovedReason, SessionError};
 use crate::crypto::{BoxKey, PublicKey, SecretKey};
-use crate::e2e::{GroupIdentity, Message, MessageId};
+use crate::e2e::{GroupControl, GroupIdentity, Message, MessageId};
 use crate::identity::Identity;
 use crate::time::Timestamp;
 
@@ -37,8 +38,9 @@ pub struct PeerSessions {
     pub(super) own_secret: SecretKey,
     pub(super) peer: Identity,
     pub(super) peer_public: PublicKey,
-    /// `DH(CK, CK_peer)`, the same for every session.
-    pub(super) static_static: BoxKey,
+    /// `DH(CK, CK_peer)`, the same for every session. Derived on first use: restoring the
+    /// sessions of many peers costs no X25519 until a peer is talked to. Wiped on drop.
+    pub(super) static_static: OnceLock<BoxKey>,
     /// Sorted by session ID.
     pub(crate) sessions: Vec<Session>,
     pub(super) outputs: VecDeque<Output>,
@@ -62,7 +64,7 @@ impl PeerSessions {
             own_secret,
             peer,
             peer_public,
-            static_static,
+            static_static: OnceLock::from(static_static),
             sessions: Vec::new(),
             outputs: VecDeque::new(),
         })
@@ -83,6 +85,38 @@ impl PeerSessions {
     #[must_use]
     pub fn peer(&self) -> Identity {
         self.peer
+    }
+
+    /// A machine with no sessions whose `DH(CK, CK_peer)` is derived on first use
+    /// ([`PeerSessions::restore`]): a small-order peer key fails there, not here.
+    pub(super) fn new_lazy(
+        own: Identity,
+        own_secret: SecretKey,
+        peer: Identity,
+        peer_public: PublicKey,
+    ) -> Self {
+        Self {
+            own,
+            own_secret,
+            peer,
+            peer_public,
+            static_static: OnceLock::new(),
+            sessions: Vec::new(),
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// `DH(CK, CK_peer)`, derived once.
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidPeerKey`] when the peer's public key has small order (PRIM-5).
+    pub(super) fn static_static(&self) -> Result<&BoxKey, SessionError> {
+        if let Some(key) = self.static_static.get() {
+            return Ok(key);
+        }
+        let key = BoxKey::derive(&self.own_secret, &self.peer_public)
+            .map_err(|_| SessionError::InvalidPeerKey)?;
+        Ok(self.static_static.get_or_init(|| key))
     }
 
     pub(super) fn dh(
@@ -156,7 +190,7 @@ impl PeerSessions {
         let id = SessionId::random(rng);
         let fssk = SecretKey::generate(rng);
         let ephemeral_static = self.dh(&fssk, &self.peer_public)?;
-        let root = root_2dh(self.own, &self.static_static, &ephemeral_static);
+        let root = root_2dh(self.own, self.static_static()?, &ephemeral_static);
         let public = fssk.public_key();
         self.insert(Session {
             id,
@@ -226,12 +260,21 @@ impl PeerSessions {
         .encode())
     }
 
-    /// The group a message belongs to (FS-16); the creator container's creator is `sender`.
-    pub(super) fn group_of(message: &Message, sender: Identity) -> Option<GroupIdentity> {
+    /// The group a message belongs to (FS-16): a creator container's creator is its sender,
+    /// except for the sync request (0x51), which a member sends to the creator (E2E-22).
+    pub(super) fn group_of(
+        message: &Message,
+        sender: Identity,
+        receiver: Identity,
+    ) -> Option<GroupIdentity> {
         match message {
             Message::Group(group) => Some(group.group),
             Message::GroupControl(control) => Some(GroupIdentity {
-                creator: sender,
+                creator: if matches!(control.content, GroupControl::SyncRequest) {
+                    receiver
+                } else {
+                    sender
+                },
                 group_id: control.group_id,
             }),
             _ => None,
@@ -267,7 +310,7 @@ impl PeerSessions {
             .ok_or(SessionError::UnknownSession)?;
         let applied = session.outgoing_versions().1;
         if covers(applied, type_code) {
-            let group = Self::group_of(message, self.own);
+            let group = Self::group_of(message, self.own, self.peer);
             let envelope = self.seal(index, now, type_code, &body, group)?;
             self.outputs.push_back(Output::Encapsulated {
                 message_id,

@@ -5,7 +5,8 @@
 //! - [`PeerSessions`]: every session with one peer, taking received envelopes and outgoing
 //!   messages with `now` and an RNG, returning envelopes to send and [`Event`]s (FS-17 to
 //!   FS-36);
-//! - [`SessionStore`]: where a caller keeps each peer's sessions, in the FS-38 format.
+//! - [`SessionStore`]: where a caller keeps each peer's sessions, in the FS-38 format;
+//!   [`SessionFile`] keeps every peer's in one file (FS-41).
 //!
 //! Sending: `send(now, rng, message_id, &message)`, then drain `poll_output`: a `Control`
 //! envelope (an Init, an `0xfc`) goes in its own `0xa0` message with a fresh message ID and a
@@ -15,6 +16,7 @@
 
 mod envelope;
 mod error;
+mod file;
 mod json;
 pub mod keys;
 mod machine;
@@ -27,6 +29,7 @@ pub use envelope::{
     TerminateCause, V1_0, V1_1, V1_2, VersionRange, pb,
 };
 pub use error::SessionError;
+pub use file::{SESSION_FILE_FORMAT, SessionFile};
 pub use json::{envelope_from_json, envelope_to_json};
 pub use keys::SKIP_LIMIT;
 pub use machine::{PeerSessions, REFRESH_AFTER_MS};

@@ -92,18 +92,20 @@ impl PeerSessions {
         }
         let version = negotiate(range)?;
         let static_ephemeral = self.dh(&self.own_secret, fssk)?;
+        // The peer key is checked before any session is removed.
+        self.static_static()?;
         // FS-24 step 3, Decision (saltrelay): an Init means the peer holds no session with
         // us; keep only our own L20 sessions, which may carry messages sent in a race.
         while let Some(index) = self.sessions.iter().position(|s| s.state != State::L20) {
             self.remove(index, RemovedReason::Superseded);
         }
-        let remote_2dh = root_2dh(self.peer, &self.static_static, &static_ephemeral);
+        let remote_2dh = root_2dh(self.peer, self.static_static()?, &static_ephemeral);
         let fssk_r = SecretKey::generate(rng);
         let ephemeral_static = self.dh(&fssk_r, &self.peer_public)?;
         let ephemeral_ephemeral = self.dh(&fssk_r, fssk)?;
         let (local, remote) = roots_4dh(
             &FourDh {
-                static_static: &self.static_static,
+                static_static: self.static_static()?,
                 initiator_ephemeral_static: &static_ephemeral,
                 initiator_static_ephemeral: &ephemeral_static,
                 ephemeral_ephemeral: &ephemeral_ephemeral,
@@ -178,7 +180,7 @@ impl PeerSessions {
         let ephemeral_ephemeral = self.dh(local_fssk, fssk)?;
         let (local, remote) = roots_4dh(
             &FourDh {
-                static_static: &self.static_static,
+                static_static: self.static_static()?,
                 initiator_ephemeral_static: &ephemeral_static,
                 initiator_static_ephemeral: &static_ephemeral,
                 ephemeral_ephemeral: &ephemeral_ephemeral,
@@ -446,7 +448,7 @@ impl PeerSessions {
             });
         }
         let message = Message::decode(*type_code, body).map_err(SessionError::InvalidInner)?;
-        let expected_group = Self::group_of(&message, self.peer);
+        let expected_group = Self::group_of(&message, self.peer, self.own);
         let is_group = GROUP_TYPES.contains(type_code);
         if expected_group != group || (is_group && group.is_none()) {
             return Err(SessionError::GroupIdentityMismatch);

@@ -196,8 +196,9 @@ impl PeerSessions {
     ///
     /// # Errors
     /// [`SessionError::InvalidStoredSession`] when the bytes do not parse, name another peer,
-    /// or hold a session whose chains do not match its state; [`SessionError::InvalidPeerKey`]
-    /// as [`PeerSessions::new`].
+    /// or hold a session whose chains do not match its state. No X25519 runs here: the
+    /// static DH is derived when the machine is first used, and a small-order peer key fails
+    /// then with [`SessionError::InvalidPeerKey`].
     pub fn restore(
         own: Identity,
         own_secret: SecretKey,
@@ -220,7 +221,7 @@ impl PeerSessions {
                     what: "another peer",
                 });
             }
-            let mut machine = Self::new(own, own_secret, peer, peer_public)?;
+            let mut machine = Self::new_lazy(own, own_secret, peer, peer_public);
             let mut sessions = stored
                 .sessions
                 .iter()

@@ -1,18 +1,17 @@
 //! The client side of a connection: handshake, then frames (TR-3 to TR-14, TR-27 to TR-30).
 
-use std::collections::VecDeque;
-
 use rand_core::CryptoRng;
 
 use crate::crypto::{BoxKey, PublicKey, SecretKey, ct_eq};
 use crate::identity::IdentityKeys;
 use crate::time::Timestamp;
 
+use super::connection::{Connection, Side, State};
 use super::extensions::LoginExtensions;
 use super::frame::{COOKIE_LEN, Cookie, CounterNonce, FrameKey};
 use super::handshake::{self, LOGIN_ACK_DATA_LEN, LOGIN_ACK_LEN, LoginAck, SERVER_HELLO_LEN};
 use super::payload::{MAX_IDLE_TIMEOUT_SECS, MIN_IDLE_TIMEOUT_SECS, Payload, Role};
-use super::session::{Session, SessionEvent, Timers};
+use super::session::{Session, Timers};
 use super::{DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_SECS, TransportError};
 
 /// Default time a client waits for an echo-response (TR-28).
@@ -87,18 +86,44 @@ struct AwaitingLoginAck {
     buffer: Vec<u8>,
 }
 
-/// The client's phases (TR-30).
+/// The client's handshake phases; [`Connection`] adds `Established` and `Failed` (TR-30).
 ///
 /// ```text
 /// start ──> AwaitingServerHello ──server-hello──> AwaitingLoginAck ──login-ack──> Established
 ///                  │                                     │                            │
 ///                  └────────────── any error, timeout or end of stream ───────────────┴──> Failed
 /// ```
-enum State {
+enum Handshake {
     AwaitingServerHello(Box<AwaitingServerHello>),
     AwaitingLoginAck(Box<AwaitingLoginAck>),
-    Established(Box<Session>),
-    Failed(TransportError),
+}
+
+impl Side for Handshake {
+    type Output = ClientOutput;
+    const ANNOUNCES_CLOSE: bool = false;
+
+    fn send_output(bytes: Vec<u8>) -> ClientOutput {
+        ClientOutput::Send(bytes)
+    }
+
+    fn received_output(payload: Payload) -> ClientOutput {
+        ClientOutput::Received(payload)
+    }
+
+    fn truncated(&self) -> Option<&'static str> {
+        match self {
+            Self::AwaitingServerHello(phase) if !phase.buffer.is_empty() => Some("server-hello"),
+            Self::AwaitingLoginAck(phase) if !phase.buffer.is_empty() => Some("login-ack"),
+            _ => None,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Self::AwaitingServerHello(_) => "AwaitingServerHello",
+            Self::AwaitingLoginAck(_) => "AwaitingLoginAck",
+        }
+    }
 }
 
 /// The client's connection machine, sans-IO (TR-3 to TR-30).
@@ -112,39 +137,32 @@ enum State {
 /// 3. After [`ClientOutput::Established`], [`send`](Self::send) payloads.
 /// 4. On an error, close the connection: the machine is `Failed` for good.
 pub struct ClientConnection {
-    state: State,
-    outputs: VecDeque<ClientOutput>,
-    deadline: Option<Timestamp>,
+    conn: Connection<Handshake>,
 }
 
 impl ClientConnection {
     /// Draws `TCK` (32 bytes) and `CCK` (16 bytes) from `rng`, in that order, and queues
     /// the client-hello (TR-3). An invalid configuration gives a `Failed` machine.
     pub fn start(config: ClientConfig, rng: &mut impl CryptoRng, now: Timestamp) -> Self {
-        let mut machine = Self {
-            state: State::Failed(TransportError::NotEstablished),
-            outputs: VecDeque::new(),
-            deadline: Some(now.plus_millis(config.handshake_timeout_ms)),
-        };
         if let Err(error) = check_config(&config) {
-            machine.state = State::Failed(error);
-            machine.deadline = None;
-            return machine;
+            return Self {
+                conn: Connection::failed(error),
+            };
         }
+        let deadline = now.plus_millis(config.handshake_timeout_ms);
         let tck = SecretKey::generate(rng);
         let mut cck = [0u8; COOKIE_LEN];
         rng.fill_bytes(&mut cck);
         let hello = handshake::client_hello(&tck.public_key(), &cck);
-        machine
-            .outputs
-            .push_back(ClientOutput::Send(hello.to_vec()));
-        machine.state = State::AwaitingServerHello(Box::new(AwaitingServerHello {
+        let phase = Handshake::AwaitingServerHello(Box::new(AwaitingServerHello {
             config,
             tck,
             cck,
             buffer: Vec::new(),
         }));
-        machine
+        let mut conn = Connection::new(phase, deadline);
+        conn.send_bytes(hello.to_vec());
+        Self { conn }
     }
 
     /// Takes bytes from the relay, split or coalesced in any way (TR-31).
@@ -152,192 +170,8 @@ impl ClientConnection {
     /// # Errors
     /// The error that put the machine in `Failed`, now or earlier.
     pub fn handle_bytes(&mut self, now: Timestamp, input: &[u8]) -> Result<(), TransportError> {
-        let state = core::mem::replace(
-            &mut self.state,
-            State::Failed(TransportError::NotEstablished),
-        );
-        let result = self.step(state, now, input);
-        self.settle(result)
-    }
-
-    fn step(
-        &mut self,
-        state: State,
-        now: Timestamp,
-        input: &[u8],
-    ) -> Result<State, TransportError> {
-        match state {
-            State::AwaitingServerHello(mut phase) => {
-                phase.buffer.extend_from_slice(input);
-                if phase.buffer.len() < SERVER_HELLO_LEN {
-                    return Ok(State::AwaitingServerHello(phase));
-                }
-                let mut next = self.on_server_hello(*phase)?;
-                let rest = core::mem::take(&mut next.buffer);
-                self.step(State::AwaitingLoginAck(Box::new(next)), now, &rest)
-            }
-            State::AwaitingLoginAck(mut phase) => {
-                phase.buffer.extend_from_slice(input);
-                if phase.buffer.len() < LOGIN_ACK_LEN {
-                    return Ok(State::AwaitingLoginAck(phase));
-                }
-                let (mut session, rest) = self.on_login_ack(*phase, now)?;
-                self.session_bytes(&mut session, now, &rest)?;
-                Ok(State::Established(session))
-            }
-            State::Established(mut session) => {
-                self.session_bytes(&mut session, now, input)?;
-                Ok(State::Established(session))
-            }
-            State::Failed(error) => Err(error),
-        }
-    }
-
-    /// TR-5: open the box under each relay key in turn, then check the cookies; TR-6, TR-7,
-    /// TR-9: derive the session key and the vouch and send the login.
-    fn on_server_hello(
-        &mut self,
-        phase: AwaitingServerHello,
-    ) -> Result<AwaitingLoginAck, TransportError> {
-        let AwaitingServerHello {
-            config,
-            tck,
-            cck,
-            buffer,
-        } = phase;
-        let (hello, rest) = buffer.split_at(SERVER_HELLO_LEN);
-        let (sck, sealed) = hello.split_at(COOKIE_LEN);
-        let sck: Cookie = sck.try_into().expect("16-byte cookie");
-        let mut recv = CounterNonce::new(sck, 1);
-        let nonce = recv.take()?;
-        let (relay_key, challenge) = config
-            .relay_keys
-            .iter()
-            .find_map(|key| {
-                let shared = BoxKey::derive(&tck, key).ok()?;
-                shared.open(&nonce, sealed).ok().map(|plain| (*key, plain))
-            })
-            .ok_or(TransportError::ServerHelloAuthFailed)?;
-        if ct_eq(&sck, &cck) {
-            return Err(TransportError::CookieReuse);
-        }
-        let (tsk_public, repeated) = challenge.split_at(32);
-        if !ct_eq(repeated, &cck) {
-            return Err(TransportError::CookieMismatch {
-                message: "server-hello",
-            });
-        }
-        let tsk_public =
-            PublicKey::from_slice(tsk_public).map_err(|_| TransportError::ServerHelloAuthFailed)?;
-        let session_key =
-            BoxKey::derive(&tck, &tsk_public).map_err(|_| TransportError::NonContributory {
-                key: "temporary relay key",
-            })?;
-        let key = FrameKey::from_bytes(*session_key.expose_secret());
-        let non_contributory = |_| TransportError::NonContributory { key: "relay key" };
-        let ss1 = BoxKey::derive(config.keys.secret_key(), &relay_key).map_err(non_contributory)?;
-        let ss2 =
-            BoxKey::derive(config.keys.secret_key(), &tsk_public).map_err(non_contributory)?;
-        let vouch = handshake::vouch(&handshake::vouch_key(&ss1, &ss2)?, &sck, &tck.public_key());
-        let mut extensions = config.extensions.clone();
-        if config.offer_public_key {
-            extensions.client_key = Some(config.keys.public_key());
-        }
-        let extensions = extensions.encode();
-        let box_len = u16::try_from(extensions.len().saturating_add(crate::crypto::TAG_LEN))
-            .map_err(|_| TransportError::InvalidConfig {
-                reason: "extensions too long",
-            })?;
-        let data = handshake::login_data(&config.keys.identity(), box_len, &sck, &vouch);
-        let mut send = CounterNonce::new(cck, 1);
-        let mut login = key.seal(&send.take()?, &data);
-        login.extend_from_slice(&key.seal(&send.take()?, &extensions));
-        self.outputs.push_back(ClientOutput::Send(login));
-        Ok(AwaitingLoginAck {
-            config,
-            key,
-            send,
-            recv,
-            buffer: rest.to_vec(),
-        })
-    }
-
-    /// TR-14: open the login-ack under `SCK || 2` and start the established phase.
-    fn on_login_ack(
-        &mut self,
-        mut phase: AwaitingLoginAck,
-        now: Timestamp,
-    ) -> Result<(Box<Session>, Vec<u8>), TransportError> {
-        let rest = phase.buffer.split_off(LOGIN_ACK_LEN);
-        let nonce = phase.recv.take()?;
-        let plain = phase
-            .key
-            .open(&nonce, &phase.buffer)
-            .map_err(|_| TransportError::LoginAckAuthFailed)?;
-        let data: [u8; LOGIN_ACK_DATA_LEN] = plain
-            .try_into()
-            .map_err(|_| TransportError::LoginAckAuthFailed)?;
-        let ack = handshake::parse_login_ack_data(&data);
-        self.outputs.push_back(ClientOutput::Established(ack));
-        self.deadline = None;
-        let config = &phase.config;
-        let keepalive = config
-            .keepalive_ms
-            .unwrap_or_else(|| u64::from(config.idle_timeout_secs).saturating_mul(500));
-        let timers = Timers {
-            idle_timeout: None,
-            keepalive: Some(keepalive),
-            echo_timeout: config.echo_timeout_ms,
-        };
-        let idle = config.idle_timeout_secs;
-        let mut session = Box::new(Session::new(
-            Role::Client,
-            phase.key,
-            phase.send,
-            phase.recv,
-            timers,
-            now,
-        ));
-        // TR-21: ask for a non-default idle timeout right after the login.
-        if idle != DEFAULT_IDLE_TIMEOUT_SECS {
-            let frame = session.seal(now, &Payload::SetIdleTimeout(idle))?;
-            self.outputs.push_back(ClientOutput::Send(frame));
-        }
-        Ok((session, rest))
-    }
-
-    fn session_bytes(
-        &mut self,
-        session: &mut Session,
-        now: Timestamp,
-        input: &[u8],
-    ) -> Result<(), TransportError> {
-        let mut events = Vec::new();
-        let result = session.handle_bytes(now, input, &mut events);
-        self.push_events(events);
-        result
-    }
-
-    fn push_events(&mut self, events: Vec<SessionEvent>) {
-        self.outputs
-            .extend(events.into_iter().map(|event| match event {
-                SessionEvent::Send(bytes) => ClientOutput::Send(bytes),
-                SessionEvent::Received(payload) => ClientOutput::Received(payload),
-            }));
-    }
-
-    fn settle(&mut self, result: Result<State, TransportError>) -> Result<(), TransportError> {
-        match result {
-            Ok(state) => {
-                self.state = state;
-                Ok(())
-            }
-            Err(error) => {
-                self.state = State::Failed(error.clone());
-                self.deadline = None;
-                Err(error)
-            }
-        }
+        self.conn
+            .handle_bytes(now, input, |conn, phase| step(conn, phase, now, input))
     }
 
     /// Fires due timers: the handshake deadline (TR-27), keep-alive and echo deadline (TR-28).
@@ -345,24 +179,13 @@ impl ClientConnection {
     /// # Errors
     /// The error that put the machine in `Failed`, now or earlier.
     pub fn handle_timeout(&mut self, now: Timestamp) -> Result<(), TransportError> {
-        let state = core::mem::replace(
-            &mut self.state,
-            State::Failed(TransportError::NotEstablished),
-        );
-        let result = match state {
-            State::Failed(error) => Err(error),
-            State::Established(mut session) => {
-                let mut events = Vec::new();
-                let result = session.handle_timeout(now, &mut events);
-                self.push_events(events);
-                result.map(|()| State::Established(session))
+        self.conn.handle_timeout(now, |_, phase, due| {
+            if due {
+                Err(TransportError::HandshakeTimeout)
+            } else {
+                Ok(State::Handshake(phase))
             }
-            handshaking => match self.deadline {
-                Some(deadline) if now >= deadline => Err(TransportError::HandshakeTimeout),
-                _ => Ok(handshaking),
-            },
-        };
-        self.settle(result)
+        })
     }
 
     /// The relay closed its side of the stream (TR-29).
@@ -370,24 +193,7 @@ impl ClientConnection {
     /// # Errors
     /// Always: `truncated` inside a message, else `connection_closed`, or the earlier error.
     pub fn handle_eof(&mut self) -> Result<(), TransportError> {
-        let error = match &self.state {
-            State::Failed(error) => error.clone(),
-            State::AwaitingServerHello(phase) if !phase.buffer.is_empty() => {
-                TransportError::Truncated {
-                    message: "server-hello",
-                }
-            }
-            State::AwaitingLoginAck(phase) if !phase.buffer.is_empty() => {
-                TransportError::Truncated {
-                    message: "login-ack",
-                }
-            }
-            State::Established(session) if session.has_partial() => {
-                TransportError::Truncated { message: "frame" }
-            }
-            _ => TransportError::ConnectionClosed,
-        };
-        self.settle(Err(error))
+        self.conn.handle_eof()
     }
 
     /// Seals a payload for the relay (TR-16, TR-18).
@@ -397,66 +203,187 @@ impl ClientConnection {
     /// `payload_too_large`, `counter_overflow`, or the error that failed the machine. Only
     /// the last two fail the machine.
     pub fn send(&mut self, now: Timestamp, payload: &Payload) -> Result<(), TransportError> {
-        let frame = match &mut self.state {
-            State::Established(session) => session.seal(now, payload),
-            State::Failed(error) => return Err(error.clone()),
-            _ => return Err(TransportError::NotEstablished),
-        };
-        match frame {
-            Ok(frame) => {
-                self.outputs.push_back(ClientOutput::Send(frame));
-                Ok(())
-            }
-            Err(TransportError::CounterOverflow) => {
-                self.settle(Err(TransportError::CounterOverflow))
-            }
-            Err(error) => Err(error),
-        }
+        self.conn.send(now, payload)
     }
 
     /// The next output, in order.
     pub fn poll_output(&mut self) -> Option<ClientOutput> {
-        self.outputs.pop_front()
+        self.conn.poll_output()
     }
 
     /// When to call [`handle_timeout`](Self::handle_timeout) next, if ever.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        match &self.state {
-            State::Established(session) => session.poll_timeout(),
-            State::Failed(_) => None,
-            _ => self.deadline,
-        }
+        self.conn.poll_timeout()
     }
 
     /// Whether the login-ack has arrived and the machine has not failed.
     #[must_use]
     pub fn is_established(&self) -> bool {
-        matches!(self.state, State::Established(_))
+        self.conn.is_established()
     }
 
     /// The error that failed the machine, if it has.
     #[must_use]
     pub fn error(&self) -> Option<&TransportError> {
-        match &self.state {
-            State::Failed(error) => Some(error),
-            _ => None,
-        }
+        self.conn.error()
     }
 }
 
 impl core::fmt::Debug for ClientConnection {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let state = match &self.state {
-            State::AwaitingServerHello(_) => "AwaitingServerHello",
-            State::AwaitingLoginAck(_) => "AwaitingLoginAck",
-            State::Established(_) => "Established",
-            State::Failed(_) => "Failed",
-        };
         f.debug_struct("ClientConnection")
-            .field("state", &state)
+            .field("state", &self.conn.phase_name())
             .finish_non_exhaustive()
     }
+}
+
+/// Steps a handshake phase with `input`; once the login-ack is in, hands the rest to the
+/// established phase.
+fn step(
+    conn: &mut Connection<Handshake>,
+    phase: Handshake,
+    now: Timestamp,
+    input: &[u8],
+) -> Result<State<Handshake>, TransportError> {
+    match phase {
+        Handshake::AwaitingServerHello(mut phase) => {
+            phase.buffer.extend_from_slice(input);
+            if phase.buffer.len() < SERVER_HELLO_LEN {
+                return Ok(State::Handshake(Handshake::AwaitingServerHello(phase)));
+            }
+            let mut next = on_server_hello(conn, *phase)?;
+            let rest = core::mem::take(&mut next.buffer);
+            step(
+                conn,
+                Handshake::AwaitingLoginAck(Box::new(next)),
+                now,
+                &rest,
+            )
+        }
+        Handshake::AwaitingLoginAck(mut phase) => {
+            phase.buffer.extend_from_slice(input);
+            if phase.buffer.len() < LOGIN_ACK_LEN {
+                return Ok(State::Handshake(Handshake::AwaitingLoginAck(phase)));
+            }
+            let (session, rest) = on_login_ack(conn, *phase, now)?;
+            conn.establish(session, now, &rest)
+        }
+    }
+}
+
+/// TR-5: open the box under each relay key in turn, then check the cookies; TR-6, TR-7,
+/// TR-9: derive the session key and the vouch and send the login.
+fn on_server_hello(
+    conn: &mut Connection<Handshake>,
+    phase: AwaitingServerHello,
+) -> Result<AwaitingLoginAck, TransportError> {
+    let AwaitingServerHello {
+        config,
+        tck,
+        cck,
+        buffer,
+    } = phase;
+    let (hello, rest) = buffer.split_at(SERVER_HELLO_LEN);
+    let (sck, sealed) = hello.split_at(COOKIE_LEN);
+    let sck: Cookie = sck.try_into().expect("16-byte cookie");
+    let mut recv = CounterNonce::new(sck, 1);
+    let nonce = recv.take()?;
+    let (relay_key, challenge) = config
+        .relay_keys
+        .iter()
+        .find_map(|key| {
+            let shared = BoxKey::derive(&tck, key).ok()?;
+            shared.open(&nonce, sealed).ok().map(|plain| (*key, plain))
+        })
+        .ok_or(TransportError::ServerHelloAuthFailed)?;
+    if ct_eq(&sck, &cck) {
+        return Err(TransportError::CookieReuse);
+    }
+    let (tsk_public, repeated) = challenge.split_at(32);
+    if !ct_eq(repeated, &cck) {
+        return Err(TransportError::CookieMismatch {
+            message: "server-hello",
+        });
+    }
+    let tsk_public =
+        PublicKey::from_slice(tsk_public).map_err(|_| TransportError::ServerHelloAuthFailed)?;
+    let session_key =
+        BoxKey::derive(&tck, &tsk_public).map_err(|_| TransportError::NonContributory {
+            key: "temporary relay key",
+        })?;
+    let key = FrameKey::from_bytes(*session_key.expose_secret());
+    let non_contributory = |_| TransportError::NonContributory { key: "relay key" };
+    let ss1 = BoxKey::derive(config.keys.secret_key(), &relay_key).map_err(non_contributory)?;
+    let ss2 = BoxKey::derive(config.keys.secret_key(), &tsk_public).map_err(non_contributory)?;
+    let vouch = handshake::vouch(&handshake::vouch_key(&ss1, &ss2)?, &sck, &tck.public_key());
+    let mut extensions = config.extensions.clone();
+    if config.offer_public_key {
+        extensions.client_key = Some(config.keys.public_key());
+    }
+    let extensions = extensions.encode();
+    let box_len =
+        u16::try_from(extensions.len().saturating_add(crate::crypto::TAG_LEN)).map_err(|_| {
+            TransportError::InvalidConfig {
+                reason: "extensions too long",
+            }
+        })?;
+    let data = handshake::login_data(&config.keys.identity(), box_len, &sck, &vouch);
+    let mut send = CounterNonce::new(cck, 1);
+    let mut login = key.seal(&send.take()?, &data);
+    login.extend_from_slice(&key.seal(&send.take()?, &extensions));
+    conn.send_bytes(login);
+    Ok(AwaitingLoginAck {
+        config,
+        key,
+        send,
+        recv,
+        buffer: rest.to_vec(),
+    })
+}
+
+/// TR-14: open the login-ack under `SCK || 2`; the established phase starts with the
+/// session returned.
+fn on_login_ack(
+    conn: &mut Connection<Handshake>,
+    mut phase: AwaitingLoginAck,
+    now: Timestamp,
+) -> Result<(Box<Session>, Vec<u8>), TransportError> {
+    let rest = phase.buffer.split_off(LOGIN_ACK_LEN);
+    let nonce = phase.recv.take()?;
+    let plain = phase
+        .key
+        .open(&nonce, &phase.buffer)
+        .map_err(|_| TransportError::LoginAckAuthFailed)?;
+    let data: [u8; LOGIN_ACK_DATA_LEN] = plain
+        .try_into()
+        .map_err(|_| TransportError::LoginAckAuthFailed)?;
+    let ack = handshake::parse_login_ack_data(&data);
+    conn.push(ClientOutput::Established(ack));
+    let config = &phase.config;
+    let keepalive = config
+        .keepalive_ms
+        .unwrap_or_else(|| u64::from(config.idle_timeout_secs).saturating_mul(500));
+    let timers = Timers {
+        idle_timeout: None,
+        keepalive: Some(keepalive),
+        echo_timeout: config.echo_timeout_ms,
+    };
+    let idle = config.idle_timeout_secs;
+    let mut session = Box::new(Session::new(
+        Role::Client,
+        phase.key,
+        phase.send,
+        phase.recv,
+        timers,
+        now,
+    ));
+    // TR-21: ask for a non-default idle timeout right after the login.
+    if idle != DEFAULT_IDLE_TIMEOUT_SECS {
+        let frame = session.seal(now, &Payload::SetIdleTimeout(idle))?;
+        conn.send_bytes(frame);
+    }
+    Ok((session, rest))
 }
 
 fn check_config(config: &ClientConfig) -> Result<(), TransportError> {

@@ -13,6 +13,7 @@
 //! close-error frame queued for the client (TR-26, TR-30).
 
 mod client;
+mod connection;
 mod error;
 pub mod extensions;
 pub mod frame;

@@ -18,11 +18,11 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, oneshot};
 
-use super::clock::{Clock, sleep_until_opt};
 use super::requests::{Command, Reply};
-use super::trace::{Splitter, Tracer, describe};
 use super::transfers::Transfers;
 use super::{ClientError, ClientEvent, ClientOptions, IncomingMessage, message_header};
+use crate::runtime::clock::{Clock, sleep_until_opt};
+use crate::runtime::trace::{Splitter, Tracer, describe};
 
 const READ_BUFFER_LEN: usize = 16 * 1024;
 /// Above this many unwritten bytes the driver stops taking commands and reading.
@@ -176,7 +176,7 @@ impl Driver {
                         let _ = self.machine.handle_eof();
                         self.drain(Origin::Input);
                     }
-                    Ok(n) => self.input(&rbuf[..n]),
+                    Ok(n) => self.input(rbuf.get(..n).expect("read returns at most the buffer's length")),
                     Err(error) => return Some(ClientError::io("read", &error)),
                 },
                 command = self.commands.recv(), if can_command => match command {
@@ -235,9 +235,13 @@ impl Driver {
         while let Some(output) = self.machine.poll_output() {
             match output {
                 ClientOutput::Send(bytes) => {
-                    if self.handshake_sends < 2 {
-                        self.handshake_sends += 1;
-                        let name = ["client-hello", "login"][usize::from(self.handshake_sends - 1)];
+                    let handshake = match self.handshake_sends {
+                        0 => Some("client-hello"),
+                        1 => Some("login"),
+                        _ => None,
+                    };
+                    if let Some(name) = handshake {
+                        self.handshake_sends = self.handshake_sends.saturating_add(1);
                         self.tracer
                             .note(&format!("-> handshake {name} {} B", bytes.len()));
                     } else {
@@ -388,7 +392,8 @@ impl Driver {
             Command::Sync(reply) => {
                 // CLIENT-2: data never used before on this connection; 16 bytes, so it never
                 // equals the transport's own 8-byte keep-alive sequence (TR-28).
-                self.sync_sequence += 1;
+                // 2^64 syncs on one connection never happen: wrapping is unreachable.
+                self.sync_sequence = self.sync_sequence.wrapping_add(1);
                 let mut data = SYNC_TAG.to_vec();
                 data.extend_from_slice(&self.sync_sequence.to_le_bytes());
                 match self.transmit(&Payload::EchoRequest(data.clone())) {
@@ -428,11 +433,11 @@ fn parse_refusal(text: &str) -> Option<(Identity, u64)> {
 
 fn hex_bytes<const N: usize>(text: &str) -> Option<[u8; N]> {
     let mut out = [0u8; N];
-    if text.len() != 2 * N {
+    if Some(text.len()) != N.checked_mul(2) {
         return None;
     }
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    for (byte, pair) in out.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
     }
     Some(out)
 }

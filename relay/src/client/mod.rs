@@ -15,18 +15,14 @@
 //! handshake costs four `X25519` operations. Ten thousand idle clients fit in a few tens of
 //! mebibytes.
 
-pub mod clock;
 mod driver;
 mod error;
 mod requests;
-pub mod trace;
 mod transfers;
 
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng as _;
 use saltrelay_protocol::crypto::{PublicKey, SecretKey};
 use saltrelay_protocol::e2e::MessageId;
 use saltrelay_protocol::identity::{Identity, IdentityKeys};
@@ -151,7 +147,7 @@ impl Client {
             stream,
             keys,
             &options,
-            &mut os_rng(),
+            &mut crate::runtime::os_rng(),
             command_rx,
             event_tx,
             established_tx,
@@ -201,13 +197,6 @@ impl Client {
         self.handle.request_close().await;
         let _ = self.task.await;
     }
-}
-
-/// A ChaCha20 generator seeded from the operating system, one per connection.
-pub(crate) fn os_rng() -> ChaCha20Rng {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).expect("the operating system provides randomness");
-    ChaCha20Rng::from_seed(seed)
 }
 
 /// Reads the sender, message ID and flags of an outer message header (E2E-23) without a key.

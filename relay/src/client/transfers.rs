@@ -90,13 +90,19 @@ impl Transfers {
                 persist: upload.persist,
             });
         }
-        let end = upload.data.len().min(upload.sent + MAX_BLOB_CHUNK_LEN);
+        let data = upload
+            .data
+            .get(upload.sent..)
+            .and_then(|rest| rest.chunks(MAX_BLOB_CHUNK_LEN).next())
+            .unwrap_or_default()
+            .to_vec();
         let chunk = BlobChunk {
             request_id: upload.request_id,
             offset: u32::try_from(upload.sent).expect("checked when queued"),
-            data: upload.data[upload.sent..end].to_vec(),
+            data,
         };
-        upload.sent = end;
+        // `sent + chunk` stays within the upload's length.
+        upload.sent = upload.sent.saturating_add(chunk.data.len());
         if upload.sent == upload.data.len() {
             let done = self.uploads.pop_front().expect("the front upload exists");
             self.awaiting.insert(done.request_id, done.reply);
@@ -174,7 +180,11 @@ impl Transfers {
                 let download = self.downloads.get_mut(&chunk.request_id)?;
                 let fits = download.expected.is_some_and(|len| {
                     download.data.len() == chunk.offset as usize
-                        && download.data.len() + chunk.data.len() <= len
+                        && download
+                            .data
+                            .len()
+                            .checked_add(chunk.data.len())
+                            .is_some_and(|end| end <= len)
                 });
                 if fits {
                     download.data.extend_from_slice(&chunk.data);

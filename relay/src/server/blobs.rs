@@ -160,7 +160,7 @@ impl Blobs {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return 0;
         };
-        let mut removed = 0;
+        let mut removed: usize = 0;
         for entry in entries.flatten() {
             let old = entry
                 .metadata()
@@ -169,7 +169,8 @@ impl Blobs {
                 .and_then(|modified| now.duration_since(modified).ok())
                 .is_some_and(|age| age >= self.ttl);
             if old && std::fs::remove_file(entry.path()).is_ok() {
-                removed += 1;
+                // Counts files of one directory.
+                removed = removed.saturating_add(1);
             }
         }
         removed
@@ -251,7 +252,8 @@ impl Download {
     /// # Errors
     /// `unavailable` if the file cannot be read or ends early.
     pub async fn next_chunk(&mut self, max: usize) -> Result<Option<(u32, Vec<u8>)>, BlobStatus> {
-        let left = (self.length - self.sent) as usize;
+        // `sent` counts bytes read so far, at most `length`.
+        let left = self.length.saturating_sub(self.sent) as usize;
         if left == 0 {
             return Ok(None);
         }
@@ -261,7 +263,9 @@ impl Download {
             .await
             .map_err(|_| BlobStatus::Unavailable)?;
         let offset = self.sent;
-        self.sent += u32::try_from(data.len()).expect("at most one chunk");
+        self.sent = self
+            .sent
+            .saturating_add(u32::try_from(data.len()).expect("at most one chunk"));
         Ok(Some((offset, data)))
     }
 }

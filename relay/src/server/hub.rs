@@ -60,6 +60,14 @@ impl HubState {
         self.owners.push(None);
         Ok(id)
     }
+
+    /// The connection that owns `mailbox`, if any. `mailbox` pushes one slot per mailbox it
+    /// hands out, so every `MailboxId` the core returned has its slot.
+    fn owner(&mut self, mailbox: MailboxId) -> &mut Option<ConnRef> {
+        self.owners
+            .get_mut(mailbox.0 as usize)
+            .expect("one owner slot per mailbox handed out")
+    }
 }
 
 /// What [`Hub::restore`] did with the messages read back from the store.
@@ -125,7 +133,8 @@ impl Cache {
     fn keep(&self, payload: Arc<[u8]>) -> Option<Arc<[u8]>> {
         let len = payload.len() as u64;
         let used = self.used.fetch_add(len, Ordering::Relaxed);
-        if used + len <= self.limit {
+        // Payload bytes held in memory: far below u64::MAX.
+        if used.saturating_add(len) <= self.limit {
             Some(payload)
         } else {
             self.used.fetch_sub(len, Ordering::Relaxed);
@@ -231,7 +240,7 @@ impl Hub {
     ) -> Result<(u32, Option<ConnRef>), CoreError> {
         let mut state = self.lock();
         let mailbox = state.mailbox(identity)?;
-        let replaced = state.owners[mailbox.0 as usize].replace(conn);
+        let replaced = state.owner(mailbox).replace(conn);
         if replaced.is_some() {
             // RELAY-8: the replaced connection's messages in flight are sent anew.
             state.mailboxes.disconnect(mailbox)?;
@@ -248,7 +257,7 @@ impl Hub {
         let Some(&mailbox) = state.ids.get(&identity) else {
             return;
         };
-        let slot = &mut state.owners[mailbox.0 as usize];
+        let slot = state.owner(mailbox);
         if slot.as_ref().is_none_or(|owner| owner.id != conn_id) {
             return;
         }
@@ -344,7 +353,7 @@ impl Hub {
             // Under the hub lock, so appends reach the committer in acceptance order.
             self.write(&entry, &payload);
         }
-        if let Some(owner) = &state.owners[mailbox.0 as usize] {
+        if let Some(owner) = state.owner(mailbox) {
             owner.wake();
         }
         if no_queue {
@@ -365,11 +374,12 @@ impl Hub {
     ) -> Vec<Delivery<Item>> {
         let mut state = self.lock();
         let mut out = Vec::new();
-        let mut bytes = 0;
+        let mut bytes: usize = 0;
         while out.len() < max_count && bytes < max_bytes {
             match state.mailboxes.poll_send(now, mailbox) {
                 Ok(Some(delivery)) => {
-                    bytes += delivery.item.0.len as usize;
+                    // A saturated sum still ends the batch.
+                    bytes = bytes.saturating_add(delivery.item.0.len as usize);
                     out.push(delivery);
                 }
                 _ => break,

@@ -73,7 +73,7 @@ pub fn load_or_create(dir: &Path) -> Result<(SecretKey, bool), ServerError> {
             ),
         });
     }
-    let mut rng = crate::client::os_rng();
+    let mut rng = crate::runtime::os_rng();
     let key = SecretKey::generate(&mut rng);
     write_new(&key_path(dir), &key)?;
     Ok((key, true))

@@ -21,7 +21,8 @@ impl RateLimit {
         Self {
             rate: u64::from(rate_per_sec.max(1)),
             burst,
-            micro_tokens: burst * 1_000_000,
+            // A u32 burst times a million fits a u64.
+            micro_tokens: burst.saturating_mul(1_000_000),
             last: now,
         }
     }
@@ -37,13 +38,14 @@ impl RateLimit {
         self.micro_tokens = self
             .micro_tokens
             .saturating_add(refill)
-            .min(self.burst * 1_000_000);
+            .min(self.burst.saturating_mul(1_000_000));
         let cost = count.saturating_mul(1_000_000);
         if cost > self.micro_tokens {
             self.micro_tokens = 0;
             return false;
         }
-        self.micro_tokens -= cost;
+        // `cost <= micro_tokens` was just checked.
+        self.micro_tokens = self.micro_tokens.saturating_sub(cost);
         true
     }
 }
@@ -70,7 +72,7 @@ impl Progress {
 
     /// The instant at which waiting output makes the connection a slow reader.
     pub(crate) fn deadline(&self) -> Instant {
-        self.last + self.timeout
+        crate::runtime::clock::instant_after(self.last, self.timeout)
     }
 }
 

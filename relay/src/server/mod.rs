@@ -29,7 +29,6 @@ mod hub;
 pub mod keyfile;
 mod limits;
 pub mod lock;
-mod payload;
 mod run;
 
 use std::collections::BTreeMap;
@@ -80,12 +79,9 @@ pub(crate) struct CloseCounts(Mutex<BTreeMap<&'static str, u64>>);
 
 impl CloseCounts {
     pub(crate) fn add(&self, code: &'static str) {
-        *self
-            .0
-            .lock()
-            .expect("no panic under the counts lock")
-            .entry(code)
-            .or_default() += 1;
+        let mut counts = self.0.lock().expect("no panic under the counts lock");
+        let count = counts.entry(code).or_default();
+        *count = count.saturating_add(1);
     }
 
     pub(crate) fn snapshot(&self) -> BTreeMap<&'static str, u64> {

@@ -18,8 +18,8 @@ use super::directory::Directory;
 use super::hub::{Hub, HubStats};
 use super::lock::DataLock;
 use super::{Blobs, CloseCounts, ServerConfig, ServerError, keyfile};
-use crate::client::clock::Clock;
 use crate::core::Policy;
+use crate::runtime::clock::Clock;
 use crate::store::{
     CommitHandle, Committer, LogStore, LogStoreConfig, MessageStore as _, RecoveryReport,
     StoredMessage,
@@ -394,7 +394,8 @@ fn admit(stream: TcpStream, shared: &Arc<Shared>, tasks: &mut JoinSet<()>) {
 async fn sweep(shared: Arc<Shared>) {
     let clock = Clock::new();
     let spill_after = Duration::from_millis(shared.config.spill_after_ms);
-    let tick = (spill_after / 4).clamp(Duration::from_millis(20), Duration::from_secs(1));
+    let tick = Duration::from_millis(shared.config.spill_after_ms / 4)
+        .clamp(Duration::from_millis(20), Duration::from_secs(1));
     let sweep_every = Duration::from_millis(shared.config.sweep_interval_ms.max(1));
     let mut interval = tokio::time::interval(tick);
     let mut last_sweep = tokio::time::Instant::now();

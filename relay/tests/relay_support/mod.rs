@@ -117,7 +117,7 @@ pub async fn drain_queue(client: &mut Client) -> Vec<IncomingMessage> {
 pub struct RawClient {
     pub stream: tokio::net::TcpStream,
     pub machine: saltrelay_protocol::transport::ClientConnection,
-    clock: saltrelay_relay::client::clock::Clock,
+    clock: saltrelay_relay::runtime::clock::Clock,
 }
 
 impl RawClient {
@@ -127,7 +127,7 @@ impl RawClient {
         let stream = tokio::net::TcpStream::connect(relay.local_addr())
             .await
             .expect("connect");
-        let clock = saltrelay_relay::client::clock::Clock::new();
+        let clock = saltrelay_relay::runtime::clock::Clock::new();
         let keys = IdentityKeys::from_parts(
             keys.identity(),
             saltrelay_protocol::crypto::SecretKey::from_bytes(*keys.secret_key().expose_secret()),

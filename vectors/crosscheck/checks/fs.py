@@ -320,11 +320,13 @@ class Peer:
         env["encryptedInner"] = hx(sealed)
         return hx(encode_envelope({"sessionId": hx(sid), "encapsulated": env}))
 
-    def group_of(self, code, body, sender):  # FS-16
+    def group_of(self, code, body, sender, receiver):  # FS-16
         if code in MEMBER_TYPES and len(body) >= 16:
             return {"creator": body[:8].decode("latin-1"), "groupId": hx(body[8:16])}
         if code in CREATOR_TYPES and len(body) >= 8:
-            return {"creator": sender, "groupId": hx(body[:8])}
+            # E2E-22: the sync request (0x51) goes to the creator; the others come from it.
+            creator = receiver if code == 0x51 else sender
+            return {"creator": creator, "groupId": hx(body[:8])}
         return None
 
     def send(self, now, mid, code, body):
@@ -335,7 +337,7 @@ class Peer:
             sid, created = self.create_l20(now), True
         s = self.sessions[sid]
         if covers(self.versions_out(s)[1], code):
-            env = self.seal(sid, now, code, body, self.group_of(code, body, self.me))
+            env = self.seal(sid, now, code, body, self.group_of(code, body, self.me, self.peer))
             self.outputs.append({"kind": "encapsulated", "messageId": hx(mid), "envelope": env})
         else:
             if not created and now - s["updated"] >= REFRESH_MS:
@@ -484,7 +486,7 @@ class Peer:
             decode_message(code, body)
         except Rejected:
             raise Rejected("invalid_inner") from None
-        expected = self.group_of(code, body, self.peer)
+        expected = self.group_of(code, body, self.peer, self.me)
         if expected != group:
             raise Rejected("group_identity_mismatch")
         if code != EMPTY:

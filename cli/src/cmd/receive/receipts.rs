@@ -1,17 +1,12 @@
 //! Batched delivery receipts of `saltrelay receive` (CLIENT-4, E2E-18): one `received` receipt
-//! per sender for up to [`MAX_IDS`] message ids, sent in the background.
+//! per sender for up to [`MAX_IDS`] message ids, sent beside the loop (through the outbox).
 
 use std::collections::HashMap;
 use std::time::Instant;
 
 use saltrelay_protocol::crypto::PublicKey;
 use saltrelay_protocol::e2e::{DeliveryReceipt, Message, MessageId, ReceiptStatus};
-use saltrelay_protocol::identity::{Identity, IdentityKeys};
-use saltrelay_relay::client::ClientHandle;
-use tokio::task::JoinSet;
-
-use crate::cmd::send::encode;
-use crate::os_rng::os_rng;
+use saltrelay_protocol::identity::Identity;
 
 /// CLIENT-4: message ids per receipt (E2E-18 allows 976 in a 7,812-byte body).
 pub(super) const MAX_IDS: usize = 512;
@@ -24,32 +19,23 @@ struct Batch {
     since: Instant,
 }
 
-/// Receipts waiting to fill, and those sent and awaiting the relay's ack.
+/// A receipt ready to go: its recipient, the recipient's key and the receipt message.
+pub(super) struct Due {
+    pub(super) to: Identity,
+    pub(super) key: PublicKey,
+    pub(super) receipt: Message,
+}
+
+/// Receipts waiting for their batch to fill. The caller seals and sends what is due, through
+/// the same ordered queue as every other message of the session (FS-43).
+#[derive(Default)]
 pub(super) struct Receipts {
-    identity: Identity,
-    handle: ClientHandle,
     batches: HashMap<Identity, Batch>,
-    sending: JoinSet<()>,
 }
 
 impl Receipts {
-    pub(super) fn new(identity: Identity, handle: ClientHandle) -> Self {
-        Self {
-            identity,
-            handle,
-            batches: HashMap::new(),
-            sending: JoinSet::new(),
-        }
-    }
-
-    /// Adds an id to its sender's batch; sends the batch once full.
-    pub(super) fn add(
-        &mut self,
-        keys: &IdentityKeys,
-        sender: Identity,
-        key: PublicKey,
-        id: MessageId,
-    ) -> anyhow::Result<()> {
+    /// Adds an id to its sender's batch; returns the batch's receipt once full.
+    pub(super) fn add(&mut self, sender: Identity, key: PublicKey, id: MessageId) -> Option<Due> {
         let batch = self.batches.entry(sender).or_insert_with(|| Batch {
             key,
             ids: Vec::new(),
@@ -58,60 +44,41 @@ impl Receipts {
         batch.ids.push(id);
         if batch.ids.len() >= MAX_IDS {
             let batch = self.batches.remove(&sender).expect("just filled");
-            self.send(keys, sender, batch)?;
+            return Some(due(sender, batch));
         }
-        Ok(())
+        None
     }
 
-    /// Sends every batch older than [`MAX_WAIT_MS`].
-    pub(super) fn flush_due(&mut self, keys: &IdentityKeys) -> anyhow::Result<()> {
-        let due: Vec<Identity> = self
+    /// The receipts of every batch older than [`MAX_WAIT_MS`].
+    pub(super) fn take_due(&mut self) -> Vec<Due> {
+        let due_senders: Vec<Identity> = self
             .batches
             .iter()
             .filter(|(_, b)| b.since.elapsed().as_millis() >= u128::from(MAX_WAIT_MS))
             .map(|(sender, _)| *sender)
             .collect();
-        for sender in due {
-            let batch = self.batches.remove(&sender).expect("listed");
-            self.send(keys, sender, batch)?;
-        }
-        Ok(())
+        due_senders
+            .into_iter()
+            .map(|sender| due(sender, self.batches.remove(&sender).expect("listed")))
+            .collect()
     }
 
-    /// Sends every batch.
-    pub(super) fn flush_all(&mut self, keys: &IdentityKeys) -> anyhow::Result<()> {
-        for (sender, batch) in std::mem::take(&mut self.batches) {
-            self.send(keys, sender, batch)?;
-        }
-        Ok(())
+    /// The receipts of every batch.
+    pub(super) fn take_all(&mut self) -> Vec<Due> {
+        std::mem::take(&mut self.batches)
+            .into_iter()
+            .map(|(sender, batch)| due(sender, batch))
+            .collect()
     }
+}
 
-    fn send(&mut self, keys: &IdentityKeys, sender: Identity, batch: Batch) -> anyhow::Result<()> {
-        debug_assert_eq!(keys.identity(), self.identity);
-        let receipt = Message::DeliveryReceipt(DeliveryReceipt {
+fn due(to: Identity, batch: Batch) -> Due {
+    Due {
+        to,
+        key: batch.key,
+        receipt: Message::DeliveryReceipt(DeliveryReceipt {
             status: ReceiptStatus::Received,
             message_ids: batch.ids,
-        });
-        let id = MessageId::random(&mut os_rng()?);
-        let bytes = encode(keys, sender, &batch.key, id, receipt, 0)?;
-        let handle = self.handle.clone();
-        self.sending.spawn(async move {
-            if let Err(error) = handle.send_message(bytes).await {
-                eprintln!("delivery receipt not sent: {error}");
-            }
-        });
-        Ok(())
-    }
-
-    /// Completes when a sent receipt was acked; never while none is open.
-    pub(super) async fn reap(&mut self) {
-        if self.sending.join_next().await.is_none() {
-            std::future::pending::<()>().await;
-        }
-    }
-
-    /// Waits for every sent receipt's ack.
-    pub(super) async fn finish(&mut self) {
-        while self.sending.join_next().await.is_some() {}
+        }),
     }
 }

@@ -43,11 +43,17 @@ pub fn check(dir: &Path, repair: bool) -> Result<DirectoryCheck, ServerError> {
     let body = bytes.get(DIRECTORY_MAGIC.len()..).unwrap_or_default();
     let scan = parse(body);
     // After the last intact record: damaged records, and the torn tail (zeros, a partial one).
-    let tail_start = (DIRECTORY_MAGIC.len() + scan.valid_len) as u64;
+    // Offsets into `body`, which is in memory: no sum or product reaches usize::MAX, and the
+    // tail (what follows `valid_len`) holds the damaged records counted in it.
+    let tail_start = DIRECTORY_MAGIC.len().saturating_add(scan.valid_len) as u64;
     let damaged_in_tail = scan.damaged.iter().filter(|&&o| o >= tail_start).count();
     let mut result = DirectoryCheck {
         bindings: scan.keys.len(),
-        torn_tail_bytes: (body.len() - scan.valid_len - damaged_in_tail * RECORD_LEN) as u64,
+        torn_tail_bytes: body
+            .len()
+            .saturating_sub(scan.valid_len)
+            .saturating_sub(damaged_in_tail.saturating_mul(RECORD_LEN))
+            as u64,
         damaged: scan.damaged,
         repaired: false,
     };
@@ -58,7 +64,11 @@ pub fn check(dir: &Path, repair: bool) -> Result<DirectoryCheck, ServerError> {
             move |e: std::io::Error| ServerError::directory(&path, &op, &e)
         };
         let tmp = dir.join(format!("{DIRECTORY_FILE_NAME}.tmp"));
-        let mut out = Vec::with_capacity(DIRECTORY_MAGIC.len() + scan.intact.len() * RECORD_LEN);
+        let mut out = Vec::with_capacity(
+            DIRECTORY_MAGIC
+                .len()
+                .saturating_add(scan.intact.len().saturating_mul(RECORD_LEN)),
+        );
         out.extend_from_slice(DIRECTORY_MAGIC);
         for record in &scan.intact {
             out.extend_from_slice(record);

@@ -92,7 +92,7 @@ impl Directory {
                 reason: "not a saltrelay key directory".into(),
             });
         }
-        let scan = parse(&bytes[DIRECTORY_MAGIC.len()..]);
+        let scan = parse(bytes.get(DIRECTORY_MAGIC.len()..).unwrap_or_default());
         if !scan.damaged.is_empty() {
             // RELAY-15: a binding is never dropped silently; the operator decides.
             return Err(ServerError::Directory {
@@ -108,14 +108,15 @@ impl Directory {
                 path,
             });
         }
-        let valid_len = (DIRECTORY_MAGIC.len() + scan.valid_len) as u64;
+        // Offsets into `bytes`, which is in memory: no sum reaches usize::MAX.
+        let valid_len = DIRECTORY_MAGIC.len().saturating_add(scan.valid_len) as u64;
         if valid_len < bytes.len() as u64 {
             // RELAY-15: a write never acknowledged (its login was not accepted); said anyway.
             eprintln!(
                 "saltrelay relay: key directory {}: cut off a torn tail of {} bytes after \
                  {} bindings",
                 path.display(),
-                bytes.len() as u64 - valid_len,
+                (bytes.len() as u64).saturating_sub(valid_len),
                 scan.keys.len()
             );
             file.set_len(valid_len)
@@ -245,12 +246,16 @@ struct Scan {
 fn parse(bytes: &[u8]) -> Scan {
     let mut scan = Scan::default();
     let mut zeros = Vec::new();
+    // Offsets into `bytes`, which is in memory: no product or sum reaches usize::MAX.
     for (i, record) in bytes.chunks_exact(RECORD_LEN).enumerate() {
-        let offset = (DIRECTORY_MAGIC.len() + i * RECORD_LEN) as u64;
+        let offset = DIRECTORY_MAGIC
+            .len()
+            .saturating_add(i.saturating_mul(RECORD_LEN)) as u64;
         let (body, crc) = record.split_at(IDENTITY_LEN + KEY_LEN);
         let intact = crc32c::crc32c(body).to_le_bytes() == crc;
-        let identity = Identity::from_bytes(&body[..IDENTITY_LEN]).ok();
-        let key = PublicKey::from_slice(&body[IDENTITY_LEN..]).ok();
+        let (identity, key) = body.split_at(IDENTITY_LEN);
+        let identity = Identity::from_bytes(identity).ok();
+        let key = PublicKey::from_slice(key).ok();
         match (intact, identity, key) {
             (true, Some(identity), Some(key)) => {
                 // TR-15: the first binding of an identity is the one that counts.
@@ -258,7 +263,7 @@ fn parse(bytes: &[u8]) -> Scan {
                 scan.intact
                     .push(record.try_into().expect("chunks of RECORD_LEN"));
                 scan.damaged.append(&mut zeros);
-                scan.valid_len = (i + 1) * RECORD_LEN;
+                scan.valid_len = i.saturating_add(1).saturating_mul(RECORD_LEN);
             }
             _ if record.iter().all(|&b| b == 0) => zeros.push(offset),
             _ => scan.damaged.push(offset),
@@ -290,7 +295,7 @@ fn write_loop(
     while let Ok(first) = requests.recv() {
         let mut group = vec![first];
         group.extend(requests.try_iter());
-        let mut bytes = Vec::with_capacity(group.len() * RECORD_LEN);
+        let mut bytes = Vec::with_capacity(group.len().saturating_mul(RECORD_LEN));
         for request in &group {
             bytes.extend_from_slice(&request.record);
         }
@@ -327,7 +332,8 @@ fn write_loop(
             }
             continue;
         }
-        len = len.map(|len| len + bytes.len() as u64);
+        // A file length: bounded by `off_t`, far below u64::MAX.
+        len = len.map(|len| len.saturating_add(bytes.len() as u64));
         for request in group {
             let _ = request.done.send(Ok(()));
         }

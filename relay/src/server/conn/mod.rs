@@ -10,67 +10,68 @@ use std::time::Duration;
 use rand_chacha::ChaCha20Rng;
 use saltrelay_protocol::identity::Identity;
 use saltrelay_protocol::transport::{
-    CloseCause, LoginRequest, Payload, RelayConnection, RelayOutput, TransportError,
+    CloseCause, Payload, RelayConnection, RelayOutput, TransportError,
 };
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
+mod login;
+mod payload;
+
+use self::login::{PendingBind, wait_bind};
+use super::blobs::{Download, Upload};
 use super::conn_ref::{ConnEvent, ConnRef};
-use super::deliver::Fetch;
-use super::directory::Binding;
+use super::deliver::{Deliveries, Fetched};
 use super::limits::{Progress, RateLimit};
-use super::{ConnectionError, ServerError, Shared, close_error};
-use crate::client::clock::{Clock, sleep_until_opt};
-use crate::client::trace::{Splitter, Tracer, describe};
+use super::{ConnectionError, Shared, close_error};
 use crate::core::MailboxId;
+use crate::runtime::clock::{Clock, sleep_until_opt};
+use crate::runtime::trace::{Splitter, Tracer, describe};
 
 const READ_BUFFER_LEN: usize = 16 * 1024;
 /// Deliveries and download chunks are added only while less than this waits to be written.
-pub(crate) const WRITE_LOW_WATER: usize = 64 * 1024;
-
-/// A login waiting for its key binding to become durable (TR-15, RELAY-15).
-type PendingBind = (LoginRequest, oneshot::Receiver<Result<(), ServerError>>);
+const WRITE_LOW_WATER: usize = 64 * 1024;
 
 pub(crate) struct Conn {
-    pub(crate) id: u64,
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) machine: RelayConnection,
+    id: u64,
+    shared: Arc<Shared>,
+    machine: RelayConnection,
     reader: OwnedReadHalf,
     writer: OwnedWriteHalf,
-    pub(crate) clock: Clock,
-    pub(crate) tracer: Tracer,
+    clock: Clock,
+    tracer: Tracer,
     splitter: Option<Splitter>,
-    pub(crate) wbuf: Vec<u8>,
+    wbuf: Vec<u8>,
     events: mpsc::UnboundedReceiver<ConnEvent>,
-    pub(crate) me: ConnRef,
+    me: ConnRef,
     notify: Arc<Notify>,
     pending_bind: Option<PendingBind>,
-    pub(crate) identity: Option<Identity>,
-    pub(crate) mailbox: Option<MailboxId>,
+    identity: Option<Identity>,
+    mailbox: Option<MailboxId>,
     /// This connection's messages awaiting the relay's ack (RELAY-20).
-    pub(crate) unacked: usize,
-    pub(crate) queue_complete_sent: bool,
-    pub(crate) fetch: Option<Fetch>,
-    pub(crate) upload: Option<super::blobs::Upload>,
-    pub(crate) download: Option<super::blobs::Download>,
+    unacked: usize,
+    /// The recipient's queue on its way out (RELAY-22).
+    deliveries: Deliveries,
+    upload: Option<Upload>,
+    download: Option<Download>,
     /// Payloads received in the last input, handled after the machine's outputs are drained.
-    pub(crate) inbox: VecDeque<Payload>,
-    pub(crate) rate: RateLimit,
+    inbox: VecDeque<Payload>,
+    rate: RateLimit,
     /// Frames received in the last input (echo-requests included), for the rate limit.
     frames_in: u64,
     progress: Progress,
-    pub(crate) ending: Option<ConnectionError>,
+    ending: Option<ConnectionError>,
     draining: bool,
-    pub(crate) rng: ChaCha20Rng,
+    rng: ChaCha20Rng,
 }
 
 impl Conn {
     pub(crate) fn new(stream: TcpStream, shared: Arc<Shared>, id: u64) -> Self {
         let clock = Clock::new();
-        let mut rng = crate::client::os_rng();
+        let mut rng = crate::runtime::os_rng();
         let machine = RelayConnection::start(shared.transport.clone(), &mut rng, clock.now());
         let _ = stream.set_nodelay(true);
         let (reader, writer) = stream.into_split();
@@ -105,8 +106,7 @@ impl Conn {
             identity: None,
             mailbox: None,
             unacked: 0,
-            queue_complete_sent: false,
-            fetch: None,
+            deliveries: Deliveries::default(),
             upload: None,
             download: None,
             inbox: VecDeque::new(),
@@ -176,8 +176,9 @@ impl Conn {
                 && self.ending.is_none()
                 && self.wbuf.len() < config.write_buffer_limit
                 && self.unacked < config.max_unacked_per_connection;
-            let wants_delivery =
-                self.mailbox.is_some() && self.fetch.is_none() && self.wbuf.len() < WRITE_LOW_WATER;
+            let wants_delivery = self.mailbox.is_some()
+                && !self.deliveries.is_fetching()
+                && self.wbuf.len() < WRITE_LOW_WATER;
             let deadline = self.machine.poll_timeout();
             let stall = (!self.wbuf.is_empty()).then(|| self.progress.deadline());
             tokio::select! {
@@ -198,27 +199,26 @@ impl Conn {
                     let (request, _) = self.pending_bind.take().expect("a pending bind");
                     self.decide(request, decided.is_ok());
                 }
-                fetched = wait_fetch(&mut self.fetch), if self.fetch.is_some() => {
-                    let fetch = self.fetch.take().expect("a pending fetch");
-                    self.send_fetched(fetch, fetched);
+                fetched = self.deliveries.wait(), if self.deliveries.is_fetching() => {
+                    self.on_fetched(fetched);
                 }
                 read = self.reader.read(&mut rbuf), if can_read => match read {
                     Ok(0) | Err(_) => {
                         let _ = self.machine.handle_eof();
                         self.drain_outputs();
                     }
-                    Ok(n) => self.input(&rbuf[..n]),
+                    Ok(n) => self.input(rbuf.get(..n).expect("read returns at most the buffer's length")),
                 },
                 () = self.notify.notified(), if wants_delivery => {}
                 () = sleep_until_opt(&self.clock, deadline) => {
                     let _ = self.machine.handle_timeout(self.clock.now());
                     self.drain_outputs();
                 }
-                () = crate::client::clock::sleep_until_instant(drain_deadline), if self.draining => {
+                () = crate::runtime::clock::sleep_until_instant(drain_deadline), if self.draining => {
                     // RELAY-23: the grace time is over; end even with acks outstanding.
                     self.end(ConnectionError::ShuttingDown);
                 }
-                () = crate::client::clock::sleep_until_instant(stall) => {
+                () = crate::runtime::clock::sleep_until_instant(stall) => {
                     // RELAY-20: the client has not read for the slow-reader timeout.
                     self.end(ConnectionError::SlowReader);
                 }
@@ -226,7 +226,7 @@ impl Conn {
                     let _ = changed;
                     // RELAY-23: stop reading; end once this connection's commits are acked.
                     self.draining = true;
-                    drain_deadline = Some(Instant::now() + Duration::from_millis(self.shared.config.shutdown_grace_ms / 2));
+                    drain_deadline = Some(crate::runtime::clock::instant_after(Instant::now(), Duration::from_millis(self.shared.config.shutdown_grace_ms / 2)));
                     if !self.machine.is_established() {
                         return ConnectionError::ShuttingDown;
                     }
@@ -269,9 +269,9 @@ impl Conn {
 
     /// RELAY-20: every frame counts against the rate limit except blob chunks and acks.
     fn check_rate(&mut self) {
-        let counted = self.frames_in
-            + self
-                .inbox
+        // Frames of one read: a saturated count still exceeds any bucket.
+        let counted = self.frames_in.saturating_add(
+            self.inbox
                 .iter()
                 // CLIENT-2: acks are charged when handled, and only if they name nothing.
                 .filter(|p| {
@@ -280,7 +280,8 @@ impl Conn {
                         Payload::BlobUploadChunk(_) | Payload::IncomingMessageAck(_)
                     )
                 })
-                .count() as u64;
+                .count() as u64,
+        );
         self.frames_in = 0;
         if counted > 0 && !self.rate.take(counted, Instant::now()) {
             self.inbox.clear();
@@ -289,14 +290,14 @@ impl Conn {
     }
 
     /// Drains every machine output (STYLE: drain all outputs after every input).
-    pub(crate) fn drain_outputs(&mut self) {
+    fn drain_outputs(&mut self) {
         let established = self.machine.is_established();
         while let Some(output) = self.machine.poll_output() {
             match output {
                 RelayOutput::Send(bytes) => {
                     if established {
                         // Frames the machine sends by itself on input: echo-responses.
-                        self.frames_in += 1;
+                        self.frames_in = self.frames_in.saturating_add(1);
                         self.tracer.sent(
                             &bytes,
                             None,
@@ -323,8 +324,38 @@ impl Conn {
         }
     }
 
+    /// Takes the next batch from the recipient's mailbox while the socket keeps up.
+    fn deliver(&mut self) {
+        let Some(mailbox) = self.mailbox else {
+            return;
+        };
+        if self.ending.is_some() || self.wbuf.len() >= WRITE_LOW_WATER {
+            return;
+        }
+        let room = WRITE_LOW_WATER.saturating_sub(self.wbuf.len());
+        let now = self.clock.now();
+        for payload in self.deliveries.next(&self.shared, now, mailbox, room) {
+            self.transmit(&payload);
+        }
+    }
+
+    /// The store answered a fetch: send the batch, or end if the store failed.
+    fn on_fetched(&mut self, fetched: Fetched) {
+        let Some(mailbox) = self.mailbox else {
+            return;
+        };
+        match self.deliveries.fetched(&self.shared, mailbox, fetched) {
+            Ok(payloads) => {
+                for payload in payloads {
+                    self.transmit(&payload);
+                }
+            }
+            Err(_) => self.end(ConnectionError::Unavailable),
+        }
+    }
+
     /// Seals and queues one payload of ours, traced.
-    pub(crate) fn transmit(&mut self, payload: &Payload) {
+    fn transmit(&mut self, payload: &Payload) {
         if self.machine.send(self.clock.now(), payload).is_ok() {
             while let Some(output) = self.machine.poll_output() {
                 if let RelayOutput::Send(bytes) = output {
@@ -332,60 +363,6 @@ impl Conn {
                     self.wbuf.extend_from_slice(&bytes);
                 }
             }
-        }
-    }
-
-    /// TR-15: bind the proven key first come, first served, then accept or refuse.
-    fn on_login(&mut self, request: LoginRequest) {
-        self.tracer.note(&format!(
-            "login of {} proved key {}",
-            request.identity(),
-            request.public_key().short_hex()
-        ));
-        match self
-            .shared
-            .directory
-            .bind(request.identity(), request.public_key())
-        {
-            Binding::Bound => self.decide(request, true),
-            Binding::Taken => {
-                let _ = self
-                    .machine
-                    .refuse(request, CloseCause::IdentityTaken, self.clock.now());
-                self.drain_outputs();
-            }
-            Binding::New(done) => self.pending_bind = Some((request, done)),
-        }
-    }
-
-    fn decide(&mut self, request: LoginRequest, bound: bool) {
-        let now = self.clock.now();
-        let identity = request.identity();
-        let accepted = bound && !self.draining;
-        let login = accepted
-            .then(|| self.shared.hub.login(identity, self.me.clone()).ok())
-            .flatten();
-        let Some((queued, replaced)) = login else {
-            let _ = self.machine.refuse(request, CloseCause::Unavailable, now);
-            self.drain_outputs();
-            return;
-        };
-        if let Some(old) = replaced {
-            old.send(ConnEvent::Close(ConnectionError::Replaced));
-        }
-        self.identity = Some(identity);
-        let _ = self.machine.accept(request, now, queued);
-        while let Some(output) = self.machine.poll_output() {
-            if let RelayOutput::Send(bytes) = output {
-                self.tracer.note(&format!("-> login-ack {} B", bytes.len()));
-                self.wbuf.extend_from_slice(&bytes);
-            }
-        }
-        self.mailbox = self.shared.hub.mailbox_of(identity);
-        self.tracer
-            .note(&format!("accepted {identity}, {queued} queued"));
-        if self.tracer.enabled() {
-            self.splitter = Some(Splitter::new(&[]));
         }
     }
 
@@ -400,7 +377,7 @@ impl Conn {
     }
 
     /// Ends the connection with the close-error of RELAY-21, once.
-    pub(crate) fn end(&mut self, error: ConnectionError) {
+    fn end(&mut self, error: ConnectionError) {
         if self.ending.is_some() || self.machine.error().is_some() {
             return;
         }
@@ -449,24 +426,5 @@ impl Conn {
             while matches!(self.reader.read(&mut sink).await, Ok(n) if n > 0) {}
         })
         .await;
-    }
-}
-
-async fn wait_bind(pending: &mut Option<PendingBind>) -> Result<(), ServerError> {
-    match pending {
-        Some((_, done)) => done.await.unwrap_or_else(|_| {
-            Err(ServerError::Directory {
-                path: super::directory::DIRECTORY_FILE_NAME.into(),
-                reason: "the directory writer has stopped".into(),
-            })
-        }),
-        None => std::future::pending().await,
-    }
-}
-
-async fn wait_fetch(pending: &mut Option<Fetch>) -> super::deliver::Fetched {
-    match pending {
-        Some(fetch) => fetch.wait().await,
-        None => std::future::pending().await,
     }
 }

@@ -46,9 +46,19 @@ impl Clock {
     /// The instant at which the clock reads `at` (now, if `at` has passed).
     #[must_use]
     pub fn instant_at(&self, at: Timestamp) -> Instant {
-        let offset = at.as_millis().saturating_sub(self.base.as_millis());
-        self.base_instant + Duration::from_millis(offset)
+        let offset = Duration::from_millis(at.as_millis().saturating_sub(self.base.as_millis()));
+        instant_after(self.base_instant, offset)
     }
+}
+
+/// `from + wait`, waiting at most a century. A peer or the configuration can name any 64-bit
+/// time and `Instant + Duration` panics past the platform's range; a deadline further out
+/// than a century waits a century instead (the machines check the time again when woken).
+#[must_use]
+pub fn instant_after(from: Instant, wait: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+    from.checked_add(wait.min(CENTURY))
+        .expect("tokio instants reach a century past any instant of a running process")
 }
 
 /// Sleeps until `deadline`, or forever when there is none (a `select!` branch that never fires).

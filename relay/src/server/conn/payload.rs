@@ -1,17 +1,20 @@
 //! What the relay does with each payload a logged-in client sends: messages, acks, key
-//! lookups and blob transfers (TR-20 to TR-25, RELAY-13 to RELAY-19).
+//! lookups and blob transfers (TR-20 to TR-25, RELAY-13 to RELAY-19), and the download
+//! chunks it sends as the socket drains.
 
 use saltrelay_protocol::e2e::{MessageFlags, MessagePayload};
 use saltrelay_protocol::transport::Payload;
-use saltrelay_protocol::transport::payload::{BlobChunk, BlobStatus, MessageAck};
+use saltrelay_protocol::transport::payload::{
+    BlobChunk, BlobStatus, MAX_BLOB_CHUNK_LEN, MessageAck,
+};
 
-use super::conn::Conn;
-use super::hub::Accepted;
-use super::{ConnectionError, MessageHeader};
+use super::{Conn, WRITE_LOW_WATER};
+use crate::server::hub::Accepted;
+use crate::server::{ConnectionError, MessageHeader};
 
 impl Conn {
     /// Handles every payload of the last input, in order.
-    pub(crate) async fn handle_inbox(&mut self) {
+    pub(super) async fn handle_inbox(&mut self) {
         while let Some(payload) = self.inbox.pop_front() {
             if self.ending.is_some() {
                 self.inbox.clear();
@@ -69,7 +72,7 @@ impl Conn {
                 };
                 let response = result
                     .as_ref()
-                    .map(super::blobs::Download::length)
+                    .map(crate::server::blobs::Download::length)
                     .map_err(|s| *s);
                 self.transmit(&Payload::BlobDownloadResponse {
                     request_id,
@@ -123,7 +126,8 @@ impl Conn {
             Accepted::AckNow => {}
             Accepted::AckLater => {
                 if wants_ack {
-                    self.unacked += 1;
+                    // One per message of this connection awaiting its store commit.
+                    self.unacked = self.unacked.saturating_add(1);
                 }
             }
             Accepted::Refused("mailbox_full") => {
@@ -190,6 +194,28 @@ impl Conn {
                     request_id,
                     result: Err(status),
                 });
+            }
+        }
+    }
+
+    /// Sends download chunks while the socket keeps up (TR-25, RELAY-20).
+    pub(super) async fn pump_download(&mut self) {
+        while self.wbuf.len() < WRITE_LOW_WATER && self.ending.is_none() {
+            let Some(download) = self.download.as_mut() else {
+                return;
+            };
+            let request_id = download.request_id;
+            match download.next_chunk(MAX_BLOB_CHUNK_LEN).await {
+                Ok(Some((offset, data))) => self.transmit(&Payload::BlobDownloadChunk(BlobChunk {
+                    request_id,
+                    offset,
+                    data,
+                })),
+                Ok(None) | Err(_) => {
+                    // A read failure after the response cannot be reported by status; the
+                    // client sees a short download and asks again.
+                    self.download = None;
+                }
             }
         }
     }
