@@ -14,7 +14,7 @@ dir="$out/smoke"
 for file in summary.md results.json latency.svg throughput.svg; do
   test -s "$dir/$file" || { echo "loadtest: $file missing from the smoke report" >&2; exit 1; }
 done
-grep -q '"schema": "saltrelay_loadtest_v1"' "$dir/results.json"
+grep -q '"schema": "saltrelay_loadtest_v2"' "$dir/results.json"
 grep -q '"lost": 0' "$dir/results.json"
 grep -q '"duplicated": 0' "$dir/results.json"
 grep -q 'latency.svg' "$dir/summary.md"

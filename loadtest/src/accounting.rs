@@ -153,6 +153,30 @@ impl Ledger {
             .sum()
     }
 
+    /// The IDs of acked messages not yet delivered (a checkpoint after a fault).
+    #[must_use]
+    pub fn acked_undelivered(&self) -> Vec<u64> {
+        let mut ids = Vec::new();
+        for shard in &self.shards {
+            let shard = shard.lock().expect("no panic under a ledger lock");
+            ids.extend(
+                shard
+                    .iter()
+                    .filter(|(_, e)| e.acked && e.deliveries == 0)
+                    .map(|(id, _)| *id),
+            );
+        }
+        ids
+    }
+
+    /// How many of `ids` are still undelivered.
+    #[must_use]
+    pub fn undelivered_of(&self, ids: &[u64]) -> u64 {
+        ids.iter()
+            .filter(|&&id| self.shard(id).get(&id).is_some_and(|e| e.deliveries == 0))
+            .count() as u64
+    }
+
     /// The counts now; at the end of the drain, `lost` is final.
     #[must_use]
     pub fn counts(&self) -> Counts {
@@ -214,6 +238,8 @@ mod tests {
         assert_eq!(c.unknown, 1);
         assert_eq!(c.unacked, 1, "3 is still awaiting its ack");
         assert_eq!(ledger.outstanding(), 1);
+        assert_eq!(ledger.acked_undelivered(), vec![1]);
+        assert_eq!(ledger.undelivered_of(&[1, 2]), 1);
     }
 
     #[test]

@@ -112,6 +112,9 @@ pub struct LoadConfig {
     pub relay: RelayMode,
     /// The `saltrelay` binary, for [`RelayMode::Process`].
     pub relay_binary: Option<PathBuf>,
+    /// More arguments of `relay serve` in [`RelayMode::Process`] (for example
+    /// `--store postgres://…`).
+    pub relay_args: Vec<String>,
     /// Slow-reader timeout of an embedded relay, ms (RELAY-20; `None`: the default 30 s).
     pub slow_reader_ms: Option<u64>,
     /// Offender clients.
@@ -153,6 +156,7 @@ impl LoadConfig {
             seed: 1,
             relay: RelayMode::Embedded,
             relay_binary: None,
+            relay_args: Vec::new(),
             slow_reader_ms: None,
             offenders: Offenders::default(),
             flush_check: false,

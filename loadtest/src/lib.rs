@@ -34,6 +34,7 @@ pub mod redis;
 pub mod report;
 mod results;
 mod run;
+mod runtime;
 mod sender;
 pub mod sizes;
 mod state;

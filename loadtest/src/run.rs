@@ -18,6 +18,7 @@ use crate::latency::Series;
 use crate::offenders::{self, OffenderOutcome};
 use crate::receiver::{self, Comeback, Login};
 use crate::results::{CpuUse, Memory, PerSecond, Results, StoreUse, Throughput};
+use crate::runtime::runtime;
 use crate::sender::{self, Sender};
 use crate::state::State;
 use crate::target::Target;
@@ -454,15 +455,4 @@ async fn login_all(
         .into_iter()
         .map(|c| c.expect("every index logged in"))
         .collect())
-}
-
-/// A two-worker runtime whose threads carry `thread_name`: the CPU split of `cpu` tells the
-/// clients' threads from the relay's by that name.
-pub(crate) fn runtime(thread_name: &str) -> Result<tokio::runtime::Runtime, LoadError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name(thread_name)
-        .enable_all()
-        .build()
-        .map_err(|e| LoadError::io(format!("{thread_name} runtime"), e))
 }

@@ -48,7 +48,7 @@ impl Target {
         match &config.relay {
             RelayMode::Embedded => {
                 let data = temp()?;
-                let runtime = crate::run::runtime("relay-rt")?;
+                let runtime = crate::runtime::runtime("relay-rt")?;
                 let listen: SocketAddr = "127.0.0.1:0".parse().expect("a valid literal");
                 let mut server_config = ServerConfig::new(listen, data.path());
                 server_config.max_connections = server_config
@@ -76,7 +76,8 @@ impl Target {
                     .relay_binary
                     .clone()
                     .ok_or_else(|| LoadError::Config("no saltrelay binary".into()))?;
-                let (child, stdout, addr, key) = spawn_relay(&binary, data.path(), "127.0.0.1:0")?;
+                let (child, stdout, addr, key) =
+                    spawn_relay(&binary, data.path(), "127.0.0.1:0", &config.relay_args)?;
                 Ok(Self {
                     addr,
                     key,
@@ -167,14 +168,21 @@ impl Target {
     }
 }
 
-/// Starts `saltrelay relay serve` on a free loopback port and reads its address and key.
 /// A started relay child: the process, its remaining output, its address and key.
 pub(crate) type Spawned = (Child, Lines<BufReader<ChildStdout>>, SocketAddr, PublicKey);
 
-pub(crate) fn spawn_relay(binary: &Path, data: &Path, listen: &str) -> Result<Spawned, LoadError> {
+/// Starts `saltrelay relay serve` on `listen` with `extra` arguments (a store, a node ID) and
+/// reads its address and key.
+pub(crate) fn spawn_relay(
+    binary: &Path,
+    data: &Path,
+    listen: &str,
+    extra: &[String],
+) -> Result<Spawned, LoadError> {
     let mut child = Command::new(binary)
         .args(["relay", "serve", "--listen", listen, "--data"])
         .arg(data)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

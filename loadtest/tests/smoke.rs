@@ -42,5 +42,5 @@ fn smoke_run_accounts_for_every_message_and_writes_a_linked_report() {
         serde_json::from_slice(&std::fs::read(dir.join("results.json")).expect("json"))
             .expect("valid JSON");
     assert_eq!(json["counts"]["lost"], 0);
-    assert_eq!(json["schema"], "saltrelay_loadtest_v1");
+    assert_eq!(json["schema"], "saltrelay_loadtest_v2");
 }

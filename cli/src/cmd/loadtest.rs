@@ -20,7 +20,10 @@ use saltrelay_loadtest::{LoadConfig, Preset, RelayMode, report};
     saltrelay loadtest --preset idle\n  \
     saltrelay loadtest --preset offenders\n  \
     saltrelay loadtest --preset smoke --relay 127.0.0.1:5222 --relay-key HEX\n  \
-    saltrelay loadtest --relay-process --kill-cycles 100")]
+    saltrelay loadtest --relay-process --kill-cycles 100\n  \
+    saltrelay loadtest --nodes 3 --store temp --kill-cycles 21 --out reports/cluster\n  \
+    saltrelay loadtest --nodes 3 --store postgres://relay@db:5432/relay --faults kill,pause\n  \
+    saltrelay loadtest --compare-cluster --out reports/cluster")]
 pub(crate) struct Args {
     /// Named scenario; the flags below override its values.
     #[arg(long, value_enum, default_value = "smoke")]
@@ -39,7 +42,7 @@ pub(crate) struct Args {
     pub(super) senders: Option<usize>,
     /// Total messages per second, open loop. Absent: closed loop with --window.
     #[arg(long)]
-    rate: Option<f64>,
+    pub(super) rate: Option<f64>,
     /// Closed loop: messages awaiting their ack per sender.
     #[arg(long)]
     pub(super) window: Option<usize>,
@@ -58,10 +61,10 @@ pub(crate) struct Args {
     group_size: Option<usize>,
     /// Measured seconds.
     #[arg(long)]
-    duration: Option<f64>,
+    pub(super) duration: Option<f64>,
     /// Seconds of load before measuring.
     #[arg(long)]
-    warmup: Option<f64>,
+    pub(super) warmup: Option<f64>,
     /// Most seconds to wait after the load until every acked message is delivered.
     #[arg(long)]
     pub(super) drain: Option<f64>,
@@ -99,21 +102,67 @@ pub(crate) struct Args {
     /// Run Redis (appendfsync always) and redis-benchmark beside the run.
     #[arg(long)]
     redis: Option<bool>,
-    /// Kill-cycle mode: SIGKILL the relay child (`--relay-process`) this many times at random
-    /// moments under load, restart it on the same data directory, and count acked, delivered,
-    /// lost and duplicated messages; exits 1 if an acked message was lost. Uses --senders
-    /// (default 4), --clients (default 8), --window (default 32), --seed, --drain (default 60).
-    #[arg(long, requires = "relay_process")]
+    /// Kill-cycle mode: hit the relay child(ren) with this many faults (`--faults`, default
+    /// SIGKILL) at random moments under load, restart, and count acked, delivered, lost and
+    /// duplicated messages; exits 1 if an acked message was lost. Relays are always child
+    /// processes here. Uses --senders (default 4), --clients (default 8), --window (default
+    /// 32), --rate, --seed, --drain (default 60).
+    #[arg(long)]
     kill_cycles: Option<u32>,
+    /// Cluster mode: this many relay child processes (`relay serve --node-id node<i>`), clients
+    /// spread over them; with --kill-cycles N, N faults; without, --warmup (default 3) and
+    /// --duration (default 10) seconds of load whose acked rate and cross-node latency are
+    /// measured.
+    #[arg(long)]
+    pub(super) nodes: Option<usize>,
+    /// The store every node uses: `postgres://…`, or `temp` for a throw-away PostgreSQL server
+    /// started for the run (fsync on; the store-restart fault needs it). Absent: each node
+    /// its embedded store.
+    #[arg(long)]
+    pub(super) store: Option<String>,
+    /// Faults of kill-cycle mode, in turn: kill (SIGKILL a node, restart it), store-restart
+    /// (crash and restart PostgreSQL; `--store temp` only), pause (SIGSTOP a node past its
+    /// presence lease, then SIGCONT). Default: all that apply.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub(super) faults: Vec<FaultArg>,
+    /// A further `relay serve` argument for every node (repeat it for several).
+    #[arg(long, allow_hyphen_values = true)]
+    pub(super) relay_arg: Vec<String>,
+    /// Kill-cycle mode: ms a killed node stays down before its restart.
+    #[arg(long, default_value_t = 500)]
+    pub(super) down_ms: u64,
+    /// Kill-cycle mode: ms a paused node stays stopped (default: the 10 s presence lease
+    /// of spec/09-relay-cluster.md plus 3 s).
+    #[arg(long, default_value_t = 13_000)]
+    pub(super) pause_ms: u64,
+    /// Kill-cycle mode: most seconds to wait after each fault until every message acked by
+    /// then was delivered.
+    #[arg(long, default_value_t = 30.0)]
+    pub(super) settle: f64,
     /// Kill-cycle mode: the relay runs between this many ms and `--kill-max-up-ms` before each kill.
     #[arg(long, default_value_t = 300)]
     pub(super) kill_min_up_ms: u64,
     /// Kill-cycle mode: see `--kill-min-up-ms`.
     #[arg(long, default_value_t = 1_500)]
     pub(super) kill_max_up_ms: u64,
+    /// Comparison mode: in one run on one throw-away PostgreSQL server, the same load on one
+    /// node with the embedded store, one node on PostgreSQL, three nodes on PostgreSQL,
+    /// `pgbench`'s insert rate, and the cross-node p99 at 70 % of the one-node PostgreSQL
+    /// rate; report in `<out>/compare/`. Uses --clients (default 40), --senders (20),
+    /// --window (8), --warmup (3), --duration (15), --seed.
+    #[arg(long, conflicts_with_all = ["kill_cycles", "nodes", "store"])]
+    compare_cluster: bool,
     /// Hide the progress bar.
     #[arg(long)]
     pub(super) quiet: bool,
+}
+
+/// A fault of kill-cycle mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum FaultArg {
+    Kill,
+    StoreRestart,
+    Pause,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -126,8 +175,11 @@ enum PresetArg {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if let Some(cycles) = args.kill_cycles {
-        return super::kill_cycle::run(&args, cycles);
+    if args.compare_cluster {
+        return super::compare_cluster::run(&args);
+    }
+    if args.kill_cycles.is_some() || args.nodes.is_some() {
+        return super::kill_cycle::run(&args, args.kill_cycles.unwrap_or(0));
     }
     let config = configure(args)?;
     let results = saltrelay_loadtest::run(&config, std::path::Path::new("."))?;
@@ -162,6 +214,10 @@ fn p99(summary: &saltrelay_loadtest::latency::LatencySummary) -> String {
 
 /// The preset with every flag given applied.
 fn configure(args: Args) -> anyhow::Result<LoadConfig> {
+    anyhow::ensure!(
+        args.store.is_none() || args.relay_process,
+        "--store needs --relay-process (one node) or --nodes (a cluster)"
+    );
     let preset = match args.preset {
         PresetArg::Smoke => Preset::Smoke,
         PresetArg::Offline => Preset::Offline,
@@ -213,6 +269,14 @@ fn configure(args: Args) -> anyhow::Result<LoadConfig> {
     } else if args.relay_process {
         c.relay = RelayMode::Process;
         c.slow_reader_ms = None;
+        c.relay_args = args.relay_arg;
+        if let Some(store) = args.store {
+            anyhow::ensure!(
+                store != "temp",
+                "--store temp needs --nodes (a single-node load on PostgreSQL takes a postgres:// URL)"
+            );
+            c.relay_args.extend(["--store".to_owned(), store]);
+        }
     }
     c.validate()?;
     Ok(c)

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod bench;
+pub(crate) mod compare_cluster;
 pub(crate) mod fs;
 pub(crate) mod group;
 pub(crate) mod id;
