@@ -11,7 +11,24 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 lease=(--relay-arg=--lease-ms=2000)
 
-timeout 90 ./target/release/saltrelay loadtest --nodes 3 --store temp --warmup 1 --duration 4 \
+# A hang must fail the step loudly: each run gets a deadline far above its normal length
+# (the smoke takes ~15 s, the fault cycles ~40 s on a loaded 2-core machine); `timeout`
+# signals the run's whole process group (its relay children too) and then SIGKILLs it.
+within() {
+  local limit=$1 what=$2
+  shift 2
+  local status=0
+  timeout -k 10 "$limit" "$@" || status=$?
+  if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+    echo "cluster: $what did not finish within ${limit} s (a hang): FAIL" >&2
+    exit 1
+  elif [ "$status" -ne 0 ]; then
+    echo "cluster: $what failed (exit $status)" >&2
+    exit "$status"
+  fi
+}
+
+within 90 smoke ./target/release/saltrelay loadtest --nodes 3 --store temp --warmup 1 --duration 4 \
   --out "$out" --name smoke --quiet --drain 30 "${lease[@]}"
 grep -q '"lost": 0' "$out/smoke/results.json"
 python3 - "$out/smoke/results.json" <<'PY'
@@ -23,7 +40,7 @@ assert r["cross_node_latency"]["count"] > 0, "no message crossed nodes"
 print(f"cluster smoke: {r['counts']['acked']} acked, {r['cross_node_latency']['count']} crossed nodes, 0 lost")
 PY
 
-timeout 150 ./target/release/saltrelay loadtest --nodes 3 --store temp --kill-cycles 3 \
+within 150 "the fault cycles" ./target/release/saltrelay loadtest --nodes 3 --store temp --kill-cycles 3 \
   --faults kill,store-restart,pause --pause-ms 4000 --settle 20 --out "$out" --name faults \
   --quiet --drain 30 "${lease[@]}"
 grep -q '"lost": 0' "$out/faults/results.json"

@@ -5,8 +5,13 @@
 
 mod relay_process;
 
-use relay_process::saltrelay;
+use std::time::Duration;
+
+use relay_process::{output_within, saltrelay};
 use saltrelay_pgtest::PgServer;
+
+/// The whole run, start to stop of every process, on a loaded machine.
+const LIMIT: Duration = Duration::from_secs(240);
 
 #[test]
 fn cluster_faults_lose_no_acked_message() {
@@ -17,7 +22,8 @@ fn cluster_faults_lose_no_acked_message() {
         .create_database("cli_cluster_faults")
         .expect("database");
     let dir = tempfile::tempdir().expect("temp dir");
-    let output = saltrelay()
+    let mut loadtest = saltrelay();
+    loadtest
         .args(["loadtest", "--nodes", "3", "--store", &store])
         .args([
             "--kill-cycles",
@@ -35,9 +41,10 @@ fn cluster_faults_lose_no_acked_message() {
             "60",
         ])
         .args(["--quiet", "--name", "faults", "--out"])
-        .arg(dir.path())
-        .output()
-        .expect("loadtest runs");
+        .arg(dir.path());
+    // Two cycles, each at most 1.5 s of load, a 0.5 s kill or a 3 s pause and a 30 s settle,
+    // then at most a 60 s drain: far less than this unless something hangs.
+    let output = output_within(loadtest, LIMIT);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
