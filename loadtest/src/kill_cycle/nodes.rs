@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use saltrelay_protocol::crypto::PublicKey;
 use saltrelay_relay::server::keyfile::KEY_FILE_NAME;
@@ -16,6 +16,9 @@ use crate::target::{Spawned, spawn_relay};
 
 /// Attempts at a restart on the same address (the port may take a moment to free).
 const RESTART_ATTEMPTS: u32 = 50;
+/// Longest graceful stop of the nodes (RELAY-23 finishes the queued commits first); a node
+/// still running then is killed and named, so a stuck node never hangs the run.
+const STOP_GRACE: Duration = Duration::from_secs(60);
 
 /// One relay node.
 struct Node {
@@ -123,13 +126,27 @@ impl Nodes {
         }
     }
 
-    /// Graceful stop of every node (SIGCONT first, in case one is paused; then SIGTERM).
+    /// Graceful stop of every node (SIGCONT first, in case one is paused; then SIGTERM),
+    /// [`STOP_GRACE`] at most; a node still running then gets SIGKILL and is named on stderr.
     pub(super) fn stop(mut self) {
         for node in &mut self.running {
             let pid = node.child.id().to_string();
             let _ = Command::new("kill").args(["-CONT", &pid]).status();
             let _ = Command::new("kill").args(["-TERM", &pid]).status();
-            let _ = node.child.wait();
+        }
+        let deadline = Instant::now() + STOP_GRACE;
+        for (index, node) in self.running.iter_mut().enumerate() {
+            while matches!(node.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if matches!(node.child.try_wait(), Ok(None)) {
+                eprintln!(
+                    "saltrelay loadtest: node {index} did not stop within {} s of SIGTERM; killed",
+                    STOP_GRACE.as_secs()
+                );
+                let _ = node.child.kill();
+                let _ = node.child.wait();
+            }
         }
     }
 }

@@ -9,7 +9,7 @@
 //!    queue again when its wake-up comes, catches every watched queue up after (re)connecting,
 //!    and renews the leases (CLU-17).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -34,6 +34,9 @@ pub(crate) struct Cluster {
     pub(crate) config: PgConfig,
     instance: i64,
     client: Mutex<Option<Client>>,
+    /// Identities with a wake-up catch-up in flight; `true`: another wake-up came meanwhile,
+    /// so one more read follows (see [`wake`]).
+    waking: std::sync::Mutex<HashMap<Identity, bool>>,
 }
 
 impl core::fmt::Debug for Cluster {
@@ -93,6 +96,7 @@ impl Cluster {
             config,
             instance,
             client: Mutex::new(Some(client)),
+            waking: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -214,6 +218,59 @@ fn catch_up(
     async move { answer.await.map_err(|_| StoreError::Closed)? }
 }
 
+/// CLU-14: a wake-up for a watched queue (a notification, the safety net, a reconnect).
+/// Each catch-up reads the whole queue, so one per notification would cost the committer
+/// thread the backlog's length per message sent to it: a backlog left by a fault (a paused
+/// or killed node) then starves the commits and the logins queued behind those reads, the
+/// recipient cannot log in again and its backlog only grows. So at most one catch-up per
+/// identity is in flight; wake-ups during it are folded into one more read after it, which
+/// starts after they arrived and so sees every commit they announced.
+fn wake(cluster: &Arc<Cluster>, shared: &Arc<Shared>, identity: Identity) {
+    if !coalesce(&cluster.waking, identity) {
+        return;
+    }
+    let (cluster, shared) = (Arc::clone(cluster), Arc::clone(shared));
+    tokio::spawn(async move {
+        loop {
+            if shared.hub.is_watched(identity) {
+                // A failed read is retried by the next wake-up or the safety net.
+                let _ = catch_up(&shared, identity).await;
+            }
+            if !again(&cluster.waking, identity) {
+                return;
+            }
+        }
+    });
+}
+
+/// Marks a wake-up for `identity`; true if no catch-up is in flight (the caller starts one).
+fn coalesce(waking: &std::sync::Mutex<HashMap<Identity, bool>>, identity: Identity) -> bool {
+    let mut waking = waking.lock().expect("no panic under the wake-up lock");
+    if let Some(pending) = waking.get_mut(&identity) {
+        *pending = true;
+        false
+    } else {
+        waking.insert(identity, false);
+        true
+    }
+}
+
+/// A catch-up of `identity` ended: true if a wake-up came meanwhile (read once more), else
+/// the identity has no catch-up in flight any more.
+fn again(waking: &std::sync::Mutex<HashMap<Identity, bool>>, identity: Identity) -> bool {
+    let mut waking = waking.lock().expect("no panic under the wake-up lock");
+    match waking.get_mut(&identity) {
+        Some(pending) if *pending => {
+            *pending = false;
+            true
+        }
+        _ => {
+            waking.remove(&identity);
+            false
+        }
+    }
+}
+
 /// The node's background work until the relay stops: the listener (reconnecting) and the
 /// lease renewal (CLU-13, CLU-17).
 pub(crate) async fn run(
@@ -295,7 +352,7 @@ async fn listen(
             .map_err(|e| db_error("listen", &e))?;
         // CLU-14: after LISTEN, so that nothing committed from here on is missed.
         for identity in shared.hub.watched() {
-            drop(catch_up(shared, identity));
+            wake(cluster, shared, identity);
         }
         let period = Duration::from_millis(cluster.config.catch_up_interval_ms.max(1_000));
         let mut interval = tokio::time::interval_at(
@@ -316,7 +373,7 @@ async fn listen(
                 _ = interval.tick() => {
                     // CLU-14: a safety net, not the delivery path.
                     for identity in shared.hub.watched() {
-                        drop(catch_up(shared, identity));
+                        wake(cluster, shared, identity);
                     }
                 }
                 _ = stop.changed() => return Ok(()),
@@ -329,13 +386,13 @@ async fn listen(
 }
 
 /// CLU-13: a wake-up for a queue, or a login elsewhere.
-fn on_notification(cluster: &Cluster, shared: &Arc<Shared>, notification: &Notification) {
+fn on_notification(cluster: &Arc<Cluster>, shared: &Arc<Shared>, notification: &Notification) {
     match notification.channel() {
         "saltrelay_mailbox" => {
             if let Ok(identity) = notification.payload().parse::<Identity>()
                 && shared.hub.is_watched(identity)
             {
-                drop(catch_up(shared, identity));
+                wake(cluster, shared, identity);
             }
         }
         "saltrelay_presence" => {
@@ -426,5 +483,32 @@ async fn renew_loop(cluster: Arc<Cluster>, shared: Arc<Shared>) {
                 cluster.release(held.identity, session);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wake_ups_during_a_catch_up_fold_into_one_more_read() {
+        let waking = std::sync::Mutex::new(HashMap::new());
+        let alice: Identity = "ALICE001".parse().expect("identity");
+        let bob: Identity = "BOB00001".parse().expect("identity");
+        assert!(coalesce(&waking, alice), "the first wake-up starts a read");
+        assert!(coalesce(&waking, bob), "identities are independent");
+        for _ in 0..1_000 {
+            assert!(!coalesce(&waking, alice), "no second read in flight");
+        }
+        assert!(
+            again(&waking, alice),
+            "one more read for the wake-ups that came"
+        );
+        assert!(!again(&waking, alice), "and only one");
+        assert!(!again(&waking, bob), "no wake-up came during bob's read");
+        assert!(
+            coalesce(&waking, alice),
+            "idle again: the next wake-up starts a read"
+        );
     }
 }
