@@ -75,10 +75,21 @@ pub fn is_postgres_url(text: &str) -> bool {
 
 /// A database error as a store error, naming what the relay was doing.
 pub(crate) fn db_error(op: &'static str, error: &tokio_postgres::Error) -> StoreError {
-    StoreError::Database {
-        op,
-        reason: error.to_string(),
-    }
+    // The client's own text is only "db error" for a server error: name the server's
+    // SQLSTATE and message (never its detail, which can quote row values such as identities).
+    let reason = if let Some(db) = error.as_db_error() {
+        format!("{} ({})", db.message(), db.code().code())
+    } else {
+        let mut reason = error.to_string();
+        let mut cause = std::error::Error::source(error);
+        while let Some(inner) = cause {
+            reason.push_str(": ");
+            reason.push_str(&inner.to_string());
+            cause = inner.source();
+        }
+        reason
+    };
+    StoreError::Database { op, reason }
 }
 
 /// Connects one client, driving its connection on the current runtime (CLU-3: no TLS; the
