@@ -14,6 +14,7 @@ use saltrelay_protocol::identity::Identity;
 use saltrelay_protocol::time::Timestamp;
 use saltrelay_protocol::transport::payload::MessageAck;
 
+use super::MessageHeader;
 use super::conn_ref::{ConnEvent, ConnRef};
 use crate::core::Queued;
 use crate::store::RecordId;
@@ -58,6 +59,54 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
+    /// A message just accepted: its header, payload length, deadline and first stage, and the
+    /// connection awaiting its ack, if any.
+    pub(crate) fn accepted(
+        header: &MessageHeader,
+        len: usize,
+        deadline: Timestamp,
+        stage: Stage,
+        origin: Option<ConnRef>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            sender: header.sender,
+            recipient: header.receiver,
+            message_id: header.message_id,
+            flags: header.flags,
+            len: u32::try_from(len).unwrap_or(u32::MAX),
+            deadline,
+            state: Mutex::new(EntryState { stage, origin }),
+        })
+    }
+
+    /// A message read back from the store: durable, its payload not in memory, no ack awaited
+    /// (the node that stored it acked it).
+    pub(crate) fn restored(
+        sender: Identity,
+        recipient: Identity,
+        message_id: u64,
+        flags: u8,
+        len: u32,
+        deadline: Timestamp,
+        record: RecordId,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            sender,
+            recipient,
+            message_id,
+            flags,
+            len,
+            deadline,
+            state: Mutex::new(EntryState {
+                stage: Stage::Stored {
+                    record,
+                    payload: None,
+                },
+                origin: None,
+            }),
+        })
+    }
+
     pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, EntryState> {
         self.state.lock().expect("no panic under an entry lock")
     }

@@ -2,7 +2,7 @@
 //! from the shared store only the queues of the identities it serves ("watched"), writes
 //! every other message straight through to the store, and acks its sender after COMMIT.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use saltrelay_protocol::identity::Identity;
@@ -11,7 +11,7 @@ use saltrelay_protocol::time::Timestamp;
 use super::{Accepted, Hub, HubState};
 use crate::core::{Flags, MailboxId};
 use crate::server::conn_ref::{ConnEvent, ConnRef};
-use crate::server::entry::{Entry, EntryState, Stage};
+use crate::server::entry::{Entry, Stage};
 use crate::server::{ConnectionError, MessageHeader};
 #[cfg(feature = "postgres")]
 use crate::store::QueuedRecord;
@@ -208,21 +208,15 @@ impl Hub {
             let lifetime = self.policy.expiry(Timestamp::ZERO, flags).as_millis();
             let accepted =
                 Timestamp::from_millis(record.deadline.as_millis().saturating_sub(lifetime));
-            let entry = Arc::new(Entry {
-                sender: record.sender,
-                recipient: identity,
-                message_id: key.2,
-                flags: record.flags,
-                len: record.len,
-                deadline: record.deadline,
-                state: Mutex::new(EntryState {
-                    stage: Stage::Stored {
-                        record: record.id,
-                        payload: None,
-                    },
-                    origin: None,
-                }),
-            });
+            let entry = Entry::restored(
+                record.sender,
+                identity,
+                key.2,
+                record.flags,
+                record.len,
+                record.deadline,
+                record.id,
+            );
             // Acked by the node that stored it: never refused here (as RELAY-27).
             if state
                 .mailboxes
@@ -281,18 +275,13 @@ impl Hub {
             return Accepted::AckNow;
         }
         let wants_ack = !flags.contains(Flags::NO_ACK);
-        let entry = Arc::new(Entry {
-            sender: header.sender,
-            recipient: header.receiver,
-            message_id: header.message_id,
-            flags: header.flags,
-            len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
-            deadline: self.policy.expiry(now, flags),
-            state: Mutex::new(EntryState {
-                stage: Stage::Gone,
-                origin: wants_ack.then(|| origin.clone()),
-            }),
-        });
+        let entry = Entry::accepted(
+            header,
+            payload.len(),
+            self.policy.expiry(now, flags),
+            Stage::Gone,
+            wants_ack.then(|| origin.clone()),
+        );
         let message = BufferedMessage {
             recipient: entry.recipient,
             sender: entry.sender,

@@ -15,7 +15,7 @@ use saltrelay_protocol::identity::Identity;
 use saltrelay_protocol::time::Timestamp;
 
 use super::conn_ref::{ConnEvent, ConnRef};
-use super::entry::{Entry, EntryState, Item, Stage};
+use super::entry::{Entry, Item, Stage};
 use super::{ConnectionError, MessageHeader};
 
 mod cluster;
@@ -211,21 +211,15 @@ impl Hub {
             // RELAY-12: the core's time only moves forward; record order is acceptance order.
             let accepted =
                 Timestamp::from_millis(message.deadline.as_millis().saturating_sub(lifetime));
-            let entry = Arc::new(Entry {
-                sender: message.sender,
-                recipient: message.recipient,
-                message_id: u64::from_le_bytes(message.message_id),
-                flags: message.flags,
-                len: u32::try_from(message.payload.len()).unwrap_or(u32::MAX),
-                deadline: message.deadline,
-                state: Mutex::new(EntryState {
-                    stage: Stage::Stored {
-                        record: stored.id,
-                        payload: None,
-                    },
-                    origin: None,
-                }),
-            });
+            let entry = Entry::restored(
+                message.sender,
+                message.recipient,
+                u64::from_le_bytes(message.message_id),
+                message.flags,
+                u32::try_from(message.payload.len()).unwrap_or(u32::MAX),
+                message.deadline,
+                stored.id,
+            );
             // RELAY-27: restored without the caps; an acked message is never refused here.
             let pushed = state.mailbox(message.recipient).and_then(|mailbox| {
                 state
@@ -356,18 +350,13 @@ impl Hub {
             }
         };
         let wants_ack = !flags.contains(Flags::NO_ACK) && !no_queue;
-        let entry = Arc::new(Entry {
-            sender: header.sender,
-            recipient: header.receiver,
-            message_id: header.message_id,
-            flags: header.flags,
-            len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
-            deadline: self.policy.expiry(now, flags),
-            state: Mutex::new(EntryState {
-                stage: initial,
-                origin: wants_ack.then(|| origin.clone()),
-            }),
-        });
+        let entry = Entry::accepted(
+            header,
+            payload.len(),
+            self.policy.expiry(now, flags),
+            initial,
+            wants_ack.then(|| origin.clone()),
+        );
         match state
             .mailboxes
             .push(now, mailbox, flags, Item(Arc::clone(&entry)))
