@@ -131,5 +131,10 @@ fn a_validation_record_is_read_through_its_wrapper() {
         .map(|f| f.report.as_str())
         .collect();
     assert_eq!(failed, ["reports/dirty"]);
-    assert!(outcome.lines().iter().any(|l| l == "ok       reports/clean"));
+    assert!(
+        outcome
+            .lines()
+            .iter()
+            .any(|l| l == "ok       reports/clean")
+    );
 }
