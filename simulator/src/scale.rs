@@ -90,7 +90,7 @@ pub struct Size {
 /// `1e6`.
 ///
 /// # Errors
-/// [`SimError::Range`] on `sizes` naming the size that does not parse.
+/// [`SimError::Scenario`] on `sizes` naming the size that does not parse.
 pub fn parse_sizes(text: &str) -> Result<Vec<Size>, SimError> {
     text.split(',')
         .map(|item| {
