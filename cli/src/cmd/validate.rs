@@ -250,6 +250,7 @@ fn run_case(
             background_cores: results.cpu.client_secs / results.cpu.wall_secs.max(1e-9),
             wakeup_ns: ctx.wakeup_ns,
             loopback_rtt_ns: ctx.loopback_rtt_ns,
+            idle_cores: results.cpu.idle_relay_cores.unwrap_or(0.0),
         };
         measured.push(observed(&results, seed, &w));
         let trace = ctx.scratch.join(format!("{scenario}.trace.csv"));
@@ -267,6 +268,7 @@ fn run_case(
         bare.relays.frame_io_ns = 0.0;
         bare.relays.background_cores = 0.0;
         bare.relays.wakeup_ns = 0.0;
+        bare.relays.idle_cores = 0.0;
         bare.network.rtt_median = mapping::LOOPBACK_RTT;
         let run = saltrelay_simulator::model::run(&bare, &ctx.costs.costs, &())?;
         baseline.push(Figures::predicted(&run, ctx.relay_cores));

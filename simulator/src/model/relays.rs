@@ -114,7 +114,9 @@ impl Sim<'_> {
         let bucket = usize::try_from(start / sample_ns)
             .unwrap_or(usize::MAX)
             .min(relay.busy_ns.len() - 1);
-        relay.busy_ns[bucket] += cost as f64;
+        // VAL-9: the stretch is time the relay's thread waits for a core held by other work;
+        // it holds the core in the model (waits, latency) but is not the relay's CPU time.
+        relay.busy_ns[bucket] += cost_ns;
         if warm {
             relay.jobs += 1;
             relay.wait_ns += wait as f64;

@@ -88,6 +88,7 @@ pub fn scenario(
     s.relays.cores = w.relay_cores;
     s.relays.frame_io_ns = w.frame_io_ns;
     s.relays.wakeup_ns = w.wakeup_ns;
+    s.relays.idle_cores = w.idle_cores.min(f64::from(w.relay_cores));
     s.relays.background_cores = w.background_cores.min(f64::from(w.relay_cores) * 0.95);
     // The load test lasts seconds: no message lives long enough to expire.
     s.relays.expiry_sweep = Dur::secs(60);
@@ -137,6 +138,7 @@ mod tests {
             background_cores: 0.5,
             wakeup_ns: 20_000.0,
             loopback_rtt_ns: 150_000.0,
+            idle_cores: 0.1,
         }
     }
 
@@ -265,8 +267,18 @@ mod tests {
         let bare = run(&Workload {
             wakeup_ns: 0.0,
             loopback_rtt_ns: 0.0,
+            idle_cores: 0.0,
             ..with.clone()
         });
+        // VAL-12: the floor adds its cores to the CPU figure and nothing to the jobs' service.
+        let cpu = |r: &crate::RunResult| r.measured.cpu_mean * 2.0;
+        let floored = run(&Workload {
+            wakeup_ns: 0.0,
+            loopback_rtt_ns: 0.0,
+            ..with.clone()
+        });
+        assert!((cpu(&floored) - cpu(&bare) - 0.1).abs() < 1e-6);
+        assert!((floored.relays[0].mean_service_us - bare.relays[0].mean_service_us).abs() < 1e-9);
         let (w, b) = (&woken.relays[0], &bare.relays[0]);
         assert_eq!(w.jobs, b.jobs, "the term adds cost, not jobs");
         // 600 copies/s on two cores of 1 µs jobs: the cores are idle almost always, so the

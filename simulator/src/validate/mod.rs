@@ -60,6 +60,10 @@ pub struct Workload {
     /// uses [`mapping::LOOPBACK_RTT`]).
     #[serde(default)]
     pub loopback_rtt_ns: f64,
+    /// VAL-12: the relay's cores busy while every client was logged in and nothing was sent,
+    /// measured in this run (0 in reports made before the term existed).
+    #[serde(default)]
+    pub idle_cores: f64,
 }
 
 /// The compared figures of one run, measured or predicted (VAL-4).
@@ -306,6 +310,7 @@ mod tests {
             background_cores: 0.0,
             wakeup_ns: 0.0,
             loopback_rtt_ns: 0.0,
+            idle_cores: 0.0,
         };
         let case = Case::new(
             "one-to-one",
