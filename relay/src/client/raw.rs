@@ -12,6 +12,8 @@
 //! 3. [`RawClient::read_until`] a wanted payload, or [`RawClient::read_to_end`] to see how the
 //!    relay closed.
 
+use std::convert::Infallible;
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use saltrelay_protocol::crypto::{PublicKey, SecretKey};
@@ -149,6 +151,46 @@ impl RawClient {
         within: Duration,
         wanted: impl Fn(&Payload) -> bool,
     ) -> Result<Payload, RawClientError> {
+        let found = self
+            .read(within, |payload| {
+                if wanted(&payload) {
+                    ControlFlow::Break(payload)
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .await?;
+        found.map_err(RawClientError::Ended)
+    }
+
+    /// Reads until the connection ends (at most `within`): every payload received, and the
+    /// error the machine ended with (`closed_by_relay` with the relay's code, TR-26, normally).
+    ///
+    /// # Errors
+    /// [`RawClientError::Timeout`] when the relay had not closed within `within`.
+    pub async fn read_to_end(
+        &mut self,
+        within: Duration,
+    ) -> Result<(Vec<Payload>, TransportError), RawClientError> {
+        let mut payloads = Vec::new();
+        let ended: Result<Infallible, TransportError> = self
+            .read(within, |payload| {
+                payloads.push(payload);
+                ControlFlow::Continue(())
+            })
+            .await?;
+        let Err(error) = ended;
+        Ok((payloads, error))
+    }
+
+    /// The one frame reader: reads and feeds the machine, handing each received payload to
+    /// `each`, until `each` breaks with a value (`Ok`) or the connection ends (`Err`, with
+    /// the payloads of the last read handed over first).
+    async fn read<T>(
+        &mut self,
+        within: Duration,
+        mut each: impl FnMut(Payload) -> ControlFlow<T>,
+    ) -> Result<Result<T, TransportError>, RawClientError> {
         let mut buf = vec![0u8; 64 * 1024];
         let deadline = deadline_after(within);
         loop {
@@ -163,44 +205,13 @@ impl RawClient {
             };
             while let Some(output) = self.machine.poll_output() {
                 if let ClientOutput::Received(payload) = output
-                    && wanted(&payload)
+                    && let ControlFlow::Break(value) = each(payload)
                 {
-                    return Ok(payload);
-                }
-            }
-            result.map_err(RawClientError::Ended)?;
-        }
-    }
-
-    /// Reads until the connection ends (at most `within`): every payload received, and the
-    /// error the machine ended with (`closed_by_relay` with the relay's code, TR-26, normally).
-    ///
-    /// # Errors
-    /// [`RawClientError::Timeout`] when the relay had not closed within `within`.
-    pub async fn read_to_end(
-        &mut self,
-        within: Duration,
-    ) -> Result<(Vec<Payload>, TransportError), RawClientError> {
-        let mut payloads = Vec::new();
-        let mut buf = vec![0u8; 64 * 1024];
-        let deadline = deadline_after(within);
-        loop {
-            let read = tokio::time::timeout_at(deadline, self.stream.read(&mut buf))
-                .await
-                .map_err(|_| RawClientError::Timeout(within))?;
-            let result = match read {
-                Ok(0) | Err(_) => self.machine.handle_eof(),
-                Ok(n) => self
-                    .machine
-                    .handle_bytes(self.clock.now(), received(&buf, n)),
-            };
-            while let Some(output) = self.machine.poll_output() {
-                if let ClientOutput::Received(payload) = output {
-                    payloads.push(payload);
+                    return Ok(Ok(value));
                 }
             }
             if let Err(error) = result {
-                return Ok((payloads, error));
+                return Ok(Err(error));
             }
         }
     }
