@@ -24,7 +24,7 @@ use saltrelay_protocol::transport::{
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpStream, ToSocketAddrs};
 
-use crate::runtime::clock::Clock;
+use crate::runtime::clock::{Clock, instant_after};
 
 /// Why a hand-driven connection could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -192,7 +192,7 @@ impl RawClient {
         mut each: impl FnMut(Payload) -> ControlFlow<T>,
     ) -> Result<Result<T, TransportError>, RawClientError> {
         let mut buf = vec![0u8; 64 * 1024];
-        let deadline = deadline_after(within);
+        let deadline = instant_after(tokio::time::Instant::now(), within);
         loop {
             let read = tokio::time::timeout_at(deadline, self.stream.read(&mut buf))
                 .await
@@ -221,12 +221,4 @@ impl RawClient {
 fn received(buf: &[u8], n: usize) -> &[u8] {
     buf.get(..n)
         .expect("read returns at most the buffer's length")
-}
-
-/// The instant `within` from now; a wait too long to represent is capped at a century.
-fn deadline_after(within: Duration) -> tokio::time::Instant {
-    const CENTURY: Duration = Duration::from_secs(100 * 365 * 86_400);
-    let now = tokio::time::Instant::now();
-    now.checked_add(within.min(CENTURY))
-        .expect("now plus at most a century is representable")
 }
