@@ -44,10 +44,9 @@ pub fn run(args: &[&str], cycles: u32, name: &str) -> KillCycleRun {
         String::from_utf8_lossy(&output.stderr)
     );
     let report = out.path().join(name);
-    let results: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(report.join("results.json")).expect("results.json"),
-    )
-    .expect("JSON");
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.join("results.json")).expect("results.json"))
+            .expect("JSON");
     let counts = &results["counts"];
     assert_eq!(results["cycles"], cycles);
     assert_eq!(counts["lost"], 0, "{stdout}");
