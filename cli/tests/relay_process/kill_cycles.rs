@@ -25,7 +25,7 @@ pub struct KillCycleRun {
 }
 
 /// Runs `saltrelay loadtest ARGS --kill-cycles CYCLES --drain 60 --quiet --name NAME --out DIR`
-/// (SIGKILLed with every relay it started if it hangs) and checks what every run must show:
+/// (killed with every relay it started if it hangs) and checks what every run must show:
 /// it exited 0, did `cycles` faults under load, and lost no acked message.
 pub fn run(args: &[&str], cycles: u32, name: &str) -> KillCycleRun {
     let out = tempfile::tempdir().expect("temp dir");
