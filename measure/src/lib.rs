@@ -4,8 +4,13 @@
 //!   clean tree, machine, toolchain, command, run id), taken when the measurement runs and
 //!   stored in the result's JSON (MEAS-1).
 //! - [`check`]: the check of committed reports CI runs (`saltrelay reports check`, MEAS-6).
+//! - [`plot`]: the one plotting module: every SVG chart of every report (MEAS-9, MEAS-10).
+//! - [`checkout`]: where a tool finds a checkout's files by default: from the working
+//!   directory, never from a path compiled in.
 
 pub mod check;
+pub mod checkout;
+pub mod plot;
 pub mod provenance;
 
 pub use provenance::{Machine, Provenance, Toolchain};
