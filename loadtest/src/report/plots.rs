@@ -50,7 +50,7 @@ pub(super) fn latency(path: &Path, results: &Results) -> Result<(), LoadError> {
     let chart = LineChart::new(
         format!("{}: latency by percentile", results.config.name),
         Axis::categories("percentile", names),
-        Axis::log10("latency (ms, log scale)", Unit::Number),
+        Axis::log10("latency (log scale)", Unit::Milliseconds),
     )
     .with(lines);
     write(&chart, path)
