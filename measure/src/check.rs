@@ -187,11 +187,13 @@ fn check_folder(repo: &Path, folder: &Path) -> std::io::Result<Vec<String>> {
     Ok(problems)
 }
 
-/// The provenance a record carries at its top level (`provenance`, or a cost file's
-/// `measured`), if it parses as one.
+/// The provenance a record carries at its top level (`provenance`, a cost file's `measured`,
+/// or a validation's `provenance.measured`, which wraps the recorder's object with the end of
+/// the run: VAL-7), if it parses as one.
 fn provenance_of(text: &str) -> Option<Provenance> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
     let p = value.get("provenance").or_else(|| value.get("measured"))?;
+    let p = p.get("measured").unwrap_or(p);
     serde_json::from_value(p.clone()).ok()
 }
 

@@ -101,3 +101,40 @@ fn pending_reports_warn_and_stale_entries_fail() {
         "{lines:?}"
     );
 }
+
+/// A validation report wraps the recorder's object with the end of its run (VAL-7): the check
+/// reads the provenance inside, so a dirty one fails and a clean ancestor passes.
+#[test]
+fn a_validation_record_is_read_through_its_wrapper() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = repository(dir.path());
+    for (name, clean) in [("clean", true), ("dirty", false)] {
+        let folder = dir.path().join("reports").join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        let doc = serde_json::json!({
+            "schema": "saltrelay_validation_v1",
+            "provenance": {
+                "measured": Provenance::fixed("r", &head, clean),
+                "load_average_end": "0.1 0.1 0.1",
+                "wall_s": 1.0,
+            },
+        });
+        std::fs::write(folder.join("results.json"), doc.to_string()).unwrap();
+        std::fs::write(folder.join("summary.md"), "# validation\n").unwrap();
+    }
+    std::fs::write(dir.path().join("reports/README.md"), "# index\n").unwrap();
+
+    let outcome = check(dir.path()).unwrap();
+    let failed: Vec<&str> = outcome
+        .failures()
+        .iter()
+        .map(|f| f.report.as_str())
+        .collect();
+    assert_eq!(failed, ["reports/dirty"]);
+    assert!(
+        outcome
+            .lines()
+            .iter()
+            .any(|l| l == "ok       reports/clean")
+    );
+}
