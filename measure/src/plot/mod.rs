@@ -3,7 +3,7 @@
 //!
 //! - [`axis`]: scales (linear, log10, log2 for byte sizes, named categories), the round-unit
 //!   ticks of each and their labels.
-//! - [`LineChart`] ([`line`]): lines over shared axes, with an optional dashed marker (the
+//! - [`LineChart`] ([`line`](mod@line)): lines over shared axes, with an optional dashed marker (the
 //!   end of a warm-up) and a shaded span (a measured phase); [`line::grid`] puts several in
 //!   one file.
 //! - [`BarChart`] ([`bars`]): horizontal bars, one row per label, several bars per row.
