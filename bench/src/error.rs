@@ -52,6 +52,12 @@ pub enum ReportError {
         /// One sentence per problem.
         reasons: Vec<String>,
     },
+    /// The relay's store failed during a store bench.
+    #[error("store bench: {source}")]
+    Store {
+        /// What the store said.
+        source: saltrelay_relay::store::StoreError,
+    },
 }
 
 impl ReportError {

@@ -7,7 +7,7 @@ use anyhow::{Context as _, bail};
 use saltrelay_bench::layer::criterion_home;
 use saltrelay_bench::report::{write_report, write_variants};
 use saltrelay_bench::variants::{VARIANTS, VariantRun, variant};
-use saltrelay_bench::{Profile, load};
+use saltrelay_bench::{Profile, load, store};
 use saltrelay_measure::provenance::{COMMAND_VAR, RUN_ID_VAR, command_line};
 use saltrelay_measure::{Provenance, checkout};
 
@@ -47,6 +47,24 @@ enum BenchCommand {
         /// Measure only these variants (the default is always measured, first).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
+    },
+    /// Measure the relay's store and write reports/store/ (MEAS-11): the disk's flush rate,
+    /// group commit in closed and open loop, and criterion's per-operation costs of the store.
+    ///
+    /// Run it from the repository root: criterion's part runs `cargo bench -p saltrelay-relay
+    /// --bench store`. Full profile: about 4 minutes.
+    Store {
+        #[command(flatten)]
+        profile: ProfileArgs,
+        /// The report folder.
+        #[arg(long, default_value = "reports/store")]
+        out: PathBuf,
+        /// Where the store writes while measured: the disk measured (removed afterwards).
+        #[arg(long, default_value = "target/store-bench-data")]
+        data_dir: PathBuf,
+        /// Leave out criterion's per-operation costs (the report says so).
+        #[arg(long)]
+        no_criterion: bool,
     },
 }
 
@@ -121,7 +139,82 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             &only,
             &command,
         ),
+        BenchCommand::Store {
+            profile,
+            out,
+            data_dir,
+            no_criterion,
+        } => store(profile.profile(), &out, &data_dir, !no_criterion),
     }
+}
+
+/// `bench store`: everything measured in this invocation, recorded before the first
+/// measurement (MEAS-1), in the current folder (the repository root).
+fn store(
+    profile: Profile,
+    out: &Path,
+    data_dir: &Path,
+    criterion: bool,
+) -> anyhow::Result<ExitCode> {
+    let here = Path::new(".");
+    if criterion && !here.join("relay/benches/store.rs").is_file() {
+        bail!(
+            "run `saltrelay bench store` from the repository root (criterion's part runs `cargo bench -p saltrelay-relay`), or pass --no-criterion"
+        );
+    }
+    let provenance = Provenance::record(&command_line(), here);
+    let plan = match profile {
+        Profile::Full => store::Plan::full(),
+        Profile::Quick => store::Plan::quick(),
+        Profile::Smoke => store::Plan::smoke(),
+    };
+    let mut results = store::measure(&plan, data_dir, provenance, &mut |line| {
+        eprintln!("store: {line}");
+    })?;
+    if criterion {
+        let home = std::path::absolute(here.join("target/store-criterion"))
+            .context("finding target/store-criterion")?;
+        remove_dir(&home)?;
+        let command = cargo_bench_store(&home, profile, &results.provenance)?;
+        let found = load::load(&home)?;
+        results.criterion = Some(store::CriterionRun {
+            command,
+            results: store::criterion_results(&found),
+        });
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let path = out.join("results.json");
+    std::fs::write(&path, store::results_json(&results))
+        .with_context(|| format!("writing {}", path.display()))?;
+    let path = out.join(store::REPORT_FILE);
+    std::fs::write(&path, store::markdown(&results))
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("bench store: report in {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the relay's store benches with their results in `home`; returns the command as shown.
+fn cargo_bench_store(home: &Path, profile: Profile, run: &Provenance) -> anyhow::Result<String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .args(["bench", "-p", "saltrelay-relay", "--bench", "store"])
+        .env("CRITERION_HOME", home)
+        .env(RUN_ID_VAR, &run.run_id)
+        .env(COMMAND_VAR, &run.command);
+    let mut shown = "cargo bench -p saltrelay-relay --bench store".to_owned();
+    let args = profile.criterion_args();
+    if !args.is_empty() {
+        command.arg("--").args(args);
+        shown.push_str(" -- ");
+        shown.push_str(&args.join(" "));
+    }
+    eprintln!("saltrelay: running {shown}");
+    let status = command.status().context("starting cargo")?;
+    if !status.success() {
+        bail!("`{shown}` failed ({status})");
+    }
+    Ok(shown)
 }
 
 /// The report folder in a checkout.

@@ -1,4 +1,4 @@
-//! Axes (MEAS-9, MEAS-10): the range an axis spans, where its ticks go and how they read.
+//! Axes (MEAS-9, MEAS-14): the range an axis spans, where its ticks go and how they read.
 //! A linear axis has its ticks at whole multiples of 1, 2 or 5 × 10^k of its unit; a
 //! logarithmic axis spans whole decades (or, for byte sizes, whole powers of two) and has its
 //! ticks only there; a category axis has one tick per named category.

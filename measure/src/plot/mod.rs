@@ -1,4 +1,4 @@
-//! The one plotting module of saltrelay's reports (spec/09-measurements.md, MEAS-9, MEAS-10):
+//! The one plotting module of saltrelay's reports (spec/09-measurements.md, MEAS-9, MEAS-14):
 //! bench, simulator, validation and load-test reports draw their SVG charts here.
 //!
 //! - [`axis`]: scales (linear, log10, log2 for byte sizes, named categories), the round-unit
