@@ -79,6 +79,17 @@ pub(crate) fn machine_busy_secs() -> Option<f64> {
     Some(busy / TICKS_PER_SEC)
 }
 
+/// Cores the whole machine kept busy over `window`, sampled from /proc/stat at its two ends
+/// (VAL-7: what other work runs now, unlike the load average, which still carries the tail of
+/// earlier minutes).
+#[must_use]
+pub fn machine_busy_cores(window: std::time::Duration) -> Option<f64> {
+    let before = machine_busy_secs()?;
+    std::thread::sleep(window);
+    let after = machine_busy_secs()?;
+    Some((after - before).max(0.0) / window.as_secs_f64().max(1e-9))
+}
+
 /// A process's CPU seconds (all its threads).
 pub(crate) fn process_secs(pid: u32) -> Option<f64> {
     stat_secs(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
