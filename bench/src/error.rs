@@ -58,14 +58,6 @@ pub enum ReportError {
         /// What the store said.
         source: saltrelay_relay::store::StoreError,
     },
-    /// A plot could not be drawn.
-    #[error("plot {}: {message}", path.display())]
-    Plot {
-        /// The SVG file.
-        path: PathBuf,
-        /// What plotters said.
-        message: String,
-    },
 }
 
 impl ReportError {
@@ -80,13 +72,6 @@ impl ReportError {
         Self::Json {
             path: path.to_owned(),
             source,
-        }
-    }
-
-    pub(crate) fn plot(path: &Path, error: &impl std::fmt::Display) -> Self {
-        Self::Plot {
-            path: path.to_owned(),
-            message: error.to_string(),
         }
     }
 }

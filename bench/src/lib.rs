@@ -46,7 +46,6 @@ pub mod id;
 pub mod layer;
 pub mod load;
 pub mod markdown;
-pub mod plot;
 pub mod provenance;
 pub mod report;
 pub mod store;

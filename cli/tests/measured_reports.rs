@@ -92,7 +92,18 @@ fn accepted_then_refused_after_editing(
 #[test]
 fn scale_run_writes_a_checked_report() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let head = scratch_repository(dir.path());
+    scratch_repository(dir.path());
+    // The default cost file is found in the checkout around the working directory, never at
+    // a path compiled into the binary: this scratch checkout gets a copy of ours.
+    std::fs::create_dir_all(dir.path().join("reports/bench")).expect("reports/bench");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../reports/bench/costs.json"),
+        dir.path().join("reports/bench/costs.json"),
+    )
+    .expect("costs.json");
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "costs"]);
+    let head = git(dir.path(), &["rev-parse", "HEAD"]);
     let scenario = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../simulator/scenarios/default.toml"

@@ -8,8 +8,8 @@ use saltrelay_bench::layer::criterion_home;
 use saltrelay_bench::report::{write_report, write_variants};
 use saltrelay_bench::variants::{VARIANTS, VariantRun, variant};
 use saltrelay_bench::{Profile, load, store};
-use saltrelay_measure::Provenance;
 use saltrelay_measure::provenance::{COMMAND_VAR, RUN_ID_VAR, command_line};
+use saltrelay_measure::{Provenance, checkout};
 
 /// Arguments of `saltrelay bench`.
 #[derive(Debug, clap::Args)]
@@ -107,25 +107,38 @@ struct OutArgs {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let root = repository_root();
     let command = command_line();
     match args.command {
         BenchCommand::Run { profile, out } => {
+            let root = repository_root()?;
             let home = criterion_home(&root);
             remove_dir(&home)?;
             // Every bench target of this run records this run id and command in its layer
             // marker (MEAS-1, MEAS-2).
             let started = Provenance::record(&command, &root);
             cargo_bench(&root, None, "", profile.profile(), &started)?;
-            report(&root, &home, out)
+            let dir = out.out.unwrap_or_else(|| root.join(REPORT_DIR));
+            report(&home, &dir, out.allow_mixed)
         }
         BenchCommand::Report { criterion_dir, out } => {
-            let home = criterion_dir.unwrap_or_else(|| criterion_home(&root));
-            report(&root, &home, out)
+            // The checkout is needed only for a folder not given.
+            let home = match criterion_dir {
+                Some(dir) => dir,
+                None => criterion_home(&repository_root()?),
+            };
+            let dir = match out.out {
+                Some(dir) => dir,
+                None => repository_root()?.join(REPORT_DIR),
+            };
+            report(&home, &dir, out.allow_mixed)
         }
-        BenchCommand::Variants { profile, out, only } => {
-            variants(&root, profile.profile(), out.out, &only, &command)
-        }
+        BenchCommand::Variants { profile, out, only } => variants(
+            &repository_root()?,
+            profile.profile(),
+            out.out,
+            &only,
+            &command,
+        ),
         BenchCommand::Store {
             profile,
             out,
@@ -204,11 +217,13 @@ fn cargo_bench_store(home: &Path, profile: Profile, run: &Provenance) -> anyhow:
     Ok(shown)
 }
 
-fn report(root: &Path, home: &Path, out: OutArgs) -> anyhow::Result<ExitCode> {
+/// The report folder in a checkout.
+const REPORT_DIR: &str = "reports/bench";
+
+fn report(home: &Path, dir: &Path, allow_mixed: bool) -> anyhow::Result<ExitCode> {
     let results = load::load(home)?;
-    let written_by = Provenance::record(&command_line(), root);
-    let dir = out.out.unwrap_or_else(|| root.join("reports/bench"));
-    let written = write_report(&results, &written_by, out.allow_mixed, &dir)?;
+    let written_by = Provenance::record(&command_line(), Path::new("."));
+    let written = write_report(&results, &written_by, allow_mixed, dir)?;
     if !written.costs_not_written.is_empty() {
         eprintln!(
             "saltrelay: costs.json not written: {}",
@@ -264,7 +279,7 @@ fn variants(
             results,
         });
     }
-    let out = out.unwrap_or_else(|| root.join("reports/bench"));
+    let out = out.unwrap_or_else(|| root.join(REPORT_DIR));
     for file in write_variants(&runs, &started, &commands, &out)? {
         println!("bench: wrote {}", file.display());
     }
@@ -329,14 +344,12 @@ fn remove_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The current directory when it is the repository root, else the one this binary was built
-/// in; absolute, because the bench binaries run in another directory and inherit paths from us.
-fn repository_root() -> PathBuf {
-    let here = PathBuf::from(".");
-    let root = if here.join("bench/Cargo.toml").is_file() {
-        here
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-    };
-    std::fs::canonicalize(&root).unwrap_or(root)
+/// The root of the checkout around the working directory (the folder holding
+/// `bench/Cargo.toml`), never one compiled into the binary; absolute, because the bench
+/// binaries run in another directory and inherit paths from us.
+fn repository_root() -> anyhow::Result<PathBuf> {
+    Ok(checkout::base(
+        "bench/Cargo.toml",
+        "for `bench report`, give --criterion-dir DIR and --out DIR",
+    )?)
 }

@@ -1,12 +1,14 @@
 //! The validation report (VAL-6, VAL-7): `results.json`, `summary.md` and SVG plots, drawn
-//! with the simulator's plotting code.
+//! by the one plotting module (`saltrelay_measure::plot`).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
+use saltrelay_measure::plot::{Axis, LineChart, Series, Unit};
+
 use super::{Case, Document, Figures, TOLERANCE};
 use crate::SimError;
-use crate::report::plots::{Line, chart};
+use crate::report::plots::{WARM_UP, write as write_plot};
 use crate::sweep::Estimate;
 
 /// Load average (1 min) above which the summary warns that other work shared the machine,
@@ -20,7 +22,7 @@ const BUSY_CORES: f64 = 0.25;
 /// Writes the report into `dir` (created if missing); returns the files written.
 ///
 /// # Errors
-/// [`SimError::Io`] or [`SimError::Plot`].
+/// [`SimError::Io`].
 pub fn write(doc: &Document, dir: &Path) -> Result<Vec<String>, SimError> {
     std::fs::create_dir_all(dir).map_err(|e| SimError::io(dir, e))?;
     let mut files = Vec::new();
@@ -65,7 +67,7 @@ fn level_plots(doc: &Document, scenario: &str, dir: &Path) -> Result<Vec<String>
         .iter()
         .filter(|c| c.scenario == scenario)
         .collect();
-    let line = |name: &str, metric: &str, predicted: bool| -> Line {
+    let line = |name: &str, metric: &str, predicted: bool| -> Series {
         let points = cases
             .iter()
             .filter_map(|c| {
@@ -78,9 +80,9 @@ fn level_plots(doc: &Document, scenario: &str, dir: &Path) -> Result<Vec<String>
                 Some((c.level * 100.0, e.mean))
             })
             .collect();
-        (name.to_owned(), points)
+        Series::new(name, points)
     };
-    let plots: [(&str, &str, &str, Vec<Line>); 3] = [
+    let plots: [(&str, &str, &str, Vec<Series>); 3] = [
         (
             "throughput",
             "copies per second",
@@ -116,15 +118,13 @@ fn level_plots(doc: &Document, scenario: &str, dir: &Path) -> Result<Vec<String>
     let mut files = Vec::new();
     for (file, y, what, lines) in plots {
         let name = format!("{scenario}-{file}.svg");
-        chart(
-            &dir.join(&name),
-            &format!("{scenario}: {what}, predicted and measured"),
-            "load level, % of the measured peak",
-            y,
-            &lines,
-            0.0,
-            false,
-        )?;
+        let chart = LineChart::new(
+            format!("{scenario}: {what}, predicted and measured"),
+            Axis::linear("load level, % of the measured peak", Unit::Number),
+            Axis::from_zero(y, Unit::Number),
+        )
+        .with(lines);
+        write_plot(&chart, &dir.join(&name))?;
         files.push(name);
     }
     Ok(files)
@@ -132,26 +132,25 @@ fn level_plots(doc: &Document, scenario: &str, dir: &Path) -> Result<Vec<String>
 
 /// Mailbox depth over time of a case's first seed, predicted and measured.
 fn mailbox_plot(case: &Case, dir: &Path) -> Result<String, SimError> {
-    let series = |name: &str, runs: &[Figures]| -> Line {
+    let series = |name: &str, runs: &[Figures]| -> Series {
         let points = runs
             .first()
             .map(|f| f.mailbox_series.iter().map(|p| (p[0], p[1])).collect())
             .unwrap_or_default();
-        (name.to_owned(), points)
+        Series::new(name, points)
     };
     let name = format!("mailbox-{}.svg", case.id.replace('@', "-"));
-    chart(
-        &dir.join(&name),
-        &format!("{}: mailbox depth, first seed", case.id),
-        "seconds since the start of the warm-up",
-        "messages accepted, not yet delivered",
-        &[
-            series("measured", &case.measured),
-            series("predicted", &case.predicted),
-        ],
-        case.workload.warmup_s,
-        false,
-    )?;
+    let chart = LineChart::new(
+        format!("{}: mailbox depth, first seed", case.id),
+        Axis::linear("seconds since the start of the warm-up", Unit::Number),
+        Axis::from_zero("messages accepted, not yet delivered", Unit::Number),
+    )
+    .with([
+        series("measured", &case.measured),
+        series("predicted", &case.predicted),
+    ])
+    .with_marker(WARM_UP, case.workload.warmup_s);
+    write_plot(&chart, &dir.join(&name))?;
     Ok(name)
 }
 
