@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Provenance of the committed reports (spec/09-measurements.md, MEAS-6, MEAS-7): every report
-# folder under reports/ holds a record naming a clean commit that HEAD descends from. Reports
+# folder under reports/ holds a record naming a clean commit that HEAD descends from, and the
+# reports written from their own results.json equal their regeneration (MEAS-13). Reports
 # listed in reports/PENDING-REMEASURE.md print as warnings; any other failing report fails.
 # Needs the history: a shallow clone cannot tell an ancestor from a stranger.
 set -euo pipefail

@@ -52,13 +52,11 @@ pub enum ReportError {
         /// One sentence per problem.
         reasons: Vec<String>,
     },
-    /// A plot could not be drawn.
-    #[error("plot {}: {message}", path.display())]
-    Plot {
-        /// The SVG file.
-        path: PathBuf,
-        /// What plotters said.
-        message: String,
+    /// The relay's store failed during a store bench.
+    #[error("store bench: {source}")]
+    Store {
+        /// What the store said.
+        source: saltrelay_relay::store::StoreError,
     },
 }
 
@@ -74,13 +72,6 @@ impl ReportError {
         Self::Json {
             path: path.to_owned(),
             source,
-        }
-    }
-
-    pub(crate) fn plot(path: &Path, error: &impl std::fmt::Display) -> Self {
-        Self::Plot {
-            path: path.to_owned(),
-            message: error.to_string(),
         }
     }
 }

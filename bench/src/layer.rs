@@ -55,7 +55,9 @@ impl LayerMarker {
             baseline: None,
             clock: "wall time".to_owned(),
             build: BuildInfo::current(),
-            provenance: Provenance::record_here(Path::new(env!("CARGO_MANIFEST_DIR"))),
+            // The repository around the working directory (`cargo bench` runs this binary in
+            // `bench/`), never a path compiled in: git finds the checkout from there.
+            provenance: Provenance::record_here(Path::new(".")),
         }
     }
 

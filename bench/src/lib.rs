@@ -1,5 +1,6 @@
 //! The benchmark report generator behind `saltrelay bench`; the criterion benches live in
-//! `benches/` (one file per layer).
+//! `benches/` (one file per layer). [`store`] is `saltrelay bench store`: the relay store's
+//! flush rate, group commit and per-operation costs, written to `reports/store/` (MEAS-11).
 //!
 //! # Flow
 //! 1. `cargo bench -p saltrelay-bench` runs every bench target. Each target writes a
@@ -45,9 +46,9 @@ pub mod id;
 pub mod layer;
 pub mod load;
 pub mod markdown;
-pub mod plot;
 pub mod provenance;
 pub mod report;
+pub mod store;
 pub mod variants;
 
 #[cfg(test)]

@@ -4,13 +4,13 @@
 use std::path::{Path, PathBuf};
 
 use saltrelay_measure::Provenance;
+use saltrelay_measure::plot::{Axis, Bar, BarChart, BarRow, Color, LineChart, Series, Unit, line};
 
 use crate::ReportError;
 use crate::costs;
-use crate::format::to_f64;
+use crate::format::{self, to_f64};
 use crate::load::{Results, UNLAYERED};
 use crate::markdown::{self, Inputs, Plots};
-use crate::plot::{self, BarRow, Line, Panel};
 use crate::provenance;
 use crate::variants::{Summary, VARIANTS_SCHEMA, VariantRun};
 
@@ -58,16 +58,20 @@ pub fn write_report(
         let panels = throughput_panels(results, layer);
         if !panels.is_empty() {
             let name = format!("throughput-{layer}.svg");
-            plot::throughput(&out_dir.join(&name), &panels)?;
-            files.push(out_dir.join(&name));
+            let path = out_dir.join(&name);
+            let svg = line::grid(&panels, 2, PANEL);
+            std::fs::write(&path, svg).map_err(|e| ReportError::io(&path, e))?;
+            files.push(path);
             plots.throughput.push((layer.to_owned(), name));
         }
         let rows = bar_rows(results, layer);
         if !rows.is_empty() {
             let name = format!("costs-{layer}.svg");
-            let heading = format!("{title}: median time per operation");
-            plot::cost_bars(&out_dir.join(&name), &heading, &rows)?;
-            files.push(out_dir.join(&name));
+            let path = out_dir.join(&name);
+            cost_chart(&format!("{title}: median time per operation"), rows)
+                .write(&path, 900.0)
+                .map_err(|e| ReportError::io(&path, e))?;
+            files.push(path);
             plots.costs.push((layer.to_owned(), name));
         }
     }
@@ -177,9 +181,17 @@ fn remove_old_plots(dir: &Path) -> Result<(), ReportError> {
     Ok(())
 }
 
+/// Colour of our implementation in every plot.
+const OURS: Color = Color::BLUE;
+/// Colour of the baseline (libsodium) in every plot.
+const BASELINE: Color = Color::ORANGE;
+/// Size of one throughput panel, px; two panels to a row.
+const PANEL: (f64, f64) = (520.0, 340.0);
+const MIB: f64 = 1024.0 * 1024.0;
+
 /// One panel per `area/operation` of the layer with byte throughput at two sizes or more:
-/// our line, then one per baseline that measured it.
-fn throughput_panels(results: &Results, layer: &str) -> Vec<Panel> {
+/// our line, then one per baseline that measured it; MiB/s against message size.
+fn throughput_panels(results: &Results, layer: &str) -> Vec<LineChart> {
     let mut series: Vec<String> = Vec::new();
     for m in results.measurements.iter().filter(|m| m.layer == layer) {
         if m.id.baseline.is_none() && !series.contains(&m.id.series()) {
@@ -193,42 +205,73 @@ fn throughput_panels(results: &Results, layer: &str) -> Vec<Panel> {
             .filter(|m| m.id.series() == name && m.id.baseline.as_deref() == baseline)
             .filter_map(|m| {
                 let bytes = to_f64(m.throughput?.bytes()?);
-                Some((bytes, bytes * 1e9 / m.median.point))
+                Some((bytes, bytes * 1e9 / m.median.point / MIB))
             })
             .collect();
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
-        (points.len() >= 2).then(|| Line {
-            label: baseline.unwrap_or("saltrelay").to_owned(),
-            color,
-            points,
+        (points.len() >= 2).then(|| {
+            Series::new(baseline.unwrap_or("saltrelay"), points)
+                .color(color)
+                .dots()
         })
     };
     series
         .iter()
         .filter_map(|name| {
-            let mut lines = vec![line(name, None, plot::OURS)?];
-            lines.extend(
-                crate::id::BASELINES
-                    .iter()
-                    .filter_map(|b| line(name, Some(b), plot::BASELINE)),
-            );
-            Some(Panel {
-                title: name.clone(),
-                lines,
-            })
+            let ours = line(name, None, OURS)?;
+            let baselines = crate::id::BASELINES
+                .iter()
+                .filter_map(|b| line(name, Some(b), BASELINE));
+            Some(
+                LineChart::new(
+                    format!("{name}: throughput"),
+                    Axis::log2_bytes("message size (log scale)"),
+                    Axis::from_zero("MiB/s", Unit::Number),
+                )
+                .with(std::iter::once(ours).chain(baselines)),
+            )
         })
         .collect()
 }
 
+/// Horizontal cost bars on a log axis: one row per id, ours above the baseline, each with
+/// its median printed; a legend only when there is a baseline to tell apart.
+fn cost_chart(title: &str, rows: Vec<BarRow>) -> BarChart {
+    let compared = rows.iter().any(|r| r.bars.len() > 1);
+    BarChart {
+        title: title.to_owned(),
+        axis: Axis::log10("median time per operation (log scale)", Unit::Nanoseconds),
+        rows,
+        legend: if compared {
+            vec![
+                ("saltrelay".to_owned(), OURS),
+                ("libsodium".to_owned(), BASELINE),
+            ]
+        } else {
+            Vec::new()
+        },
+    }
+}
+
 fn bar_rows(results: &Results, layer: &str) -> Vec<BarRow> {
+    let bar = |ns: f64, color| Bar {
+        value: ns,
+        color,
+        text: format::duration(ns),
+    };
     results
         .measurements
         .iter()
         .filter(|m| m.layer == layer && m.id.baseline.is_none())
         .map(|m| BarRow {
             label: m.id.key(),
-            ours_ns: m.median.point,
-            baseline_ns: results.baseline_of(&m.id).map(|b| b.median.point),
+            bars: std::iter::once(bar(m.median.point, OURS))
+                .chain(
+                    results
+                        .baseline_of(&m.id)
+                        .map(|b| bar(b.median.point, BASELINE)),
+                )
+                .collect(),
         })
         .collect()
 }

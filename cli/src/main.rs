@@ -41,9 +41,9 @@ enum Command {
     Group(cmd::group::Args),
     /// Open, vote on and close polls in a group.
     Poll(cmd::group::PollArgs),
-    /// Run the benchmarks beside libsodium and write reports/bench/.
+    /// Run the benchmarks beside libsodium and write reports/bench/; measure the store (reports/store/).
     Bench(cmd::bench::Args),
-    /// Check the committed reports: each names a clean commit in this history (MEAS-6).
+    /// Check the committed reports: each names a clean commit in this history (MEAS-6, MEAS-13).
     Reports(cmd::reports::Args),
     /// Load a relay with real TCP clients, count every message, write reports/loadtest/.
     Loadtest(Box<cmd::loadtest::Args>),

@@ -11,12 +11,7 @@
 
 mod relay_process;
 
-use std::time::Duration;
-
-use relay_process::{output_within, saltrelay};
-
-/// The whole run, start to stop of every process, on a loaded machine.
-const LIMIT: Duration = Duration::from_secs(300);
+use relay_process::kill_cycles;
 
 #[test]
 fn cluster_faults_deliver_every_acked_message_after_each_fault() {
@@ -29,48 +24,26 @@ fn cluster_faults_deliver_every_acked_message_after_each_fault() {
         eprintln!("{test}: SKIPPED, no PostgreSQL: {why}");
         return;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut loadtest = saltrelay();
-    loadtest
-        .args(["loadtest", "--nodes", "3", "--store", "temp"])
-        .args([
-            "--kill-cycles",
+    let run = kill_cycles::run(
+        &[
+            "--nodes",
             "3",
+            "--store",
+            "temp",
             "--faults",
             "kill,store-restart,pause",
             "--pause-ms",
             "3000",
-        ])
-        .args([
             "--relay-arg=--lease-ms=1500",
             "--relay-arg=--page-rows=64",
             "--relay-arg=--catch-up-interval-ms=600000",
             "--settle",
-            "45",
-            "--drain",
-            "45",
-        ])
-        .args(["--quiet", "--name", "faults", "--out"])
-        .arg(dir.path());
-    // Three cycles, each at most 1.5 s of load, a 0.5 s kill, a database restart or a 3 s
-    // pause, and at most a 45 s settle, then at most a 45 s drain: far less than this
-    // unless something hangs.
-    let output = output_within(loadtest, LIMIT);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}{stderr}");
-    let results: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(dir.path().join("faults/results.json")).expect("results.json"),
-    )
-    .expect("JSON");
-    let counts = &results["counts"];
-    assert_eq!(results["cycles"], 3);
-    assert_eq!(counts["lost"], 0, "{stdout}{stderr}");
-    assert!(
-        counts["acked"].as_u64().expect("acked") > 0,
-        "there was load"
+            "30",
+        ],
+        3,
+        "faults",
     );
-    let log = results["cycle_log"].as_array().expect("cycle log");
+    let log = run.results["cycle_log"].as_array().expect("cycle log");
     let faults: Vec<&str> = log
         .iter()
         .map(|cycle| cycle["fault"].as_str().expect("fault"))
@@ -79,15 +52,17 @@ fn cluster_faults_deliver_every_acked_message_after_each_fault() {
     for cycle in log {
         assert_eq!(
             cycle["undelivered_after_settle"], 0,
-            "messages acked before the fault end were still undelivered after the settle \
-             time: {cycle}\n{stdout}{stderr}"
+            "messages acked before the fault's end were still undelivered after the settle \
+             time: {cycle}\n{}",
+            run.stdout
         );
     }
     assert!(
-        results["cross_node_latency"]["count"]
+        run.results["cross_node_latency"]["count"]
             .as_u64()
             .expect("count")
             > 0,
-        "no message crossed nodes: {stdout}"
+        "no message crossed nodes: {}",
+        run.stdout
     );
 }

@@ -3,8 +3,7 @@
 
 use std::path::Path;
 
-/// Clock ticks per second of /proc's CPU times; 100 on every Linux this runs on.
-const TICKS_PER_SEC: f64 = 100.0;
+use saltrelay_measure::process::{TICKS_PER_SEC, stat_cpu, status_bytes};
 
 /// Thread-name prefix of the load generator's runtime.
 pub(crate) const CLIENT_THREADS: &str = "load-rt";
@@ -18,12 +17,7 @@ pub(crate) struct CpuSplit {
 
 /// User plus system seconds from a `stat` file's text.
 fn stat_secs(text: &str) -> Option<f64> {
-    // Fields after the command name in parentheses, which may itself hold spaces.
-    let rest = &text[text.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / TICKS_PER_SEC)
+    stat_cpu(text).map(|(user, system)| user + system)
 }
 
 /// This process's CPU time, split: the clients are the load runtime's threads and the main
@@ -85,6 +79,17 @@ pub(crate) fn machine_busy_secs() -> Option<f64> {
     Some(busy / TICKS_PER_SEC)
 }
 
+/// Cores the whole machine kept busy over `window`, sampled from /proc/stat at its two ends
+/// (VAL-7: what other work runs now, unlike the load average, which still carries the tail of
+/// earlier minutes).
+#[must_use]
+pub fn machine_busy_cores(window: std::time::Duration) -> Option<f64> {
+    let before = machine_busy_secs()?;
+    std::thread::sleep(window);
+    let after = machine_busy_secs()?;
+    Some((after - before).max(0.0) / window.as_secs_f64().max(1e-9))
+}
+
 /// A process's CPU seconds (all its threads).
 pub(crate) fn process_secs(pid: u32) -> Option<f64> {
     stat_secs(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
@@ -96,10 +101,7 @@ pub(crate) fn rss_bytes(pid: Option<u32>) -> Option<u64> {
         Some(pid) => format!("/proc/{pid}/status"),
         None => "/proc/self/status".to_owned(),
     };
-    let text = std::fs::read_to_string(Path::new(&path)).ok()?;
-    let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+    status_bytes(&std::fs::read_to_string(Path::new(&path)).ok()?, "VmRSS")
 }
 
 /// The load average line, as `uptime` shows it.

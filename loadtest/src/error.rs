@@ -33,14 +33,6 @@ pub enum LoadError {
         /// The failure.
         source: std::io::Error,
     },
-    /// Drawing a plot failed.
-    #[error("plot {path}: {message}")]
-    Plot {
-        /// The SVG being written.
-        path: PathBuf,
-        /// What plotters said.
-        message: String,
-    },
 }
 
 impl LoadError {

@@ -51,6 +51,11 @@ pub struct CpuUse {
     pub machine_busy_secs: Option<f64>,
     /// CPUs the machine has.
     pub cores: usize,
+    /// The relay's cores busy over the half-second after every client logged in, before any
+    /// message (its idle floor: connections' timers, the committer; VAL-12). Not part of the
+    /// measured phase.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_relay_cores: Option<f64>,
 }
 
 /// The store's group commits over the measured phase (STORE-11; embedded relay only).

@@ -103,6 +103,8 @@ struct Driven {
     setup_secs: f64,
     drain_secs: f64,
     memory: Memory,
+    /// The relay's cores busy while every client was logged in and nothing was sent.
+    idle_relay_cores: Option<f64>,
     begin: Snapshot,
     end: Snapshot,
     offenders: Vec<OffenderOutcome>,
@@ -151,6 +153,7 @@ impl Driven {
                 .zip(self.begin.machine_busy)
                 .map(|(e, b)| e - b),
             cores: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            idle_relay_cores: self.idle_relay_cores,
         };
         let store = self
             .end
@@ -213,6 +216,18 @@ fn relay_rss(config: &LoadConfig, target: &Target) -> (Option<u64>, &'static str
     }
 }
 
+/// Lets allocations settle for half a second before memory is read; returns the relay's
+/// cores busy over it, every client logged in and nothing sent: its idle floor
+/// (simulator/MODEL.md, VAL-12).
+async fn settle(target: &Target) -> Option<f64> {
+    let (before, from) = (target.cpu_secs(), Instant::now());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    target
+        .cpu_secs()
+        .zip(before)
+        .map(|(after, before)| (after - before).max(0.0) / from.elapsed().as_secs_f64())
+}
+
 async fn drive(
     config: &LoadConfig,
     target: &Target,
@@ -233,8 +248,7 @@ async fn drive(
     bar.set_prefix("logging in");
     let clients = login_all(&login, &keys, offline_from, &bar).await?;
     let setup_secs = setup_start.elapsed().as_secs_f64();
-    // Let allocations settle before reading memory.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle_relay_cores = settle(target).await;
     let memory = Memory {
         connections: offline_from,
         how: how.to_owned(),
@@ -318,6 +332,7 @@ async fn drive(
         setup_secs,
         drain_secs,
         memory,
+        idle_relay_cores,
         begin,
         end,
         offenders,

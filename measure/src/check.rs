@@ -1,7 +1,8 @@
 //! The check of committed reports (MEAS-6, MEAS-7): every report folder under `reports/` holds
 //! a record (a top-level JSON file with a provenance, MEAS-1) that names a clean commit which
 //! is an ancestor of `HEAD`. Reports listed in `reports/PENDING-REMEASURE.md` predate
-//! provenance: they are warnings, not failures, until they are measured again.
+//! provenance: they are warnings, not failures, until they are measured again. A report whose
+//! kind can be rewritten from its record (a [`Regenerate`]) must equal that rewrite (MEAS-13).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -75,11 +76,35 @@ impl Outcome {
     }
 }
 
-/// Checks every report folder below `repo/reports`.
+/// A kind of report that its command writes as a pure function of its record (MEAS-13): the
+/// check rewrites it from the committed record and compares, so a figure edited by hand, or
+/// a record and report that no longer belong together, fail.
+pub trait Regenerate {
+    /// The `schema` of the records this kind is written from (`saltrelay_scale_v1`).
+    fn schema(&self) -> &'static str;
+
+    /// The report's files as its command writes them from `record` (the record file's text):
+    /// file name within the report folder, and contents.
+    ///
+    /// # Errors
+    /// A sentence saying why the record cannot be read as this schema.
+    fn regenerate(&self, record: &str) -> Result<Vec<(String, String)>, String>;
+}
+
+/// Checks every report folder below `repo/reports`, without regenerating any.
 ///
 /// # Errors
 /// When the reports folder or a record cannot be read.
 pub fn check(repo: &Path) -> std::io::Result<Outcome> {
+    check_with(repo, &[])
+}
+
+/// Checks every report folder below `repo/reports`; a record whose schema one of `kinds`
+/// reads is regenerated and compared with the files beside it (MEAS-13).
+///
+/// # Errors
+/// When the reports folder or a record cannot be read.
+pub fn check_with(repo: &Path, kinds: &[&dyn Regenerate]) -> std::io::Result<Outcome> {
     let reports = repo.join("reports");
     let pending = read_pending(&reports.join(PENDING_FILE))?;
     let mut folders = Vec::new();
@@ -88,7 +113,7 @@ pub fn check(repo: &Path) -> std::io::Result<Outcome> {
     let mut outcome = Outcome::default();
     for folder in &folders {
         let name = relative(repo, folder);
-        let problems = check_folder(repo, folder)?;
+        let problems = check_folder(repo, folder, kinds)?;
         outcome.findings.push(Finding {
             pending: pending.contains(&name),
             report: name,
@@ -145,15 +170,21 @@ fn read_pending(path: &Path) -> std::io::Result<Vec<String>> {
         .collect())
 }
 
-/// The problems of one folder: no record, or a record whose provenance is dirty or names a
-/// commit that is not an ancestor of `HEAD`.
-fn check_folder(repo: &Path, folder: &Path) -> std::io::Result<Vec<String>> {
+/// The problems of one folder: no record, a record whose provenance is dirty or names a
+/// commit that is not an ancestor of `HEAD`, or a report that differs from its regeneration.
+fn check_folder(
+    repo: &Path,
+    folder: &Path,
+    kinds: &[&dyn Regenerate],
+) -> std::io::Result<Vec<String>> {
     let mut records = Vec::new();
+    let mut regenerated = Vec::new();
     for entry in std::fs::read_dir(folder)? {
         let path = entry?.path();
         if path.extension().is_some_and(|e| e == "json") {
             let text = std::fs::read_to_string(&path)?;
             if let Some(p) = provenance_of(&text) {
+                regenerated.extend(compare_regenerated(folder, &path, &text, kinds)?);
                 records.push((path, p));
             }
         }
@@ -184,14 +215,53 @@ fn check_folder(repo: &Path, folder: &Path) -> std::io::Result<Vec<String>> {
             ));
         }
     }
+    problems.extend(regenerated);
     Ok(problems)
 }
 
-/// The provenance a record carries at its top level (`provenance`, or a cost file's
-/// `measured`), if it parses as one.
+/// Regenerates the report from one record when a kind reads its schema, and names every file
+/// that is missing or differs.
+fn compare_regenerated(
+    folder: &Path,
+    record: &Path,
+    text: &str,
+    kinds: &[&dyn Regenerate],
+) -> std::io::Result<Vec<String>> {
+    let name = record
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let schema = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("schema")?.as_str().map(str::to_owned));
+    let Some(kind) = kinds.iter().find(|k| schema.as_deref() == Some(k.schema())) else {
+        return Ok(Vec::new());
+    };
+    let files = match kind.regenerate(text) {
+        Ok(files) => files,
+        Err(why) => return Ok(vec![format!("{name}: cannot be regenerated from: {why}")]),
+    };
+    let mut problems = Vec::new();
+    for (file, expected) in files {
+        let path = folder.join(&file);
+        if !path.is_file() {
+            problems.push(format!("{file}: missing; {name} regenerates it"));
+        } else if std::fs::read_to_string(&path)? != expected {
+            problems.push(format!(
+                "{file}: differs from what {name} regenerates (edited by hand, or written from \
+                 other data)"
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+/// The provenance a record carries at its top level (`provenance`, a cost file's `measured`,
+/// or a validation's `provenance.measured`, which wraps the recorder's object with the end of
+/// the run: VAL-7), if it parses as one.
 fn provenance_of(text: &str) -> Option<Provenance> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
     let p = value.get("provenance").or_else(|| value.get("measured"))?;
+    let p = p.get("measured").unwrap_or(p);
     serde_json::from_value(p.clone()).ok()
 }
 

@@ -11,6 +11,11 @@
 //! 3. [`PgServer::restart`] crashes and restarts a server we started (`pg_ctl -m immediate`),
 //!    for fault tests; dropping the [`PgServer`] stops it and deletes its directory.
 //!
+//! A server we started never outlives this process: a watchdog process (`sh`, in a process
+//! group of its own) holds a pipe from us and, when the pipe closes because we died (SIGKILL
+//! included), stops the server and deletes its directory (`saltrelay loadtest --store temp`
+//! killed mid-run leaves no PostgreSQL behind).
+//!
 //! PostgreSQL refuses to run as root: when this process is root, the server runs as the
 //! `postgres` user (`runuser -u postgres`), which owns the temporary directory.
 //!
@@ -20,6 +25,7 @@
 
 mod binaries;
 mod server;
+mod watchdog;
 
 pub use binaries::find_bin_dir;
 pub use server::{Options, PgServer};

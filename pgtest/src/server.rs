@@ -5,6 +5,8 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::watchdog::Watchdog;
+
 use crate::binaries::{find_bin_dir, tool};
 use crate::{PgTestError, REQUIRE_VAR, URL_VAR, required};
 
@@ -59,6 +61,8 @@ pub struct PgServer {
 /// A server this process started.
 #[derive(Debug)]
 struct Managed {
+    /// Stops the server and removes `dir` if this process dies first (dropped before `dir`).
+    watchdog: Watchdog,
     dir: tempfile::TempDir,
     port: u16,
     /// `Some("postgres")` when this process is root.
@@ -135,10 +139,20 @@ impl PgServer {
             ])
             .arg("--no-sync");
         run(&mut initdb, "initdb")?;
+        // Before the server starts: from then on it never outlives this process.
+        let mut watchdog = Watchdog::spawn(
+            &pg_ctl_command(run_as, &bin_dir, dir.path(), "stop"),
+            dir.path(),
+        )?;
         let mut last = None;
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port()?;
-            let managed = Managed { dir, port, run_as };
+            let managed = Managed {
+                watchdog,
+                dir,
+                port,
+                run_as,
+            };
             managed.configure(options)?;
             match managed.pg_ctl(&bin_dir, "start") {
                 Ok(()) => {
@@ -151,6 +165,7 @@ impl PgServer {
                 Err(error) => last = Some(error),
             }
             dir = managed.dir;
+            watchdog = managed.watchdog;
         }
         Err(last.expect("at least one attempt"))
     }
@@ -171,6 +186,20 @@ impl PgServer {
     #[must_use]
     pub fn data_dir(&self) -> Option<PathBuf> {
         self.managed.as_ref().map(|m| m.dir.path().join("data"))
+    }
+
+    /// The process ID of the server we started (the first line of `postmaster.pid`), while
+    /// it runs.
+    #[must_use]
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        let pid_file = self.data_dir()?.join("postmaster.pid");
+        std::fs::read_to_string(pid_file)
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
     }
 
     /// The server log of a server we started.
@@ -262,15 +291,7 @@ impl Managed {
     /// `pg_ctl start` (waiting until it accepts connections) or `pg_ctl stop -m immediate`.
     fn pg_ctl(&self, bin: &Path, action: &str) -> Result<(), PgTestError> {
         let log = self.dir.path().join("server.log");
-        let mut command = as_user(self.run_as, &bin.join("pg_ctl"), self.dir.path());
-        command
-            .arg("-D")
-            .arg(self.dir.path().join("data"))
-            .args(["-w", "-t", PG_CTL_WAIT_SECS]);
-        match action {
-            "start" => command.arg("-l").arg(&log).arg("start"),
-            _ => command.args(["-m", "immediate", "stop"]),
-        };
+        let mut command = pg_ctl_command(self.run_as, bin, self.dir.path(), action);
         run(&mut command, &format!("pg_ctl {action}")).map_err(|error| match error {
             PgTestError::Command { what, detail } => PgTestError::Command {
                 what,
@@ -280,6 +301,21 @@ impl Managed {
         })?;
         Ok(())
     }
+}
+
+/// `pg_ctl` on the server in `dir`: `start` (waiting until it accepts connections, logging
+/// to `dir/server.log`) or anything else for `stop -m immediate`.
+fn pg_ctl_command(run_as: Option<&str>, bin: &Path, dir: &Path, action: &str) -> Command {
+    let mut command = as_user(run_as, &bin.join("pg_ctl"), dir);
+    command
+        .arg("-D")
+        .arg(dir.join("data"))
+        .args(["-w", "-t", PG_CTL_WAIT_SECS]);
+    match action {
+        "start" => command.arg("-l").arg(dir.join("server.log")).arg("start"),
+        _ => command.args(["-m", "immediate", "stop"]),
+    };
+    command
 }
 
 /// `psql` against `url` with `ON_ERROR_STOP`, one `-c` per statement.

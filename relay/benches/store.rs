@@ -1,7 +1,8 @@
 //! Per-operation costs of the relay's store (spec/05-relay-storage.md, STORE-3 to STORE-11):
 //! record codec, durable commit and delete at several batch sizes, queue loading, recovery,
 //! and the memory store. Throughput at many concurrent senders is measured by
-//! `examples/store_load.rs` instead (reports/store/README.md).
+//! `saltrelay bench store` instead (`bench/src/store/load.rs`), which also runs these benches
+//! and writes their results into reports/store/ (MEAS-11).
 //!
 //! `cargo bench -p saltrelay-relay --bench store`. Commits and deletes flush the disk, so
 //! their figures are this machine's flush latency plus the store's own work.

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Every measurement of reports/store/ in one session (spec/05-relay-storage.md, STORE-12):
-# the machine, the disk's flush rate and the candidate engines (store-compare), Redis with
-# AOF appendfsync always (the baseline a user would reach for), and group commit through
-# the relay's Committer (relay/examples/store_load.rs). Run from the repository root:
+# The engine comparison of reports/store/ (spec/05-relay-storage.md STORE-12; historical,
+# MEAS-12): the machine, the disk's flush rate and the candidate engines (store-compare), and
+# Redis with AOF appendfsync always (the baseline a user would reach for). The store's own
+# figures (flush rate, group commit, per-operation costs) are measured by
+# `saltrelay bench store`, which writes reports/store/README.md; this script writes only
+# machine.txt, engines.md and redis.txt beside it. Run from the repository root:
 #   bash relay/store-compare/run.sh
 # Needs: apt-get install -y redis-server redis-tools
 set -euo pipefail
@@ -22,7 +24,6 @@ data="${STORE_BENCH_DIR:-target/store-bench-data}"
 } > "$out/machine.txt"
 cat "$out/machine.txt"
 
-cargo build --release -p saltrelay-relay --example store_load
 (cd relay/store-compare && cargo build --release)
 
 echo "== engines"
@@ -49,10 +50,5 @@ redis-cli -p 6391 config get appendfsync | tr '\n' ' ' >> "$out/redis.txt"; echo
 kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true
 trap - EXIT
 
-echo "== group commit"
-target/release/examples/store_load --dir "$data/load" --seconds 3 \
-  --clients 1,64,1000 --wait-us 0,500,2000 --flushes 1,4 --out "$out/group_commit_closed.md"
-target/release/examples/store_load --dir "$data/load" --seconds 3 --repeat 3 \
-  --rate 10000,30000,45000,60000 --wait-us 0 --flushes 1,4 --out "$out/group_commit_open.md"
 rm -rf "$data"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/machine.txt"

@@ -308,6 +308,8 @@ async fn assert_only_listed_rows(url: &str, identities: &BTreeSet<String>) {
         .map(|r| r.get(0))
         .collect();
     let expected: BTreeSet<String> = [
+        "blob",
+        "blob_chunk",
         "key_binding",
         "message",
         "node",
@@ -327,7 +329,10 @@ async fn assert_only_listed_rows(url: &str, identities: &BTreeSet<String>) {
     };
     assert_eq!(count("message").await, 0);
     assert_eq!(count("presence").await, 0);
-    assert_eq!(count("schema_version").await, 1);
+    // CLU-6: no blob was uploaded, so none is left (CLU-25: migration 2 made the tables).
+    assert_eq!(count("blob").await, 0);
+    assert_eq!(count("blob_chunk").await, 0);
+    assert_eq!(count("schema_version").await, 2);
     assert_eq!(count("node").await, 2);
     let bound: BTreeSet<String> = client
         .query("SELECT identity FROM key_binding", &[])

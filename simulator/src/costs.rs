@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use saltrelay_measure::Provenance;
+use saltrelay_measure::checkout::{self, NotInCheckout};
 use serde::{Deserialize, Serialize};
 
 use crate::SimError;
@@ -201,17 +202,17 @@ impl CostFile {
     }
 }
 
-/// Finds a cost file named in a scenario (or [`DEFAULT_COST_FILE`]): the path as given
-/// (relative to the current folder), else relative to the repository root.
-#[must_use]
-pub fn locate(path: &str) -> PathBuf {
-    let direct = PathBuf::from(path);
-    let in_repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
-    if direct.exists() || !in_repo.exists() {
-        direct
-    } else {
-        in_repo
-    }
+/// Finds a cost file named in a scenario (or [`DEFAULT_COST_FILE`]): the path as given when
+/// it is absolute or in the working directory, else in the nearest folder above that has it
+/// (the root of the checkout around the working directory); never a path compiled in.
+///
+/// # Errors
+/// [`NotInCheckout`] when no such file exists.
+pub fn locate(path: &str) -> Result<PathBuf, NotInCheckout> {
+    checkout::find(
+        path,
+        "name a cost file with --set costs=FILE (`saltrelay bench run` writes one)",
+    )
 }
 
 impl Costs {
@@ -244,7 +245,7 @@ mod tests {
 
     #[test]
     fn the_cost_files_parse_and_bad_files_are_refused() {
-        let bench = CostFile::load(&locate(DEFAULT_COST_FILE)).unwrap();
+        let bench = CostFile::load(&locate(DEFAULT_COST_FILE).unwrap()).unwrap();
         assert!(bench.measured.is_some());
         assert!(bench.costs.relay_handshake_ns.value > 0.0);
         assert!(bench.costs.seal(1000) > bench.costs.seal(10));

@@ -42,14 +42,6 @@ pub enum SimError {
     /// Messages were created or lost without being accounted for: a bug in the simulator.
     #[error("conservation violated: {0}")]
     Conservation(String),
-    /// Drawing a plot failed.
-    #[error("plot {path}: {message}")]
-    Plot {
-        /// The SVG being drawn.
-        path: String,
-        /// The backend's error.
-        message: String,
-    },
 }
 
 impl SimError {

@@ -26,6 +26,7 @@ pub mod queue;
 pub mod report;
 pub mod results;
 pub mod rng;
+pub mod scale;
 pub mod scenario;
 mod stats;
 pub mod sweep;

@@ -135,14 +135,10 @@ impl Plan {
 /// As [`CostFile::load`]; a missing file is a range error on `costs`.
 pub fn costs_for(scenario: &Scenario) -> Result<(String, CostFile), SimError> {
     let path = scenario.costs.as_deref().unwrap_or(DEFAULT_COST_FILE);
-    let chosen = crate::costs::locate(path);
-    if !chosen.exists() {
-        let message = format!(
-            "no cost file at {path:?} (expected a {} file; `saltrelay bench run` writes {DEFAULT_COST_FILE})",
-            crate::costs::SCHEMA
-        );
-        return Err(SimError::range("costs", message));
-    }
+    let chosen = crate::costs::locate(path).map_err(|e| {
+        let message = format!("{e} (a {} file)", crate::costs::SCHEMA);
+        SimError::range("costs", message)
+    })?;
     Ok((path.to_owned(), CostFile::load(&chosen)?))
 }
 

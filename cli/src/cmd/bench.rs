@@ -7,9 +7,9 @@ use anyhow::{Context as _, bail};
 use saltrelay_bench::layer::criterion_home;
 use saltrelay_bench::report::{write_report, write_variants};
 use saltrelay_bench::variants::{VARIANTS, VariantRun, variant};
-use saltrelay_bench::{Profile, load};
-use saltrelay_measure::Provenance;
+use saltrelay_bench::{Profile, load, store};
 use saltrelay_measure::provenance::{COMMAND_VAR, RUN_ID_VAR, command_line};
+use saltrelay_measure::{Provenance, checkout};
 
 /// Arguments of `saltrelay bench`.
 #[derive(Debug, clap::Args)]
@@ -47,6 +47,24 @@ enum BenchCommand {
         /// Measure only these variants (the default is always measured, first).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
+    },
+    /// Measure the relay's store and write reports/store/ (MEAS-11): the disk's flush rate,
+    /// group commit in closed and open loop, and criterion's per-operation costs of the store.
+    ///
+    /// Run it from the repository root: criterion's part runs `cargo bench -p saltrelay-relay
+    /// --bench store`. Full profile: about 4 minutes.
+    Store {
+        #[command(flatten)]
+        profile: ProfileArgs,
+        /// The report folder.
+        #[arg(long, default_value = "reports/store")]
+        out: PathBuf,
+        /// Where the store writes while measured: the disk measured (removed afterwards).
+        #[arg(long, default_value = "target/store-bench-data")]
+        data_dir: PathBuf,
+        /// Leave out criterion's per-operation costs (the report says so).
+        #[arg(long)]
+        no_criterion: bool,
     },
 }
 
@@ -89,33 +107,123 @@ struct OutArgs {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let root = repository_root();
     let command = command_line();
     match args.command {
         BenchCommand::Run { profile, out } => {
+            let root = repository_root()?;
             let home = criterion_home(&root);
             remove_dir(&home)?;
             // Every bench target of this run records this run id and command in its layer
             // marker (MEAS-1, MEAS-2).
             let started = Provenance::record(&command, &root);
             cargo_bench(&root, None, "", profile.profile(), &started)?;
-            report(&root, &home, out)
+            let dir = out.out.unwrap_or_else(|| root.join(REPORT_DIR));
+            report(&home, &dir, out.allow_mixed)
         }
         BenchCommand::Report { criterion_dir, out } => {
-            let home = criterion_dir.unwrap_or_else(|| criterion_home(&root));
-            report(&root, &home, out)
+            // The checkout is needed only for a folder not given.
+            let home = match criterion_dir {
+                Some(dir) => dir,
+                None => criterion_home(&repository_root()?),
+            };
+            let dir = match out.out {
+                Some(dir) => dir,
+                None => repository_root()?.join(REPORT_DIR),
+            };
+            report(&home, &dir, out.allow_mixed)
         }
-        BenchCommand::Variants { profile, out, only } => {
-            variants(&root, profile.profile(), out.out, &only, &command)
-        }
+        BenchCommand::Variants { profile, out, only } => variants(
+            &repository_root()?,
+            profile.profile(),
+            out.out,
+            &only,
+            &command,
+        ),
+        BenchCommand::Store {
+            profile,
+            out,
+            data_dir,
+            no_criterion,
+        } => store(profile.profile(), &out, &data_dir, !no_criterion),
     }
 }
 
-fn report(root: &Path, home: &Path, out: OutArgs) -> anyhow::Result<ExitCode> {
+/// `bench store`: everything measured in this invocation, recorded before the first
+/// measurement (MEAS-1), in the current folder (the repository root).
+fn store(
+    profile: Profile,
+    out: &Path,
+    data_dir: &Path,
+    criterion: bool,
+) -> anyhow::Result<ExitCode> {
+    let here = Path::new(".");
+    if criterion && !here.join("relay/benches/store.rs").is_file() {
+        bail!(
+            "run `saltrelay bench store` from the repository root (criterion's part runs `cargo bench -p saltrelay-relay`), or pass --no-criterion"
+        );
+    }
+    let provenance = Provenance::record(&command_line(), here);
+    let plan = match profile {
+        Profile::Full => store::Plan::full(),
+        Profile::Quick => store::Plan::quick(),
+        Profile::Smoke => store::Plan::smoke(),
+    };
+    let mut results = store::measure(&plan, data_dir, provenance, &mut |line| {
+        eprintln!("store: {line}");
+    })?;
+    if criterion {
+        let home = std::path::absolute(here.join("target/store-criterion"))
+            .context("finding target/store-criterion")?;
+        remove_dir(&home)?;
+        let command = cargo_bench_store(&home, profile, &results.provenance)?;
+        let found = load::load(&home)?;
+        results.criterion = Some(store::CriterionRun {
+            command,
+            results: store::criterion_results(&found),
+        });
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let path = out.join("results.json");
+    std::fs::write(&path, store::results_json(&results))
+        .with_context(|| format!("writing {}", path.display()))?;
+    let path = out.join(store::REPORT_FILE);
+    std::fs::write(&path, store::markdown(&results))
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("bench store: report in {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the relay's store benches with their results in `home`; returns the command as shown.
+fn cargo_bench_store(home: &Path, profile: Profile, run: &Provenance) -> anyhow::Result<String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .args(["bench", "-p", "saltrelay-relay", "--bench", "store"])
+        .env("CRITERION_HOME", home)
+        .env(RUN_ID_VAR, &run.run_id)
+        .env(COMMAND_VAR, &run.command);
+    let mut shown = "cargo bench -p saltrelay-relay --bench store".to_owned();
+    let args = profile.criterion_args();
+    if !args.is_empty() {
+        command.arg("--").args(args);
+        shown.push_str(" -- ");
+        shown.push_str(&args.join(" "));
+    }
+    eprintln!("saltrelay: running {shown}");
+    let status = command.status().context("starting cargo")?;
+    if !status.success() {
+        bail!("`{shown}` failed ({status})");
+    }
+    Ok(shown)
+}
+
+/// The report folder in a checkout.
+const REPORT_DIR: &str = "reports/bench";
+
+fn report(home: &Path, dir: &Path, allow_mixed: bool) -> anyhow::Result<ExitCode> {
     let results = load::load(home)?;
-    let written_by = Provenance::record(&command_line(), root);
-    let dir = out.out.unwrap_or_else(|| root.join("reports/bench"));
-    let written = write_report(&results, &written_by, out.allow_mixed, &dir)?;
+    let written_by = Provenance::record(&command_line(), Path::new("."));
+    let written = write_report(&results, &written_by, allow_mixed, dir)?;
     if !written.costs_not_written.is_empty() {
         eprintln!(
             "saltrelay: costs.json not written: {}",
@@ -171,7 +279,7 @@ fn variants(
             results,
         });
     }
-    let out = out.unwrap_or_else(|| root.join("reports/bench"));
+    let out = out.unwrap_or_else(|| root.join(REPORT_DIR));
     for file in write_variants(&runs, &started, &commands, &out)? {
         println!("bench: wrote {}", file.display());
     }
@@ -236,14 +344,12 @@ fn remove_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The current directory when it is the repository root, else the one this binary was built
-/// in; absolute, because the bench binaries run in another directory and inherit paths from us.
-fn repository_root() -> PathBuf {
-    let here = PathBuf::from(".");
-    let root = if here.join("bench/Cargo.toml").is_file() {
-        here
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-    };
-    std::fs::canonicalize(&root).unwrap_or(root)
+/// The root of the checkout around the working directory (the folder holding
+/// `bench/Cargo.toml`), never one compiled into the binary; absolute, because the bench
+/// binaries run in another directory and inherit paths from us.
+fn repository_root() -> anyhow::Result<PathBuf> {
+    Ok(checkout::base(
+        "bench/Cargo.toml",
+        "for `bench report`, give --criterion-dir DIR and --out DIR",
+    )?)
 }

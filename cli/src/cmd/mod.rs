@@ -12,6 +12,7 @@ pub(crate) mod message;
 pub(crate) mod receive;
 pub(crate) mod relay;
 pub(crate) mod reports;
+pub(crate) mod scale;
 pub(crate) mod send;
 pub(crate) mod sessions;
 pub(crate) mod simulate;

@@ -88,11 +88,11 @@ struct ServeArgs {
     listen_backlog: u32,
     /// Data directory: key (created on first start in an empty directory, mode 0600), key
     /// directory, messages, blobs; locked while the relay runs (RELAY-25). A cluster node
-    /// keeps only its lock, the relay key (the same on every node) and blobs here (CLU-2).
+    /// keeps only its lock and the relay key (the same on every node) here (CLU-2).
     #[arg(long)]
     data: PathBuf,
     /// Message store: none for the embedded log in --data; `postgres://USER@HOST:PORT/DB`
-    /// for a cluster node sharing queue and key directory with other nodes (CLU-1).
+    /// for a cluster node sharing queue, key directory and blobs with other nodes (CLU-1).
     #[arg(long)]
     store: Option<String>,
     /// This node's ID in the cluster (required with a PostgreSQL --store; CLU-16).

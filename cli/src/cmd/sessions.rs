@@ -146,7 +146,7 @@ impl Sessions {
     ) -> anyhow::Result<&mut PeerSessions> {
         if !self.live.contains_key(&peer) {
             let own_secret = SecretKey::from_bytes(*keys.secret_key().expose_secret());
-            let machine = match self.file.load(&peer).expect("infallible") {
+            let machine = match self.file.sessions.load(&peer).expect("infallible") {
                 Some(bytes) => {
                     PeerSessions::restore(keys.identity(), own_secret, peer, *peer_key, &bytes)
                         .with_context(|| {
@@ -359,9 +359,10 @@ impl Sessions {
     pub(crate) fn save(&mut self) -> anyhow::Result<()> {
         for (peer, machine) in &self.live {
             if machine.checkpoint().is_empty() {
-                self.file.remove(peer).expect("infallible");
+                self.file.sessions.remove(peer).expect("infallible");
             } else {
                 self.file
+                    .sessions
                     .store(peer, &machine.export())
                     .expect("infallible");
             }

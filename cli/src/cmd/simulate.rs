@@ -13,10 +13,12 @@ use saltrelay_simulator::report::{self, Performance};
 use saltrelay_simulator::scenario::{Override, parse_override, parse_sweep};
 use saltrelay_simulator::sweep::{Document, Plan, SweepProgress, run_all};
 
+use super::scale::{self, ScaleArgs};
+
 /// Arguments of `saltrelay simulate`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Example: saltrelay simulate simulator/scenarios/default.toml --set clients=100000 --seeds 5"
+    after_help = "Examples:\n  saltrelay simulate simulator/scenarios/default.toml --set clients=100000 --seeds 5\n  saltrelay simulate simulator/scenarios/default.toml --scale   # speed and memory, 10^3 to 10^6 clients"
 )]
 pub(crate) struct Args {
     /// Scenario file (TOML), such as simulator/scenarios/default.toml.
@@ -43,9 +45,35 @@ pub(crate) struct Args {
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Measure the simulator itself instead (MEAS-10): the scenario at each of --sizes, one
+    /// seed on one thread, each in a child process; wall time, CPU time and peak memory go to
+    /// `results.json` and `summary.md` (default folder: reports/simulation/scale).
+    #[arg(long, conflicts_with_all = ["sweep", "seeds", "threads", "scale_child"])]
+    scale: bool,
+    /// Client counts of --scale, comma-separated; `N@DURATION` simulates that size for
+    /// DURATION instead of the scenario's duration (default: 1000,10000,100000,1000000).
+    #[arg(long, requires = "scale", value_name = "N[@DURATION],...")]
+    sizes: Option<String>,
+    /// One size of a --scale run, measured in this process (used by --scale itself).
+    #[arg(long, hide = true, conflicts_with_all = ["sweep", "seeds", "threads", "out"])]
+    scale_child: bool,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.scale_child {
+        scale::run_child(&args.scenario, &args.sets, args.seed)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.scale {
+        scale::run(&ScaleArgs {
+            scenario: &args.scenario,
+            sets: &args.sets,
+            seed: args.seed,
+            sizes: args.sizes.as_deref(),
+            out: args.out,
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let provenance = Provenance::record(&command_line(), Path::new("."));
     let path = args.scenario.as_path();
     let text =

@@ -1,5 +1,5 @@
 //! `saltrelay validate`: the simulator against the real relay (simulator/MODEL.md, VAL-1 to
-//! VAL-8). Each workload runs on a real `relay serve` process with the load test's real TCP
+//! VAL-11). Each workload runs on a real `relay serve` process with the load test's real TCP
 //! clients, and in the model with costs measured in the same invocation; the report in
 //! `reports/validation/` puts predicted beside measured.
 
@@ -76,6 +76,10 @@ pub(crate) fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         args.warmup = args.warmup.min(1.0);
     }
     let recorded = Recorded::record(&command, Path::new("."));
+    // VAL-7: what the machine is doing now, over a short window (the load average would still
+    // carry the tail of whatever ran in the minutes before).
+    let busy_cores_start =
+        saltrelay_loadtest::cpu::machine_busy_cores(std::time::Duration::from_secs(1));
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let costs_path = match &args.costs {
@@ -88,20 +92,15 @@ pub(crate) fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     let wire_size =
         saltrelay_loadtest::message::mean_payload_len(args.size, 64)? + mapping::FRAME_OVERHEAD;
     let scratch = tempfile::tempdir()?;
-    // VAL-9: the kernel's cost per frame, measured here before any load.
-    #[expect(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "a frame of a few kB"
-    )]
-    let frame_io_ns = saltrelay_loadtest::frame_io::ns_per_frame(wire_size as usize, 50_000)?;
-
+    let (frame_io_ns, ping) = machine_terms(wire_size)?;
     let ctx = Context {
         costs: &costs,
         costs_arg,
         relay_cores,
         wire_size,
         frame_io_ns,
+        wakeup_ns: ping.wakeup_ns(frame_io_ns),
+        loopback_rtt_ns: ping.wall_ns,
         scratch: scratch.path(),
     };
     let mut peaks = Vec::new();
@@ -132,6 +131,7 @@ pub(crate) fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             load_average_end: saltrelay_loadtest::cpu::load_average(),
             wall_s: started.elapsed().as_secs_f64(),
             short: args.short,
+            busy_cores_start,
         },
         costs,
         peaks,
@@ -165,6 +165,20 @@ pub(crate) fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The VAL-9 to VAL-11 machine terms, measured here before any load: the kernel's cost per
+/// frame (VAL-9) and a frame that finds its reader asleep, in CPU and in time (VAL-10, VAL-11).
+fn machine_terms(wire_size: f64) -> anyhow::Result<(f64, saltrelay_loadtest::frame_io::PingPong)> {
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a frame of a few kB"
+    )]
+    let frame_len = wire_size as usize;
+    let frame_io_ns = saltrelay_loadtest::frame_io::ns_per_frame(frame_len, 50_000)?;
+    let ping = saltrelay_loadtest::frame_io::ping_pong(frame_len, 10_000)?;
+    Ok((frame_io_ns, ping))
+}
+
 /// What every case of an invocation shares.
 struct Context<'a> {
     costs: &'a CostFile,
@@ -172,6 +186,8 @@ struct Context<'a> {
     relay_cores: u32,
     wire_size: f64,
     frame_io_ns: f64,
+    wakeup_ns: f64,
+    loopback_rtt_ns: f64,
     scratch: &'a Path,
 }
 
@@ -197,8 +213,8 @@ fn peak(args: &Args, scenario: &str, group_size: usize, scratch: &Path) -> anyho
     })
 }
 
-/// One case: every seed on the real relay, then in the model with and without the VAL-9
-/// terms.
+/// One case: every seed on the real relay, then in the model with and without the VAL-9 to
+/// VAL-11 terms.
 fn run_case(
     args: &Args,
     ctx: &Context<'_>,
@@ -232,6 +248,9 @@ fn run_case(
             relay_cores: ctx.relay_cores,
             frame_io_ns: ctx.frame_io_ns,
             background_cores: results.cpu.client_secs / results.cpu.wall_secs.max(1e-9),
+            wakeup_ns: ctx.wakeup_ns,
+            loopback_rtt_ns: ctx.loopback_rtt_ns,
+            idle_cores: results.cpu.idle_relay_cores.unwrap_or(0.0),
         };
         measured.push(observed(&results, seed, &w));
         let trace = ctx.scratch.join(format!("{scenario}.trace.csv"));
@@ -248,6 +267,9 @@ fn run_case(
         let mut bare = sim.clone();
         bare.relays.frame_io_ns = 0.0;
         bare.relays.background_cores = 0.0;
+        bare.relays.wakeup_ns = 0.0;
+        bare.relays.idle_cores = 0.0;
+        bare.network.rtt_median = mapping::LOOPBACK_RTT;
         let run = saltrelay_simulator::model::run(&bare, &ctx.costs.costs, &())?;
         baseline.push(Figures::predicted(&run, ctx.relay_cores));
         workload = Some(w);

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use saltrelay_measure::checkout;
 use saltrelay_vectors::generate::{check_all, write_all};
 use saltrelay_vectors::verify::{FileReport, verify_dir, verify_text};
 
@@ -60,19 +61,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The folder given, or `vectors/saltrelay` under the current directory. Never a path compiled
-/// into the binary: the vectors checked are the ones the user points at.
+/// The folder given, or `vectors/saltrelay` of the checkout around the working directory.
+/// Never a path compiled into the binary: the vectors checked are the ones the user points at.
 pub(crate) fn vector_dir(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
-    if let Some(dir) = dir {
-        return Ok(dir);
+    match dir {
+        Some(dir) => Ok(dir),
+        None => Ok(checkout::find(
+            DEFAULT_DIR,
+            "give the folder with --dir DIR (verify also takes a FILE path)",
+        )?),
     }
-    let relative = PathBuf::from(DEFAULT_DIR);
-    anyhow::ensure!(
-        relative.is_dir(),
-        "no {DEFAULT_DIR} folder in the current directory: run this in a saltrelay checkout, or \
-         give the folder with --dir DIR (verify also takes a FILE path)"
-    );
-    Ok(relative)
 }
 
 /// Where the vectors live, relative to a checkout's root.

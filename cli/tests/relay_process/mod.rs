@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod kill_cycles;
 pub mod library;
 
 use std::io::Read as _;

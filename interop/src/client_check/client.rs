@@ -49,6 +49,19 @@ impl Outcome {
         self.code == Some(0)
     }
 
+    /// IOP-19: whether the client gave up as it must, exiting non-zero within its timeout;
+    /// the error says why exit 0 was wrong (`zero_is_wrong`) or that it had to be killed.
+    pub(super) fn gave_up(&self, zero_is_wrong: &str) -> Result<(), String> {
+        match self.code {
+            Some(0) => Err(format!("the client exited 0 {zero_is_wrong}")),
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "{} instead of giving up within its timeout",
+                self.describe()
+            )),
+        }
+    }
+
     /// A sentence for a failure's detail.
     #[must_use]
     pub(super) fn describe(&self) -> String {

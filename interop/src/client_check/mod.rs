@@ -228,14 +228,7 @@ async fn send_refused(command: &[String]) -> Result<(), String> {
             "the full mailbox delivered {delivered} messages, wanted 1 (harness fault)"
         ));
     }
-    match outcome.code {
-        Some(0) => Err("the client exited 0 for a message the relay refused".to_owned()),
-        Some(_) => Ok(()),
-        None => Err(format!(
-            "{} instead of giving up within its timeout",
-            outcome.describe()
-        )),
-    }
+    outcome.gave_up("for a message the relay refused")
 }
 
 /// IOP-19: the recipient holds the ack back and the relay stays silent about the message, the
@@ -257,14 +250,7 @@ async fn ack_withheld(command: &[String]) -> Result<(), String> {
         Ok(other) => return Err(format!("the recipient got {other:?}, not the message")),
         Err(error) => return Err(format!("{error}; {}", outcome.describe())),
     }
-    match outcome.code {
-        Some(0) => Err("the client exited 0 for a message the relay never acked".to_owned()),
-        Some(_) => Ok(()),
-        None => Err(format!(
-            "{} instead of giving up within its timeout",
-            outcome.describe()
-        )),
-    }
+    outcome.gave_up("for a message the relay never acked")
 }
 
 /// IOP-19: the recipient holds the ack back; while the client waits for it, a second login of
@@ -335,14 +321,9 @@ async fn relay_silent(command: &[String]) -> Result<String, String> {
     let took = started.elapsed().as_secs();
     proxy.stop();
     stage.finish().await;
-    match outcome.code {
-        Some(0) => Err("the client exited 0 although the relay answered nothing".to_owned()),
-        Some(_) => Ok(format!("after {took} s: {}", outcome.describe())),
-        None => Err(format!(
-            "{} instead of giving up within its timeout",
-            outcome.describe()
-        )),
-    }
+    outcome
+        .gave_up("although the relay answered nothing")
+        .map(|()| format!("after {took} s: {}", outcome.describe()))
 }
 
 /// IOP-19: three texts are queued; the first run's connection is cut (no close-error) right

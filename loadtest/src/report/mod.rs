@@ -24,7 +24,7 @@ pub const FILES: [&str; 4] = [
 /// Writes the report folder; returns its path.
 ///
 /// # Errors
-/// [`LoadError::Io`] or [`LoadError::Plot`] when a file cannot be written.
+/// [`LoadError::Io`] when a file cannot be written.
 pub fn write(results: &Results) -> Result<PathBuf, LoadError> {
     let dir = results.config.out.join(&results.config.name);
     std::fs::create_dir_all(&dir).map_err(|e| LoadError::io(&dir, e))?;

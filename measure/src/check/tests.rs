@@ -1,5 +1,6 @@
 //! MEAS-6 and MEAS-7 on a scratch repository: a report naming a commit not in history fails,
-//! one naming a clean ancestor passes, a pending one is a warning.
+//! one naming a clean ancestor passes, a pending one is a warning; a regenerable report edited
+//! by hand fails (MEAS-13).
 
 use std::path::Path;
 use std::process::Command;
@@ -99,5 +100,101 @@ fn pending_reports_warn_and_stale_entries_fail() {
     assert!(
         lines.iter().any(|l| l.contains("lists reports/gone")),
         "{lines:?}"
+    );
+}
+
+/// A report kind whose `summary.md` is `# <title>` of its record.
+struct Titled;
+
+impl Regenerate for Titled {
+    fn schema(&self) -> &'static str {
+        "titled_v1"
+    }
+
+    fn regenerate(&self, record: &str) -> Result<Vec<(String, String)>, String> {
+        let value: serde_json::Value = serde_json::from_str(record).map_err(|e| e.to_string())?;
+        let title = value["title"].as_str().ok_or("no title")?;
+        Ok(vec![("summary.md".to_owned(), format!("# {title}\n"))])
+    }
+}
+
+#[test]
+fn a_regenerable_report_must_equal_its_regeneration() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = repository(dir.path());
+    let folder = dir.path().join("reports/titled");
+    std::fs::create_dir_all(&folder).unwrap();
+    let doc = serde_json::json!({
+        "schema": "titled_v1",
+        "title": "scale",
+        "provenance": Provenance::fixed("r", &head, true),
+    });
+    std::fs::write(folder.join("results.json"), doc.to_string()).unwrap();
+    std::fs::write(folder.join("summary.md"), "# scale\n").unwrap();
+    assert!(check_with(dir.path(), &[&Titled]).unwrap().passes());
+
+    // One character changed by hand: the check without the kind cannot see it, with it fails.
+    std::fs::write(folder.join("summary.md"), "# scalE\n").unwrap();
+    assert!(check(dir.path()).unwrap().passes());
+    let outcome = check_with(dir.path(), &[&Titled]).unwrap();
+    assert!(!outcome.passes());
+    assert!(
+        outcome.findings[0].problems[0].contains("differs from what results.json regenerates"),
+        "{:?}",
+        outcome.lines()
+    );
+
+    // A record the kind cannot read, and a missing report file, are named too.
+    std::fs::remove_file(folder.join("summary.md")).unwrap();
+    std::fs::write(folder.join("notes.md"), "kept\n").unwrap();
+    let outcome = check_with(dir.path(), &[&Titled]).unwrap();
+    assert!(outcome.findings[0].problems[0].contains("summary.md: missing"));
+    let doc = serde_json::json!({
+        "schema": "titled_v1",
+        "provenance": Provenance::fixed("r", &head, true),
+    });
+    std::fs::write(folder.join("results.json"), doc.to_string()).unwrap();
+    let outcome = check_with(dir.path(), &[&Titled]).unwrap();
+    assert!(
+        outcome.findings[0].problems[0].contains("cannot be regenerated from: no title"),
+        "{:?}",
+        outcome.lines()
+    );
+}
+
+/// A validation report wraps the recorder's object with the end of its run (VAL-7): the check
+/// reads the provenance inside, so a dirty one fails and a clean ancestor passes.
+#[test]
+fn a_validation_record_is_read_through_its_wrapper() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = repository(dir.path());
+    for (name, clean) in [("clean", true), ("dirty", false)] {
+        let folder = dir.path().join("reports").join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        let doc = serde_json::json!({
+            "schema": "saltrelay_validation_v1",
+            "provenance": {
+                "measured": Provenance::fixed("r", &head, clean),
+                "load_average_end": "0.1 0.1 0.1",
+                "wall_s": 1.0,
+            },
+        });
+        std::fs::write(folder.join("results.json"), doc.to_string()).unwrap();
+        std::fs::write(folder.join("summary.md"), "# validation\n").unwrap();
+    }
+    std::fs::write(dir.path().join("reports/README.md"), "# index\n").unwrap();
+
+    let outcome = check(dir.path()).unwrap();
+    let failed: Vec<&str> = outcome
+        .failures()
+        .iter()
+        .map(|f| f.report.as_str())
+        .collect();
+    assert_eq!(failed, ["reports/dirty"]);
+    assert!(
+        outcome
+            .lines()
+            .iter()
+            .any(|l| l == "ok       reports/clean")
     );
 }

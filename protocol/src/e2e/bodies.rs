@@ -68,6 +68,22 @@ pub(crate) fn check_text(text: &str) -> Result<(), E2eError> {
     Ok(())
 }
 
+/// Checks a body that must be empty (a leave, a sync request, a profile-picture delete or
+/// request).
+///
+/// # Errors
+/// [`E2eError::InvalidBodyLength`] naming `what`.
+pub(crate) fn check_empty(body: &[u8], what: &'static str) -> Result<(), E2eError> {
+    if body.is_empty() {
+        Ok(())
+    } else {
+        Err(E2eError::InvalidBodyLength {
+            what,
+            len: body.len(),
+        })
+    }
+}
+
 /// UTF-8 body of any length (group names, E2E-22).
 pub(crate) fn decode_utf8(body: &[u8], what: &'static str) -> Result<String, E2eError> {
     core::str::from_utf8(body)

@@ -4,7 +4,7 @@
 use core::fmt;
 
 use super::E2eError;
-use super::bodies::{BlobReference, DeliveryReceipt, decode_text, decode_utf8};
+use super::bodies::{BlobReference, DeliveryReceipt, check_empty, decode_text, decode_utf8};
 use super::file::FileMessage;
 use super::location::Location;
 use super::poll::{PollSetup, PollVote};
@@ -128,17 +128,6 @@ impl GroupControl {
     }
 }
 
-fn empty(body: &[u8], what: &'static str) -> Result<(), E2eError> {
-    if body.is_empty() {
-        Ok(())
-    } else {
-        Err(E2eError::InvalidBodyLength {
-            what,
-            len: body.len(),
-        })
-    }
-}
-
 impl GroupMessage {
     pub(crate) fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), E2eError> {
         out.extend_from_slice(self.group.creator.as_bytes());
@@ -170,7 +159,7 @@ impl GroupMessage {
                 0x42 => GroupContent::Location(Location::decode(inner)?),
                 0x46 => GroupContent::File(FileMessage::decode(inner)?),
                 0x4c => {
-                    empty(inner, "group leave")?;
+                    check_empty(inner, "group leave")?;
                     GroupContent::Leave
                 }
                 0x4f => GroupContent::CallStart(GroupCallStart::decode(inner)?),
@@ -240,11 +229,11 @@ impl GroupControlMessage {
                     "group profile picture",
                 )?),
                 0x51 => {
-                    empty(inner, "group sync request")?;
+                    check_empty(inner, "group sync request")?;
                     GroupControl::SyncRequest
                 }
                 _ => {
-                    empty(inner, "group delete profile picture")?;
+                    check_empty(inner, "group delete profile picture")?;
                     GroupControl::DeleteProfilePicture
                 }
             };

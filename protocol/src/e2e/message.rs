@@ -2,7 +2,9 @@
 //! (E2E-7).
 
 use super::E2eError;
-use super::bodies::{BlobReference, DeliveryReceipt, DeprecatedImage, check_text, decode_text};
+use super::bodies::{
+    BlobReference, DeliveryReceipt, DeprecatedImage, check_empty, check_text, decode_text,
+};
 use super::file::FileMessage;
 use super::group::{GroupControlMessage, GroupMessage};
 use super::location::Location;
@@ -177,16 +179,6 @@ impl Message {
     /// # Errors
     /// The body rules of the type.
     pub fn decode(type_code: u8, body: &[u8]) -> Result<Self, E2eError> {
-        let empty = |what| {
-            if body.is_empty() {
-                Ok(())
-            } else {
-                Err(E2eError::InvalidBodyLength {
-                    what,
-                    len: body.len(),
-                })
-            }
-        };
         Ok(match type_code {
             0x01 => Self::Text(decode_text(body)?),
             0x02 => Self::DeprecatedImage(DeprecatedImage::decode(body)?),
@@ -199,11 +191,11 @@ impl Message {
                 "contact profile picture",
             )?),
             0x19 => {
-                empty("contact delete profile picture")?;
+                check_empty(body, "contact delete profile picture")?;
                 Self::ContactDeleteProfilePicture
             }
             0x1a => {
-                empty("contact request profile picture")?;
+                check_empty(body, "contact request profile picture")?;
                 Self::ContactRequestProfilePicture
             }
             0x60..=0x64 => {

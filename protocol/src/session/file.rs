@@ -7,7 +7,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::SessionError;
 use super::envelope::pb;
-use super::store::{STORE_FORMAT, SessionStore};
+use super::store::{InMemorySessionStore, STORE_FORMAT};
 use crate::identity::Identity;
 
 /// The `format` value of [`pb::SessionFile`] (FS-41).
@@ -23,21 +23,24 @@ struct PeerHead {
     peer_identity: String,
 }
 
-/// The sessions of every peer of one identity (FS-41): a [`SessionStore`] in memory that
-/// encodes to and decodes from the bytes of one file. Entries stay encoded until a caller
-/// loads one ([`super::PeerSessions::restore`]); the bytes are wiped on drop.
+/// The sessions of every peer of one identity (FS-41): an [`InMemorySessionStore`] plus the
+/// messages not yet shown, encoded to and decoded from the bytes of one file. Entries stay
+/// encoded until a caller loads one ([`super::PeerSessions::restore`]); the bytes are wiped on
+/// drop.
 #[derive(Default)]
 pub struct SessionFile {
-    peers: BTreeMap<Identity, Zeroizing<Vec<u8>>>,
+    /// Every peer's FS-38 bytes: load, store and remove through its
+    /// [`SessionStore`](super::SessionStore) implementation.
+    pub sessions: InMemorySessionStore,
     /// Messages opened but not yet shown (FS-42), in the order they were opened.
     pub undelivered: Vec<pb::Undelivered>,
 }
 
 impl core::fmt::Debug for SessionFile {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        // The entries hold chain keys: only the peers are shown.
+        // The entries hold chain keys: the store's Debug shows only the peers.
         f.debug_struct("SessionFile")
-            .field("peers", &self.peers.keys().collect::<Vec<_>>())
+            .field("sessions", &self.sessions)
             .field("undelivered", &self.undelivered.len())
             .finish()
     }
@@ -78,7 +81,7 @@ impl SessionFile {
                 }
             }
             Ok(Self {
-                peers,
+                sessions: InMemorySessionStore { peers },
                 undelivered: file.undelivered.clone(),
             })
         })();
@@ -91,42 +94,12 @@ impl SessionFile {
     pub fn encode(&self) -> Zeroizing<Vec<u8>> {
         let mut file = pb::SessionFile {
             format: SESSION_FILE_FORMAT,
-            peers: self.peers.values().map(|b| b.to_vec()).collect(),
+            peers: self.sessions.peers.values().map(|b| b.to_vec()).collect(),
             undelivered: self.undelivered.clone(),
         };
         let bytes = Zeroizing::new(file.encode_to_vec());
         file.peers.iter_mut().for_each(Zeroize::zeroize);
         bytes
-    }
-
-    /// How many peers have sessions stored.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.peers.len()
-    }
-
-    /// Whether no peer has sessions stored.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.peers.is_empty()
-    }
-}
-
-impl SessionStore for SessionFile {
-    type Error = core::convert::Infallible;
-
-    fn load(&self, peer: &Identity) -> Result<Option<Zeroizing<Vec<u8>>>, Self::Error> {
-        Ok(self.peers.get(peer).map(|b| Zeroizing::new(b.to_vec())))
-    }
-
-    fn store(&mut self, peer: &Identity, bytes: &[u8]) -> Result<(), Self::Error> {
-        self.peers.insert(*peer, Zeroizing::new(bytes.to_vec()));
-        Ok(())
-    }
-
-    fn remove(&mut self, peer: &Identity) -> Result<(), Self::Error> {
-        self.peers.remove(peer);
-        Ok(())
     }
 }
 
@@ -134,7 +107,7 @@ impl SessionStore for SessionFile {
 mod tests {
     use super::*;
     use crate::crypto::SecretKey;
-    use crate::session::PeerSessions;
+    use crate::session::{PeerSessions, SessionStore as _};
 
     fn peer(byte: u8) -> Identity {
         format!("PEER000{}", char::from(b'A' + byte))
@@ -152,15 +125,16 @@ mod tests {
             let machine =
                 PeerSessions::new(own, SecretKey::from_bytes([7; 32]), peer(i), peer_public)
                     .unwrap();
-            file.store(&peer(i), &machine.export()).unwrap();
+            file.sessions.store(&peer(i), &machine.export()).unwrap();
         }
         let decoded = SessionFile::decode(&file.encode()).unwrap();
-        assert_eq!(decoded.len(), 3);
-        let bytes = decoded.load(&peer(1)).unwrap().unwrap();
+        assert_eq!(decoded.sessions.len(), 3);
+        let bytes = decoded.sessions.load(&peer(1)).unwrap().unwrap();
         let machine = PeerSessions::restore(own, own_secret, peer(1), peer_public, &bytes);
         assert_eq!(machine.unwrap().peer(), peer(1));
         assert!(
             decoded
+                .sessions
                 .load(&"NOBODY00".parse().unwrap())
                 .unwrap()
                 .is_none()

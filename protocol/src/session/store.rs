@@ -1,6 +1,6 @@
 //! Stored session state: the FS-38 format and the session store (FS-37, FS-38).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use prost::Message as _;
 use zeroize::{Zeroize, Zeroizing};
@@ -39,10 +39,12 @@ pub trait SessionStore {
     fn remove(&mut self, peer: &Identity) -> Result<(), Self::Error>;
 }
 
-/// A [`SessionStore`] in memory: the FS-38 bytes per peer, wiped on drop.
+/// A [`SessionStore`] in memory: the FS-38 bytes per peer, in peer-identity order, wiped on
+/// drop. [`super::SessionFile`] holds one and adds only the file's encoding (FS-41).
 #[derive(Default)]
 pub struct InMemorySessionStore {
-    peers: HashMap<Identity, Zeroizing<Vec<u8>>>,
+    /// Ordered so a session file lists its peers in identity order (FS-41).
+    pub(super) peers: BTreeMap<Identity, Zeroizing<Vec<u8>>>,
 }
 
 /// Names the peers only: the stored bytes hold chain keys, which never reach a log.
@@ -51,6 +53,20 @@ impl core::fmt::Debug for InMemorySessionStore {
         f.debug_struct("InMemorySessionStore")
             .field("peers", &self.peers.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
+    }
+}
+
+impl InMemorySessionStore {
+    /// How many peers have sessions stored.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.peers.len()
+    }
+
+    /// Whether no peer has sessions stored.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.peers.is_empty()
     }
 }
 

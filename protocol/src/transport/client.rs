@@ -6,7 +6,7 @@ use crate::crypto::{BoxKey, PublicKey, SecretKey, ct_eq};
 use crate::identity::IdentityKeys;
 use crate::time::Timestamp;
 
-use super::connection::{Connection, Side, State};
+use super::connection::{Connection, Side, State, public_steps};
 use super::extensions::LoginExtensions;
 use super::frame::{COOKIE_LEN, Cookie, CounterNonce, FrameKey};
 use super::handshake::{self, LOGIN_ACK_DATA_LEN, LOGIN_ACK_LEN, LoginAck, SERVER_HELLO_LEN};
@@ -187,56 +187,9 @@ impl ClientConnection {
             }
         })
     }
-
-    /// The relay closed its side of the stream (TR-29).
-    ///
-    /// # Errors
-    /// Always: `truncated` inside a message, else `connection_closed`, or the earlier error.
-    pub fn handle_eof(&mut self) -> Result<(), TransportError> {
-        self.conn.handle_eof()
-    }
-
-    /// Seals a payload for the relay (TR-16, TR-18).
-    ///
-    /// # Errors
-    /// `not_established` before the login-ack, `wrong_direction` for a relay-only payload,
-    /// `payload_too_large`, `counter_overflow`, or the error that failed the machine. Only
-    /// the last two fail the machine.
-    pub fn send(&mut self, now: Timestamp, payload: &Payload) -> Result<(), TransportError> {
-        self.conn.send(now, payload)
-    }
-
-    /// The next output, in order.
-    pub fn poll_output(&mut self) -> Option<ClientOutput> {
-        self.conn.poll_output()
-    }
-
-    /// When to call [`handle_timeout`](Self::handle_timeout) next, if ever.
-    #[must_use]
-    pub fn poll_timeout(&self) -> Option<Timestamp> {
-        self.conn.poll_timeout()
-    }
-
-    /// Whether the login-ack has arrived and the machine has not failed.
-    #[must_use]
-    pub fn is_established(&self) -> bool {
-        self.conn.is_established()
-    }
-
-    /// The error that failed the machine, if it has.
-    #[must_use]
-    pub fn error(&self) -> Option<&TransportError> {
-        self.conn.error()
-    }
 }
 
-impl core::fmt::Debug for ClientConnection {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ClientConnection")
-            .field("state", &self.conn.phase_name())
-            .finish_non_exhaustive()
-    }
-}
+public_steps!(ClientConnection, ClientOutput);
 
 /// Steps a handshake phase with `input`; once the login-ack is in, hands the rest to the
 /// established phase.

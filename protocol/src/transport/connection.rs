@@ -2,7 +2,9 @@
 //! established [`Session`], or `Failed`), the output queue, the handshake deadline, and every
 //! step taken the same way on either side: bytes and timers once established, the end of the
 //! stream, sending, and the poll functions. [`ClientConnection`](super::ClientConnection) and
-//! [`RelayConnection`](super::RelayConnection) add their handshakes and nothing else.
+//! [`RelayConnection`](super::RelayConnection) add their handshakes and nothing else: their
+//! public steps that only forward here (`send`, the poll functions, ...) are written once, in
+//! `public_steps!`.
 
 use std::collections::VecDeque;
 
@@ -288,3 +290,70 @@ impl<H: Side> Connection<H> {
         }
     }
 }
+
+/// The public steps both machines take the same way, written once: for `$machine` (a struct
+/// with a `conn: Connection<_>` field) `handle_eof`, `send`, `poll_output`, `poll_timeout`,
+/// `is_established` and `error`, forwarding to [`Connection`], and `Debug` (the phase only:
+/// the state holds keys). A macro rather than a public generic machine keeps the handshake
+/// steps of [`Connection`] (`take`, `settle`, ...) out of the public API.
+macro_rules! public_steps {
+    ($machine:ident, $output:ty) => {
+        impl $machine {
+            /// The peer closed its side of the stream (TR-29).
+            ///
+            /// # Errors
+            /// Always: `truncated` inside a message, else `connection_closed`, or the earlier
+            /// error.
+            pub fn handle_eof(&mut self) -> Result<(), $crate::transport::TransportError> {
+                self.conn.handle_eof()
+            }
+
+            /// Seals a payload for the peer (TR-16, TR-18).
+            ///
+            /// # Errors
+            /// `not_established` during the handshake, `wrong_direction` for a payload only the
+            /// peer sends, `payload_too_large`, `counter_overflow`, or the error that failed the
+            /// machine. Only the last two fail the machine.
+            pub fn send(
+                &mut self,
+                now: $crate::time::Timestamp,
+                payload: &$crate::transport::Payload,
+            ) -> Result<(), $crate::transport::TransportError> {
+                self.conn.send(now, payload)
+            }
+
+            /// The next output, in order.
+            pub fn poll_output(&mut self) -> Option<$output> {
+                self.conn.poll_output()
+            }
+
+            /// When to call [`handle_timeout`](Self::handle_timeout) next, if ever.
+            #[must_use]
+            pub fn poll_timeout(&self) -> Option<$crate::time::Timestamp> {
+                self.conn.poll_timeout()
+            }
+
+            /// Whether the handshake is done (the client has the login-ack, the relay accepted
+            /// the login) and the machine has not failed.
+            #[must_use]
+            pub fn is_established(&self) -> bool {
+                self.conn.is_established()
+            }
+
+            /// The error that failed the machine, if it has.
+            #[must_use]
+            pub fn error(&self) -> Option<&$crate::transport::TransportError> {
+                self.conn.error()
+            }
+        }
+
+        impl core::fmt::Debug for $machine {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct(stringify!($machine))
+                    .field("state", &self.conn.phase_name())
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+pub(super) use public_steps;

@@ -12,6 +12,8 @@
 //! 3. [`RawClient::read_until`] a wanted payload, or [`RawClient::read_to_end`] to see how the
 //!    relay closed.
 
+use std::convert::Infallible;
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use saltrelay_protocol::crypto::{PublicKey, SecretKey};
@@ -22,7 +24,7 @@ use saltrelay_protocol::transport::{
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpStream, ToSocketAddrs};
 
-use crate::runtime::clock::Clock;
+use crate::runtime::clock::{Clock, instant_after};
 
 /// Why a hand-driven connection could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -149,27 +151,16 @@ impl RawClient {
         within: Duration,
         wanted: impl Fn(&Payload) -> bool,
     ) -> Result<Payload, RawClientError> {
-        let mut buf = vec![0u8; 64 * 1024];
-        let deadline = deadline_after(within);
-        loop {
-            let read = tokio::time::timeout_at(deadline, self.stream.read(&mut buf))
-                .await
-                .map_err(|_| RawClientError::Timeout(within))?;
-            let result = match read {
-                Ok(0) | Err(_) => self.machine.handle_eof(),
-                Ok(n) => self
-                    .machine
-                    .handle_bytes(self.clock.now(), received(&buf, n)),
-            };
-            while let Some(output) = self.machine.poll_output() {
-                if let ClientOutput::Received(payload) = output
-                    && wanted(&payload)
-                {
-                    return Ok(payload);
+        let found = self
+            .read(within, |payload| {
+                if wanted(&payload) {
+                    ControlFlow::Break(payload)
+                } else {
+                    ControlFlow::Continue(())
                 }
-            }
-            result.map_err(RawClientError::Ended)?;
-        }
+            })
+            .await?;
+        found.map_err(RawClientError::Ended)
     }
 
     /// Reads until the connection ends (at most `within`): every payload received, and the
@@ -182,8 +173,26 @@ impl RawClient {
         within: Duration,
     ) -> Result<(Vec<Payload>, TransportError), RawClientError> {
         let mut payloads = Vec::new();
+        let ended: Result<Infallible, TransportError> = self
+            .read(within, |payload| {
+                payloads.push(payload);
+                ControlFlow::Continue(())
+            })
+            .await?;
+        let Err(error) = ended;
+        Ok((payloads, error))
+    }
+
+    /// The one frame reader: reads and feeds the machine, handing each received payload to
+    /// `each`, until `each` breaks with a value (`Ok`) or the connection ends (`Err`, with
+    /// the payloads of the last read handed over first).
+    async fn read<T>(
+        &mut self,
+        within: Duration,
+        mut each: impl FnMut(Payload) -> ControlFlow<T>,
+    ) -> Result<Result<T, TransportError>, RawClientError> {
         let mut buf = vec![0u8; 64 * 1024];
-        let deadline = deadline_after(within);
+        let deadline = instant_after(tokio::time::Instant::now(), within);
         loop {
             let read = tokio::time::timeout_at(deadline, self.stream.read(&mut buf))
                 .await
@@ -195,12 +204,14 @@ impl RawClient {
                     .handle_bytes(self.clock.now(), received(&buf, n)),
             };
             while let Some(output) = self.machine.poll_output() {
-                if let ClientOutput::Received(payload) = output {
-                    payloads.push(payload);
+                if let ClientOutput::Received(payload) = output
+                    && let ControlFlow::Break(value) = each(payload)
+                {
+                    return Ok(Ok(value));
                 }
             }
             if let Err(error) = result {
-                return Ok((payloads, error));
+                return Ok(Err(error));
             }
         }
     }
@@ -210,12 +221,4 @@ impl RawClient {
 fn received(buf: &[u8], n: usize) -> &[u8] {
     buf.get(..n)
         .expect("read returns at most the buffer's length")
-}
-
-/// The instant `within` from now; a wait too long to represent is capped at a century.
-fn deadline_after(within: Duration) -> tokio::time::Instant {
-    const CENTURY: Duration = Duration::from_secs(100 * 365 * 86_400);
-    let now = tokio::time::Instant::now();
-    now.checked_add(within.min(CENTURY))
-        .expect("now plus at most a century is representable")
 }

@@ -6,6 +6,8 @@
 //!   the same group [`Committer`](crate::store::Committer) as the embedded log, so a batch
 //!   of appends and deletes is one transaction and a sender is acked only after its COMMIT;
 //! - the key directory (TR-15): [`PgDirectory`], one unique row per identity;
+//! - blobs (TR-24, TR-25): [`PgBlobs`], a [`BlobStore`](crate::server::BlobStore) like the
+//!   blob folder of a single relay, in rows of bounded size (CLU-18, CLU-25 to CLU-29);
 //! - presence, node leases and cross-node wake-ups: the `cluster` module, with `LISTEN/NOTIFY`.
 //!
 //! # Driving it
@@ -18,6 +20,7 @@
 //! Every statement is in the `queries` module, verbatim as the spec lists it.
 
 mod batch;
+mod blobs;
 pub(crate) mod cluster;
 mod directory;
 pub mod health;
@@ -28,6 +31,7 @@ mod wake;
 
 use std::time::Duration;
 
+pub use blobs::{BLOB_ROW_LEN, PgBlobs};
 pub use directory::PgDirectory;
 pub use store::PgStore;
 

@@ -51,6 +51,69 @@ CREATE TABLE presence (
 CREATE INDEX presence_node ON presence (node_id);
 CREATE SEQUENCE presence_session;";
 
+/// CLU-25: migration 2, blobs shared by every node. The chunks' bytes are stored out of
+/// line and not compressed (they are encrypted: compression would only cost CPU).
+pub(crate) const MIGRATION_2: &str = "\
+CREATE TABLE blob (
+    id bytea PRIMARY KEY,
+    length bigint NOT NULL,
+    persist boolean NOT NULL,
+    complete boolean NOT NULL DEFAULT false,
+    node_id text NOT NULL,
+    stored_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX blob_stored ON blob (stored_at);
+CREATE INDEX blob_uploading ON blob (node_id) WHERE NOT complete;
+CREATE TABLE blob_chunk (
+    blob_id bytea NOT NULL REFERENCES blob (id) ON DELETE CASCADE,
+    seq integer NOT NULL,
+    data bytea NOT NULL,
+    PRIMARY KEY (blob_id, seq)
+);
+ALTER TABLE blob_chunk ALTER COLUMN data SET STORAGE EXTERNAL;";
+
+/// CLU-26: an upload begins: its row, not yet complete.
+pub(crate) const CREATE_BLOB: &str =
+    "INSERT INTO blob (id, length, persist, node_id) VALUES ($1, $2, $3, $4)";
+
+/// CLU-26: one row of an upload's bytes.
+pub(crate) const INSERT_BLOB_CHUNK: &str =
+    "INSERT INTO blob_chunk (blob_id, seq, data) VALUES ($1, $2, $3)";
+
+/// CLU-26: the commit point of an upload: complete only if every byte is stored.
+pub(crate) const COMPLETE_BLOB: &str = "UPDATE blob SET complete = true, stored_at = now() \
+    WHERE id = $1 AND NOT complete AND length = \
+    (SELECT coalesce(sum(octet_length(data)), 0) FROM blob_chunk WHERE blob_id = $1)";
+
+/// CLU-26: an upload that failed or was cut off is dropped with its rows.
+pub(crate) const ABORT_BLOB: &str = "DELETE FROM blob WHERE id = $1 AND NOT complete";
+
+/// CLU-27: a download begins: the blob's length, if it is complete.
+pub(crate) const OPEN_BLOB: &str = "SELECT length FROM blob WHERE id = $1 AND complete";
+
+/// CLU-27: one row of a blob's bytes.
+pub(crate) const READ_BLOB_CHUNK: &str =
+    "SELECT data FROM blob_chunk WHERE blob_id = $1 AND seq = $2";
+
+/// CLU-28: `blob_done` deletes a blob not uploaded with persist.
+pub(crate) const DONE_BLOB: &str = "DELETE FROM blob WHERE id = $1 AND NOT persist";
+
+/// CLU-28: blobs past their TTL; rows locked by another node's sweep are skipped.
+pub(crate) const EXPIRE_BLOBS: &str = "DELETE FROM blob WHERE id IN (\
+    SELECT id FROM blob WHERE stored_at <= now() - $1::bigint * interval '1 millisecond' \
+    ORDER BY stored_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id";
+
+/// CLU-28: unfinished uploads of nodes whose lease lapsed (they died mid-upload).
+pub(crate) const SWEEP_ORPHAN_UPLOADS: &str = "DELETE FROM blob b WHERE NOT b.complete \
+    AND NOT EXISTS (SELECT 1 FROM node n WHERE n.node_id = b.node_id \
+    AND n.lease_until > now())";
+
+/// CLU-28: at start, unfinished uploads of an earlier instance of this node.
+pub(crate) const CLEAR_NODE_UPLOADS: &str = "DELETE FROM blob WHERE node_id = $1 AND NOT complete";
+
+/// CLU-29: how many blobs are stored, for the relay's statistics.
+pub(crate) const COUNT_BLOBS: &str = "SELECT count(*) FROM blob WHERE complete";
+
 /// CLU-8: a batch of messages into the queue, in batch order, with the ID of each (of the
 /// row stored before, for a sender's resend after a lost ack).
 pub(crate) const INSERT_MESSAGES: &str = "INSERT INTO message \
@@ -187,6 +250,18 @@ mod tests {
         super::APPLIED_VERSIONS,
         super::RECORD_VERSION,
         super::MIGRATION_1,
+        super::MIGRATION_2,
+        super::CREATE_BLOB,
+        super::INSERT_BLOB_CHUNK,
+        super::COMPLETE_BLOB,
+        super::ABORT_BLOB,
+        super::OPEN_BLOB,
+        super::READ_BLOB_CHUNK,
+        super::DONE_BLOB,
+        super::EXPIRE_BLOBS,
+        super::SWEEP_ORPHAN_UPLOADS,
+        super::CLEAR_NODE_UPLOADS,
+        super::COUNT_BLOBS,
         super::INSERT_MESSAGES,
         super::DELETE_MESSAGES,
         super::WAKE_UP_ASYNC,

@@ -1,5 +1,5 @@
 //! Versioned, idempotent migrations applied by every node at start (spec/09-relay-cluster.md,
-//! CLU-4, CLU-5).
+//! CLU-4, CLU-5, CLU-25).
 
 use tokio_postgres::Client;
 
@@ -8,7 +8,7 @@ use crate::store::StoreError;
 
 /// The migrations, in order: version and the statements it applies (CLU-4). A version is
 /// never changed once released; a change of schema is a new version.
-pub const MIGRATIONS: &[(i32, &str)] = &[(1, queries::MIGRATION_1)];
+pub const MIGRATIONS: &[(i32, &str)] = &[(1, queries::MIGRATION_1), (2, queries::MIGRATION_2)];
 
 /// The schema version this build writes and reads.
 #[must_use]

@@ -39,7 +39,10 @@ use std::sync::Mutex;
 
 use saltrelay_protocol::identity::Identity;
 
-pub use blobs::{BLOB_DIR_NAME, Blobs};
+pub use blobs::{
+    BLOB_DIR_NAME, BlobFuture, BlobReader, BlobStore, BlobWriter, Blobs, DiskBlobs, Download,
+    Upload,
+};
 pub use config::ServerConfig;
 pub use error::{ConnectionError, ServerError, close_error};
 pub use hub::HubStats;

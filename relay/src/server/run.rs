@@ -7,7 +7,7 @@ use std::sync::Arc;
 #[cfg(feature = "postgres")]
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use saltrelay_protocol::crypto::PublicKey;
 use saltrelay_protocol::transport::RelayConfig;
@@ -209,33 +209,36 @@ pub async fn start(config: ServerConfig) -> Result<RelayHandle, ServerError> {
     launch(config, opened, report, None, None).await
 }
 
-/// CLU-2, CLU-16: a cluster node: the lock, key and blobs in the data directory; queue and
-/// key directory in PostgreSQL; registered before it listens.
+/// CLU-2, CLU-16: a cluster node: the lock and key in the data directory; queue, key
+/// directory and blobs in PostgreSQL; registered before it listens.
 #[cfg(feature = "postgres")]
 async fn start_cluster(
     config: ServerConfig,
     pg: crate::pg::PgConfig,
 ) -> Result<RelayHandle, ServerError> {
     let data = config.data_dir.clone();
-    let (max_blob, blob_ttl) = (config.max_blob_len, config.blob_ttl_ms);
     let url = pg.url.clone();
-    let opened = tokio::task::spawn_blocking(move || {
+    let (lock, secret, store, directory) = tokio::task::spawn_blocking(move || {
         std::fs::create_dir_all(&data).map_err(|e| ServerError::data_dir(&data, "create", &e))?;
         let lock = DataLock::acquire(&data)?;
         let (secret, _) = keyfile::load_or_create(&data)?;
+        // CLU-5: migrates before anything else touches the database.
         let store = crate::pg::PgStore::open(&url)?;
         let directory = Directory::postgres(crate::pg::PgDirectory::start(&url)?);
-        Ok::<_, ServerError>(Opened {
-            lock,
-            secret,
-            directory,
-            blobs: Blobs::open(&data, max_blob, blob_ttl)?,
-            store,
-            recovered: Vec::new(),
-        })
+        Ok::<_, ServerError>((lock, secret, store, directory))
     })
     .await
     .map_err(|_| ServerError::Store(crate::store::StoreError::Closed))??;
+    // CLU-18: blobs are the cluster's, in the database.
+    let blobs = crate::pg::PgBlobs::open(&pg.url, &pg.node_id).await?;
+    let opened = Opened {
+        lock,
+        secret,
+        directory,
+        blobs: Blobs::new(blobs, config.max_blob_len, config.blob_ttl_ms),
+        store,
+        recovered: Vec::new(),
+    };
     // CLU-16: the node registers the address it really listens on.
     let listener = listen(config.listen, config.listen_backlog)?;
     let local_addr = listener.local_addr().map_err(|e| ServerError::Listen {
@@ -515,7 +518,6 @@ async fn sweep(shared: Arc<Shared>) {
             },
             |_| {},
         );
-        let blobs = shared.blobs.clone();
-        let _ = tokio::task::spawn_blocking(move || blobs.sweep(SystemTime::now())).await;
+        let _ = shared.blobs.sweep().await;
     }
 }

@@ -75,12 +75,13 @@ impl Sim<'_> {
         }
         // VAL-9: other work on the machine leaves the relay a share of each core.
         let relays = &self.scenario.relays;
-        let cost_ns = if relays.background_cores > 0.0 {
+        let stretch = if relays.background_cores > 0.0 {
             let cores = f64::from(relays.cores);
-            cost_ns * cores / (cores - relays.background_cores)
+            cores / (cores - relays.background_cores)
         } else {
-            cost_ns
+            1.0
         };
+        let wakeup_ns = relays.wakeup_ns;
         let sample_ns = self.scenario.sample_interval.micros() * 1000;
         let warm = self.now >= self.scenario.warmup.micros();
         let relay = &mut self.relays[r];
@@ -95,19 +96,27 @@ impl Sim<'_> {
             .iter_mut()
             .min_by_key(|c| c.work_ns)
             .expect("a relay has at least one core");
+        let wait = core.work_ns;
+        // VAL-10: a job that finds its core idle first wakes the parked thread.
+        let cost_ns = if wait == 0 {
+            cost_ns + wakeup_ns
+        } else {
+            cost_ns
+        };
         #[expect(
             clippy::cast_possible_truncation,
             clippy::cast_sign_loss,
             reason = "costs are small and positive"
         )]
-        let cost = cost_ns.round() as u64;
-        let wait = core.work_ns;
+        let cost = (cost_ns * stretch).round() as u64;
         core.work_ns += cost;
         let start = at_ns + wait;
         let bucket = usize::try_from(start / sample_ns)
             .unwrap_or(usize::MAX)
             .min(relay.busy_ns.len() - 1);
-        relay.busy_ns[bucket] += cost as f64;
+        // VAL-9: the stretch is time the relay's thread waits for a core held by other work;
+        // it holds the core in the model (waits, latency) but is not the relay's CPU time.
+        relay.busy_ns[bucket] += cost_ns;
         if warm {
             relay.jobs += 1;
             relay.wait_ns += wait as f64;

@@ -218,12 +218,15 @@ impl<'a> Sim<'a> {
         }
         let interval = self.scenario.sample_interval.micros();
         let bucket = usize::try_from(self.now / interval - 1).expect("sample index fits usize");
+        // VAL-12: a running relay spends `idle_cores` whatever its load.
+        let floor_ns = self.scenario.relays.idle_cores * (interval * 1000) as f64;
         let busy: Vec<f64> = self
             .relays
             .iter()
             .map(|r| {
                 let capacity = (interval * 1000) as f64 * r.cores.len() as f64;
-                r.busy_ns.get(bucket).copied().unwrap_or(0.0) / capacity
+                let floor = if r.up { floor_ns } else { 0.0 };
+                (r.busy_ns.get(bucket).copied().unwrap_or(0.0) + floor) / capacity
             })
             .collect();
         let totals = self.core.totals();

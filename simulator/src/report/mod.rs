@@ -55,7 +55,7 @@ pub enum Written {
 /// these results.
 ///
 /// # Errors
-/// [`SimError::Io`] or [`SimError::Plot`].
+/// [`SimError::Io`].
 pub fn write(doc: &Document, perf: &Performance, dir: &Path) -> Result<Written, SimError> {
     if let Some(commit) = unchanged_report(doc, dir) {
         return Ok(Written::Unchanged { commit });

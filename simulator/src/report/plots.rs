@@ -1,22 +1,37 @@
-//! SVG plots of a results document (plotters): one line per sweep point, first seed.
+//! Which plots a simulation report holds and what each shows: one line per sweep point (its
+//! first seed) over simulated hours, the end of the warm-up dashed, and the latency CDFs.
+//! Drawn by the one plotting module, `saltrelay_measure::plot`.
 
 use std::path::Path;
 
-use plotters::prelude::*;
+use saltrelay_measure::plot::{Axis, LineChart, Series, Unit};
 
 use crate::sweep::Document;
 use crate::{RunResult, SimError};
 
-/// One named line.
-pub(crate) type Line = (String, Vec<(f64, f64)>);
+/// Size of every simulator and validation plot, px.
+const SIZE: (f64, f64) = (900.0, 480.0);
+
+/// The legend text of the dashed line at the end of the warm-up (simulator/MODEL.md).
+pub(crate) const WARM_UP: &str = "end of warm-up";
 
 /// The first run of each point, with its label.
 type Runs<'a> = [(&'a str, &'a RunResult)];
 
+/// Writes `chart` to `path` at the size of every simulator plot.
+///
+/// # Errors
+/// [`SimError::Io`] when the file cannot be written.
+pub(crate) fn write(chart: &LineChart, path: &Path) -> Result<(), SimError> {
+    chart
+        .write(path, SIZE.0, SIZE.1)
+        .map_err(|e| SimError::io(path, e))
+}
+
 /// Draws every plot of the report into `dir`.
 ///
 /// # Errors
-/// [`SimError::Plot`].
+/// [`SimError::Io`].
 pub(super) fn all(doc: &Document, dir: &Path) -> Result<(), SimError> {
     let warmup_h = doc
         .points
@@ -33,7 +48,7 @@ pub(super) fn all(doc: &Document, dir: &Path) -> Result<(), SimError> {
 }
 
 /// Lines over simulated time, one per run, named by label and `suffix`.
-fn over_time(runs: &Runs<'_>, suffix: &str, pick: impl Fn(&RunResult) -> Vec<f64>) -> Vec<Line> {
+fn over_time(runs: &Runs<'_>, suffix: &str, pick: impl Fn(&RunResult) -> Vec<f64>) -> Vec<Series> {
     runs.iter()
         .map(|(label, run)| {
             let name = if suffix.is_empty() {
@@ -41,12 +56,23 @@ fn over_time(runs: &Runs<'_>, suffix: &str, pick: impl Fn(&RunResult) -> Vec<f64
             } else {
                 format!("{label} {suffix}")
             };
-            (
+            Series::new(
                 name,
                 run.series.hours.iter().copied().zip(pick(run)).collect(),
             )
         })
         .collect()
+}
+
+/// A chart over simulated hours from zero, with the end of the warm-up dashed.
+fn over_hours(title: &str, y: &str, lines: Vec<Series>, warmup_h: f64) -> LineChart {
+    LineChart::new(
+        title,
+        Axis::linear("simulated hours", Unit::Number),
+        Axis::from_zero(y, Unit::Number),
+    )
+    .with(lines)
+    .with_marker(WARM_UP, warmup_h)
 }
 
 fn as_f64(values: &[u64]) -> Vec<f64> {
@@ -55,32 +81,18 @@ fn as_f64(values: &[u64]) -> Vec<f64> {
 
 fn time_series(runs: &Runs<'_>, dir: &Path, warmup_h: f64) -> Result<(), SimError> {
     let single = runs.len() == 1;
-    let hours = "simulated hours";
     let mut throughput = over_time(runs, if single { "in" } else { "" }, |r| {
         r.series.relay_in_per_s.clone()
     });
     if single {
         throughput.extend(over_time(runs, "out", |r| r.series.relay_out_per_s.clone()));
     }
-    chart(
-        &dir.join("throughput.svg"),
-        "Relay messages per second",
-        hours,
-        "messages/s",
-        &throughput,
-        warmup_h,
-        false,
-    )?;
+    let title = "Relay messages per second";
+    let chart = over_hours(title, "messages/s", throughput, warmup_h);
+    write(&chart, &dir.join("throughput.svg"))?;
     let queued = over_time(runs, "", |r| as_f64(&r.series.queued));
-    chart(
-        &dir.join("queue_depth.svg"),
-        "Messages queued in mailboxes",
-        hours,
-        "messages",
-        &queued,
-        warmup_h,
-        false,
-    )?;
+    let chart = over_hours("Messages queued in mailboxes", "messages", queued, warmup_h);
+    write(&chart, &dir.join("queue_depth.svg"))?;
     let bytes = over_time(runs, "", |r| {
         r.series
             .queued_bytes
@@ -88,51 +100,32 @@ fn time_series(runs: &Runs<'_>, dir: &Path, warmup_h: f64) -> Result<(), SimErro
             .map(|&b| b as f64 / 1_048_576.0)
             .collect()
     });
-    chart(
-        &dir.join("buffered_bytes.svg"),
-        "Bytes buffered in mailboxes",
-        hours,
-        "MiB",
-        &bytes,
-        warmup_h,
-        false,
-    )?;
+    let chart = over_hours("Bytes buffered in mailboxes", "MiB", bytes, warmup_h);
+    write(&chart, &dir.join("buffered_bytes.svg"))?;
     let connected = over_time(runs, "", |r| as_f64(&r.series.connected));
-    chart(
-        &dir.join("connected.svg"),
-        "Connected clients",
-        hours,
-        "clients",
-        &connected,
-        warmup_h,
-        false,
-    )?;
+    let chart = over_hours("Connected clients", "clients", connected, warmup_h);
+    write(&chart, &dir.join("connected.svg"))?;
     let mut losses = over_time(runs, "expired", |r| as_f64(&r.series.expired));
     losses.extend(over_time(runs, "dropped or refused", |r| {
         as_f64(&r.series.dropped)
     }));
     let title = "Messages expired and dropped per sample interval";
-    chart(
+    write(
+        &over_hours(title, "messages", losses, warmup_h),
         &dir.join("expired.svg"),
-        title,
-        hours,
-        "messages",
-        &losses,
-        warmup_h,
-        false,
     )
 }
 
 /// Per relay utilisation for one run with several relays, else the busiest relay per run.
 fn cpu(runs: &Runs<'_>, dir: &Path, warmup_h: f64) -> Result<(), SimError> {
-    let lines: Vec<Line> = match runs {
+    let lines: Vec<Series> = match runs {
         [(_, run)] if run.series.cpu_per_relay.len() > 1 => run
             .series
             .cpu_per_relay
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                (
+                Series::new(
                     format!("relay {i}"),
                     run.series
                         .hours
@@ -147,202 +140,34 @@ fn cpu(runs: &Runs<'_>, dir: &Path, warmup_h: f64) -> Result<(), SimError> {
             r.series.cpu_max.iter().map(|u| u * 100.0).collect()
         }),
     };
-    let title = "Relay CPU utilisation";
-    chart(
-        &dir.join("cpu.svg"),
-        title,
-        "simulated hours",
-        "% of cores",
-        &lines,
-        warmup_h,
-        false,
-    )
+    let chart = over_hours("Relay CPU utilisation", "% of cores", lines, warmup_h);
+    write(&chart, &dir.join("cpu.svg"))
 }
 
-/// Latency CDFs: per class for one point, class `all` per point for a sweep.
+/// Latency CDFs: per class for one point, class `all` per point for a sweep; latency on a
+/// log axis of whole decades (MEAS-9).
 fn latency(runs: &Runs<'_>, dir: &Path) -> Result<(), SimError> {
-    let log_cdf = |cdf: &[[f64; 2]]| {
-        cdf.iter()
-            .map(|p| (p[0].max(1e-3).log10(), p[1]))
-            .collect::<Vec<_>>()
+    // A latency of 0 has no place on a log axis: it is drawn at 1 µs.
+    let cdf = |name: &str, cdf: &[[f64; 2]]| {
+        Series::new(name, cdf.iter().map(|p| (p[0].max(1e-3), p[1])).collect())
     };
-    let lines: Vec<Line> = match runs {
+    let lines: Vec<Series> = match runs {
         [(_, run)] => run
             .latency
             .iter()
             .filter(|l| !l.cdf.is_empty())
-            .map(|l| (l.class.clone(), log_cdf(&l.cdf)))
+            .map(|l| cdf(&l.class, &l.cdf))
             .collect(),
         _ => runs
             .iter()
-            .filter_map(|(label, run)| {
-                run.latency
-                    .first()
-                    .map(|l| ((*label).to_owned(), log_cdf(&l.cdf)))
-            })
+            .filter_map(|(label, run)| run.latency.first().map(|l| cdf(label, &l.cdf)))
             .collect(),
     };
-    let title = "Delivery latency CDF (measured span)";
-    chart(
-        &dir.join("latency_cdf.svg"),
-        title,
-        "latency (log scale)",
-        "fraction delivered",
-        &lines,
-        -1.0,
-        true,
+    let chart = LineChart::new(
+        "Delivery latency CDF (measured span)",
+        Axis::log10("latency (log scale)", Unit::Milliseconds),
+        Axis::from_zero("fraction delivered", Unit::Number),
     )
-}
-
-/// A line chart. `log_x`: x values are log10 and ticks print 10^x. `marker_x`: a dashed
-/// vertical line (end of the warm-up), drawn when positive.
-pub(crate) fn chart(
-    path: &Path,
-    title: &str,
-    x_desc: &str,
-    y_desc: &str,
-    lines: &[Line],
-    marker_x: f64,
-    log_x: bool,
-) -> Result<(), SimError> {
-    let plot_err = |e: &dyn std::fmt::Display| SimError::Plot {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
-    let points = || lines.iter().flat_map(|(_, l)| l.iter());
-    let (mut x0, mut x1) = points().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
-        (a.min(p.0), b.max(p.0))
-    });
-    let y1 = points().fold(0.0_f64, |a, p| a.max(p.1));
-    if !x0.is_finite() {
-        (x0, x1) = (0.0, 1.0);
-    }
-    if x1 <= x0 {
-        x1 = x0 + 1.0;
-    }
-    if log_x {
-        // Whole decades, so the ticks fall on 1, 10, 100 ms, 1 s, 10 s ... (MEAS-9).
-        (x0, x1) = (x0.floor(), x1.ceil().max(x0.floor() + 1.0));
-    }
-    #[expect(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "a handful of decades"
-    )]
-    let x_labels = if log_x { (x1 - x0) as usize + 1 } else { 10 };
-    // Headroom above the data keeps the legend (upper right) off the lines.
-    let y1 = if y1 <= 0.0 {
-        1.0
-    } else if log_x {
-        y1 * 1.05
-    } else {
-        y1 * 1.35
-    };
-    let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| plot_err(&e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
-        .margin(14)
-        .x_label_area_size(44)
-        .y_label_area_size(78)
-        .build_cartesian_2d(x0..x1, 0.0..y1)
-        .map_err(|e| plot_err(&e))?;
-    let x_fmt = |x: &f64| {
-        if log_x {
-            // Only whole decades are labelled: a tick between them would read 3.98 ms.
-            if (x - x.round()).abs() < 1e-6 {
-                duration_ms(10_f64.powf(x.round()))
-            } else {
-                String::new()
-            }
-        } else {
-            short(*x)
-        }
-    };
-    chart
-        .configure_mesh()
-        .x_desc(x_desc)
-        .y_desc(y_desc)
-        .x_labels(x_labels)
-        .x_label_formatter(&x_fmt)
-        .y_label_formatter(&|y| short(*y))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()
-        .map_err(|e| plot_err(&e))?;
-    if marker_x > x0 && marker_x < x1 {
-        let dashed = DashedLineSeries::new(
-            [(marker_x, 0.0), (marker_x, y1)],
-            6,
-            4,
-            BLACK.mix(0.5).stroke_width(1),
-        );
-        chart
-            .draw_series(dashed)
-            .map_err(|e| plot_err(&e))?
-            .label("end of warm-up")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK.mix(0.5)));
-    }
-    for (i, (name, line)) in lines.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
-        chart
-            .draw_series(LineSeries::new(line.iter().copied(), color.stroke_width(2)))
-            .map_err(|e| plot_err(&e))?
-            .label(name.as_str())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2)));
-    }
-    chart
-        .configure_series_labels()
-        .position(if log_x {
-            SeriesLabelPosition::LowerRight
-        } else {
-            SeriesLabelPosition::UpperRight
-        })
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()
-        .map_err(|e| plot_err(&e))?;
-    root.present().map_err(|e| plot_err(&e))
-}
-
-/// Milliseconds as a readable duration: "80 ms", "1.5 s", "12 min", "3.2 h", "2 d".
-fn duration_ms(ms: f64) -> String {
-    let (value, unit) = if ms < 1_000.0 {
-        (ms, "ms")
-    } else if ms < 60_000.0 {
-        (ms / 1e3, "s")
-    } else if ms < 3_600_000.0 {
-        (ms / 6e4, "min")
-    } else if ms < 86_400_000.0 {
-        (ms / 3.6e6, "h")
-    } else {
-        (ms / 8.64e7, "d")
-    };
-    format!("{} {unit}", short(value))
-}
-
-/// 1234567 as "1.23M", 0.05 as "0.05".
-fn short(v: f64) -> String {
-    let a = v.abs();
-    let (scaled, unit) = if a >= 1e9 {
-        (v / 1e9, "G")
-    } else if a >= 1e6 {
-        (v / 1e6, "M")
-    } else if a >= 1e3 {
-        (v / 1e3, "k")
-    } else {
-        (v, "")
-    };
-    let text = if scaled.abs() >= 100.0 || scaled.fract().abs() < 1e-9 {
-        format!("{scaled:.0}")
-    } else if scaled.abs() >= 10.0 {
-        format!("{scaled:.1}")
-    } else {
-        format!("{scaled:.2}")
-    };
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        text
-    };
-    format!("{text}{unit}")
+    .with(lines);
+    write(&chart, &dir.join("latency_cdf.svg"))
 }

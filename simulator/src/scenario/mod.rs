@@ -183,6 +183,26 @@ pub struct Relays {
     /// validation run, VAL-9): every job takes `cores / (cores − background_cores)` times its
     /// cost.
     pub background_cores: f64,
+    /// CPU of waking a parked thread, ns of one core, added to a job that finds its core idle
+    /// (VAL-10). Left out of written scenarios while 0, so reports made before the key existed
+    /// read back unchanged.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub wakeup_ns: f64,
+    /// CPU a running relay spends whatever its load (its connections' timers, the
+    /// committer), cores, added to its CPU figure without holding a core (VAL-12). Left out
+    /// of written scenarios while 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub idle_cores: f64,
+}
+
+/// True for 0 (serde's `skip_serializing_if` of [`Relays::wakeup_ns`] and
+/// [`Relays::idle_cores`]).
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes a reference"
+)]
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
 }
 
 /// Reconnection after a failed or cut connection.
@@ -303,6 +323,8 @@ impl Default for Relays {
             expiry_sweep: Dur::secs(10),
             frame_io_ns: 0.0,
             background_cores: 0.0,
+            wakeup_ns: 0.0,
+            idle_cores: 0.0,
         }
     }
 }

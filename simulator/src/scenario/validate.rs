@@ -84,6 +84,8 @@ fn churn(s: &Scenario) -> Result<(), SimError> {
 fn machine(s: &Scenario) -> Result<(), SimError> {
     let r = &s.relays;
     float("relays.frame_io_ns", r.frame_io_ns, 0.0, 1e9)?;
+    float("relays.wakeup_ns", r.wakeup_ns, 0.0, 1e9)?;
+    float("relays.idle_cores", r.idle_cores, 0.0, f64::from(r.cores))?;
     float(
         "relays.background_cores",
         r.background_cores,

@@ -11,8 +11,26 @@ use crate::scenario::{Dur, Scenario};
 /// 4, tag 16 (VAL-3; the ack frame of MODEL.md is 38 bytes by the same count).
 pub const FRAME_OVERHEAD: f64 = 22.0;
 
-/// Median round trip of a loopback TCP connection as the model sees it (VAL-2).
+/// Round trip of a loopback TCP connection when none was measured (VAL-2; the model without
+/// the VAL-11 term).
 pub const LOOPBACK_RTT: Dur = Dur(60);
+
+/// The model's loopback round trip (VAL-11): the measured ping-pong wall time less one
+/// wake-up, which the model charges on the relay's core instead (VAL-10); the fixed
+/// [`LOOPBACK_RTT`] when nothing was measured.
+#[must_use]
+pub fn loopback_rtt(workload: &Workload) -> Dur {
+    if workload.loopback_rtt_ns <= 0.0 {
+        return LOOPBACK_RTT;
+    }
+    let ns = (workload.loopback_rtt_ns - workload.wakeup_ns).max(1_000.0);
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a round trip of microseconds, positive"
+    )]
+    Dur((ns / 1_000.0).round() as u64)
+}
 
 /// The scenario of `workload` for `seed`, reading its costs from `costs` and its churn trace
 /// from `trace` (the file [`trace_csv`] wrote).
@@ -64,11 +82,13 @@ pub fn scenario(
     t.text_size_dist = "fixed".into();
     t.text_size_mean = w.wire_size;
     t.delivery_receipts = false;
-    s.network.rtt_median = LOOPBACK_RTT;
+    s.network.rtt_median = loopback_rtt(w);
     s.network.rtt_sigma = 0.0;
     s.relays.count = 1;
     s.relays.cores = w.relay_cores;
     s.relays.frame_io_ns = w.frame_io_ns;
+    s.relays.wakeup_ns = w.wakeup_ns;
+    s.relays.idle_cores = w.idle_cores.min(f64::from(w.relay_cores));
     s.relays.background_cores = w.background_cores.min(f64::from(w.relay_cores) * 0.95);
     // The load test lasts seconds: no message lives long enough to expire.
     s.relays.expiry_sweep = Dur::secs(60);
@@ -116,6 +136,9 @@ mod tests {
             relay_cores: 2,
             frame_io_ns: 3_000.0,
             background_cores: 0.5,
+            wakeup_ns: 20_000.0,
+            loopback_rtt_ns: 150_000.0,
+            idle_cores: 0.1,
         }
     }
 
@@ -136,6 +159,14 @@ mod tests {
         assert!(!s.traffic.delivery_receipts);
         assert_eq!(s.relays.frame_io_ns, 3_000.0);
         assert_eq!(s.relays.background_cores, 0.5);
+        assert_eq!(s.relays.wakeup_ns, 20_000.0);
+        // VAL-11: 150 µs measured, less the wake-up the relay's core is charged with.
+        assert_eq!(s.network.rtt_median, Dur(130));
+        let unmeasured = Workload {
+            loopback_rtt_ns: 0.0,
+            ..workload(3)
+        };
+        assert_eq!(loopback_rtt(&unmeasured), LOOPBACK_RTT);
     }
 
     #[test]
@@ -193,5 +224,72 @@ mod tests {
         );
         assert!(f.mailbox_end > 0.0);
         assert!(f.deliver_p99_ms > 0.0);
+    }
+
+    /// VAL-10: at a light load almost every job finds its core idle and pays one wake-up;
+    /// VAL-11: the round trip lengthens the send-to-deliver path by one round trip.
+    #[test]
+    fn wake_ups_cost_cpu_per_job_at_light_load_and_the_round_trip_shows_in_latency() {
+        use crate::costs::{Costs, Fixed, PerByte, PerRecord};
+        let dir = tempfile::tempdir().unwrap();
+        let trace = dir.path().join("t.csv");
+        let with = Workload {
+            background_cores: 0.0,
+            ..workload(1)
+        };
+        std::fs::write(&trace, trace_csv(&with)).unwrap();
+        let trace = trace.display().to_string();
+        let fixed = |value| Fixed {
+            value,
+            from: "test".into(),
+        };
+        let per_byte = PerByte {
+            base: 1_000.0,
+            per_byte: 0.0,
+            from: "test".into(),
+        };
+        let costs = Costs {
+            relay_handshake_ns: fixed(0.0),
+            frame_open_ns: per_byte.clone(),
+            frame_seal_ns: per_byte,
+            store_commit_ns: PerRecord {
+                base: 0.0,
+                per_record: 0.0,
+                from: "test".into(),
+            },
+            fsync_ns: fixed(0.0),
+        };
+        let run = |w: &Workload| {
+            let s = scenario("one-to-one", w, 1, "unused", &trace).unwrap();
+            crate::model::run(&s, &costs, &()).unwrap()
+        };
+        let woken = run(&with);
+        let bare = run(&Workload {
+            wakeup_ns: 0.0,
+            loopback_rtt_ns: 0.0,
+            idle_cores: 0.0,
+            ..with.clone()
+        });
+        // VAL-12: the floor adds its cores to the CPU figure and nothing to the jobs' service.
+        let cpu = |r: &crate::RunResult| r.measured.cpu_mean * 2.0;
+        let floored = run(&Workload {
+            wakeup_ns: 0.0,
+            loopback_rtt_ns: 0.0,
+            ..with.clone()
+        });
+        assert!((cpu(&floored) - cpu(&bare) - 0.1).abs() < 1e-6);
+        assert!((floored.relays[0].mean_service_us - bare.relays[0].mean_service_us).abs() < 1e-9);
+        let (w, b) = (&woken.relays[0], &bare.relays[0]);
+        assert_eq!(w.jobs, b.jobs, "the term adds cost, not jobs");
+        // 600 copies/s on two cores of 1 µs jobs: the cores are idle almost always, so the
+        // mean service grows by nearly the whole 20 µs.
+        let extra_us = w.mean_service_us - b.mean_service_us;
+        assert!((18.0..=20.0 + 1e-9).contains(&extra_us), "{extra_us}");
+        // One-way 65 µs instead of 30 µs, twice on the path, plus the wake-ups.
+        let p50 = |r: &crate::RunResult| {
+            r.latency.iter().find(|l| l.class == "all").unwrap().p50_ms * 1_000.0
+        };
+        let longer_us = p50(&woken) - p50(&bare);
+        assert!((70.0..=130.0).contains(&longer_us), "{longer_us}");
     }
 }

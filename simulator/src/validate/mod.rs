@@ -1,5 +1,5 @@
 //! Validation against the real relay (simulator/MODEL.md, "Validation against the real
-//! relay", VAL-1 to VAL-8): one load-test workload, measured on a real relay and predicted by
+//! relay", VAL-1 to VAL-11): one load-test workload, measured on a real relay and predicted by
 //! the model, compared figure by figure.
 //!
 //! Driving steps (the `saltrelay validate` command does them):
@@ -51,6 +51,19 @@ pub struct Workload {
     /// VAL-9: cores the load generator kept busy in this run (its CPU seconds over the
     /// measured wall time).
     pub background_cores: f64,
+    /// VAL-10: CPU of a frame that finds its reader asleep beyond `frame_io_ns`, ns, measured
+    /// on this machine (0 in reports made before the term existed).
+    #[serde(default)]
+    pub wakeup_ns: f64,
+    /// VAL-11: wall time of a loopback round trip through a sleeping reader at each end, ns,
+    /// measured on this machine (0 in reports made before the term existed: the model then
+    /// uses [`mapping::LOOPBACK_RTT`]).
+    #[serde(default)]
+    pub loopback_rtt_ns: f64,
+    /// VAL-12: the relay's cores busy while every client was logged in and nothing was sent,
+    /// measured in this run (0 in reports made before the term existed).
+    #[serde(default)]
+    pub idle_cores: f64,
 }
 
 /// The compared figures of one run, measured or predicted (VAL-4).
@@ -131,7 +144,7 @@ pub struct Comparison {
     pub predicted: Estimate,
     /// (predicted − measured) / measured of the means; `None` when nothing was measured.
     pub relative_error: Option<f64>,
-    /// The same for the model without the VAL-9 terms (what they change).
+    /// The same for the model without the VAL-9 to VAL-11 terms (what they change).
     pub baseline_relative_error: Option<f64>,
     /// |relative error| at most [`TOLERANCE`].
     pub within_tolerance: bool,
@@ -152,7 +165,8 @@ pub struct Case {
     pub measured: Vec<Figures>,
     /// The model, one entry per seed.
     pub predicted: Vec<Figures>,
-    /// The model without the VAL-9 terms (no frame I/O, no load generator), per seed.
+    /// The model without the VAL-9 to VAL-11 terms (no frame I/O, no load generator, no
+    /// wake-ups, the fixed loopback round trip), per seed.
     pub baseline: Vec<Figures>,
     /// Figure by figure.
     pub comparisons: Vec<Comparison>,
@@ -230,6 +244,10 @@ pub struct Provenance {
     pub wall_s: f64,
     /// Short mode (CI): one level, one seed, a few seconds; not a validation.
     pub short: bool,
+    /// Cores the whole machine kept busy over a 1 s window at the start, from /proc/stat
+    /// (VAL-7); `None` where /proc/stat is missing or in reports made before it was taken.
+    #[serde(default)]
+    pub busy_cores_start: Option<f64>,
 }
 
 /// The relay's peak: how it was found (VAL-1).
@@ -290,6 +308,9 @@ mod tests {
             relay_cores: 2,
             frame_io_ns: 0.0,
             background_cores: 0.0,
+            wakeup_ns: 0.0,
+            loopback_rtt_ns: 0.0,
+            idle_cores: 0.0,
         };
         let case = Case::new(
             "one-to-one",

@@ -1,21 +1,28 @@
 //! The validation report (VAL-6, VAL-7): `results.json`, `summary.md` and SVG plots, drawn
-//! with the simulator's plotting code.
+//! by the one plotting module (`saltrelay_measure::plot`).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
+use saltrelay_measure::plot::{Axis, LineChart, Series, Unit};
+
 use super::{Case, Document, Figures, TOLERANCE};
 use crate::SimError;
-use crate::report::plots::{Line, chart};
+use crate::report::plots::{WARM_UP, write as write_plot};
 use crate::sweep::Estimate;
 
-/// Load average (1 min) above which the summary warns that other work shared the machine.
+/// Load average (1 min) above which the summary warns that other work shared the machine,
+/// for reports without a sampled start (VAL-7).
 const BUSY_LOAD: f64 = 0.5;
+
+/// Cores busy with other work over the sampling window at the start above which the summary
+/// warns that the machine was busy (VAL-7).
+const BUSY_CORES: f64 = 0.25;
 
 /// Writes the report into `dir` (created if missing); returns the files written.
 ///
 /// # Errors
-/// [`SimError::Io`] or [`SimError::Plot`].
+/// [`SimError::Io`].
 pub fn write(doc: &Document, dir: &Path) -> Result<Vec<String>, SimError> {
     std::fs::create_dir_all(dir).map_err(|e| SimError::io(dir, e))?;
     let mut files = Vec::new();
@@ -60,7 +67,7 @@ fn level_plots(doc: &Document, scenario: &str, dir: &Path) -> Result<Vec<String>
         .iter()
         .filter(|c| c.scenario == scenario)
         .collect();
-    let line = |name: &str, metric: &str, predicted: bool| -> Line {
+    let line = |name: &str, metric: &str, predicted: bool| -> Series {
         let points = cases
             .iter()
             .filter_map(|c| {
@@ -73,9 +80,9 @@ fn level_plots(doc: &Document, scenario: &str, dir: &Path) -> Result<Vec<String>
                 Some((c.level * 100.0, e.mean))
             })
             .collect();
-        (name.to_owned(), points)
+        Series::new(name, points)
     };
-    let plots: [(&str, &str, &str, Vec<Line>); 3] = [
+    let plots: [(&str, &str, &str, Vec<Series>); 3] = [
         (
             "throughput",
             "copies per second",
@@ -111,15 +118,13 @@ fn level_plots(doc: &Document, scenario: &str, dir: &Path) -> Result<Vec<String>
     let mut files = Vec::new();
     for (file, y, what, lines) in plots {
         let name = format!("{scenario}-{file}.svg");
-        chart(
-            &dir.join(&name),
-            &format!("{scenario}: {what}, predicted and measured"),
-            "load level, % of the measured peak",
-            y,
-            &lines,
-            0.0,
-            false,
-        )?;
+        let chart = LineChart::new(
+            format!("{scenario}: {what}, predicted and measured"),
+            Axis::linear("load level, % of the measured peak", Unit::Number),
+            Axis::from_zero(y, Unit::Number),
+        )
+        .with(lines);
+        write_plot(&chart, &dir.join(&name))?;
         files.push(name);
     }
     Ok(files)
@@ -127,26 +132,25 @@ fn level_plots(doc: &Document, scenario: &str, dir: &Path) -> Result<Vec<String>
 
 /// Mailbox depth over time of a case's first seed, predicted and measured.
 fn mailbox_plot(case: &Case, dir: &Path) -> Result<String, SimError> {
-    let series = |name: &str, runs: &[Figures]| -> Line {
+    let series = |name: &str, runs: &[Figures]| -> Series {
         let points = runs
             .first()
             .map(|f| f.mailbox_series.iter().map(|p| (p[0], p[1])).collect())
             .unwrap_or_default();
-        (name.to_owned(), points)
+        Series::new(name, points)
     };
     let name = format!("mailbox-{}.svg", case.id.replace('@', "-"));
-    chart(
-        &dir.join(&name),
-        &format!("{}: mailbox depth, first seed", case.id),
-        "seconds since the start of the warm-up",
-        "messages accepted, not yet delivered",
-        &[
-            series("measured", &case.measured),
-            series("predicted", &case.predicted),
-        ],
-        case.workload.warmup_s,
-        false,
-    )?;
+    let chart = LineChart::new(
+        format!("{}: mailbox depth, first seed", case.id),
+        Axis::linear("seconds since the start of the warm-up", Unit::Number),
+        Axis::from_zero("messages accepted, not yet delivered", Unit::Number),
+    )
+    .with([
+        series("measured", &case.measured),
+        series("predicted", &case.predicted),
+    ])
+    .with_marker(WARM_UP, case.workload.warmup_s);
+    write_plot(&chart, &dir.join(&name))?;
     Ok(name)
 }
 
@@ -167,18 +171,25 @@ fn summary(doc: &Document, files: &[String]) -> String {
         .next()
         .and_then(|l| l.parse().ok())
         .unwrap_or(0.0);
-    if load > BUSY_LOAD || !m.clean || m.toolchain.profile != "release" {
+    // VAL-7: the sampled window when there is one; the load average only for older reports.
+    let busy = p
+        .busy_cores_start
+        .map_or(load > BUSY_LOAD, |cores| cores > BUSY_CORES);
+    let sampled = p.busy_cores_start.map_or_else(String::new, |c| {
+        format!("{c:.2} cores busy over 1 s at the start, ")
+    });
+    if busy || !m.clean || m.toolchain.profile != "release" {
         let _ = writeln!(
             md,
-            "**Measured on a busy machine, an uncommitted tree or a debug build (load average \
-             {start} at the start, {} at the end; tree clean: {}; {} build): these figures are \
-             not the validation of record.**\n",
+            "**Measured on a busy machine, an uncommitted tree or a debug build ({sampled}load \
+             average {start} at the start, {} at the end; tree clean: {}; {} build): these \
+             figures are not the validation of record.**\n",
             p.load_average_end, m.clean, m.toolchain.profile
         );
     }
     let _ = writeln!(
         md,
-        "Generated by {} (simulator/MODEL.md, VAL-1 to VAL-9); {:.0} s of wall time.\n",
+        "Generated by {} (simulator/MODEL.md, VAL-1 to VAL-12); {:.0} s of wall time.\n",
         m.summary(),
         p.wall_s
     );
@@ -241,7 +252,7 @@ fn summary(doc: &Document, files: &[String]) -> String {
     md
 }
 
-/// One section per case: the workload, the VAL-9 terms and every figure.
+/// One section per case: the workload, the VAL-9 to VAL-12 terms and every figure.
 fn cases(md: &mut String, doc: &Document) {
     for case in &doc.cases {
         let w = &case.workload;
@@ -264,12 +275,18 @@ fn cases(md: &mut String, doc: &Document) {
         );
         let _ = writeln!(
             md,
-            "VAL-9 terms: {:.0} ns per frame read or written, load generator {:.2} cores \
-             (last seed).\n",
-            w.frame_io_ns, w.background_cores
+            "VAL-9 to VAL-12 terms: {:.0} ns per frame read or written, load generator {:.2} \
+             cores (last seed), {:.0} ns per wake-up of an idle core, loopback round trip \
+             {:.0} µs measured, relay idle floor {:.3} cores (last seed).\n",
+            w.frame_io_ns,
+            w.background_cores,
+            w.wakeup_ns,
+            w.loopback_rtt_ns / 1_000.0,
+            w.idle_cores
         );
         md.push_str(
-            "| figure | measured | predicted | relative error | error without VAL-9 terms |\n\
+            "| figure | measured | predicted | relative error | error without VAL-9 to VAL-12 \
+             terms |\n\
              | --- | ---: | ---: | ---: | ---: |\n",
         );
         for cmp in &case.comparisons {

@@ -10,7 +10,7 @@ use crate::crypto::{PublicKey, SecretKey, ct_eq};
 use crate::time::Timestamp;
 
 use super::TransportError;
-use super::connection::{Connection, Side, State};
+use super::connection::{Connection, Side, State, public_steps};
 use super::frame::COOKIE_LEN;
 use super::handshake::{CLIENT_HELLO_LEN, LoginAck};
 use super::payload::{Payload, Role};
@@ -287,56 +287,9 @@ impl RelayConnection {
                 other => Ok(State::Handshake(other)),
             })
     }
-
-    /// The client closed its side of the stream (TR-29).
-    ///
-    /// # Errors
-    /// Always: `truncated` inside a message, else `connection_closed`, or the earlier error.
-    pub fn handle_eof(&mut self) -> Result<(), TransportError> {
-        self.conn.handle_eof()
-    }
-
-    /// Seals a payload for the client (TR-16, TR-18).
-    ///
-    /// # Errors
-    /// `not_established` before [`accept`](Self::accept), `wrong_direction` for a
-    /// client-only payload, `payload_too_large`, `counter_overflow` (which fails the
-    /// machine), or the error that failed the machine.
-    pub fn send(&mut self, now: Timestamp, payload: &Payload) -> Result<(), TransportError> {
-        self.conn.send(now, payload)
-    }
-
-    /// The next output, in order.
-    pub fn poll_output(&mut self) -> Option<RelayOutput> {
-        self.conn.poll_output()
-    }
-
-    /// When to call [`handle_timeout`](Self::handle_timeout) next, if ever.
-    #[must_use]
-    pub fn poll_timeout(&self) -> Option<Timestamp> {
-        self.conn.poll_timeout()
-    }
-
-    /// Whether the login was accepted and the machine has not failed.
-    #[must_use]
-    pub fn is_established(&self) -> bool {
-        self.conn.is_established()
-    }
-
-    /// The error that failed the machine, if it has.
-    #[must_use]
-    pub fn error(&self) -> Option<&TransportError> {
-        self.conn.error()
-    }
 }
 
-impl core::fmt::Debug for RelayConnection {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("RelayConnection")
-            .field("state", &self.conn.phase_name())
-            .finish_non_exhaustive()
-    }
-}
+public_steps!(RelayConnection, RelayOutput);
 
 /// Steps a handshake phase with `input`.
 fn step(
