@@ -139,15 +139,17 @@ impl Cluster {
         result
     }
 
-    /// CLU-15: takes the identity's presence and tells its previous holder, in one
-    /// transaction. Returns the new session.
+    /// CLU-15: takes the identity's presence, then tells its previous holder. Returns the
+    /// new session.
     async fn claim(&self, identity: Identity) -> Result<u64, StoreError> {
         let node = self.config.node_id.clone();
         let lease = lease_ms(&self.config);
         self.with_client(
             async |client| {
-                let transaction = client.transaction().await?;
-                let row = transaction
+                // CLU-15: the claim commits durably on its own; its notification follows
+                // in a transaction that does not wait for its flush (as CLU-13's wake-ups),
+                // so that no login holds PostgreSQL's server-wide NOTIFY lock for a flush.
+                let row = client
                     .query_one(
                         queries::CLAIM_PRESENCE,
                         &[&identity.as_str(), &node, &lease],
@@ -155,6 +157,8 @@ impl Cluster {
                     .await?;
                 let session: i64 = row.get(0);
                 let payload = format!("{identity} {node} {session}");
+                let transaction = client.transaction().await?;
+                transaction.execute(queries::WAKE_UP_ASYNC, &[]).await?;
                 transaction
                     .execute(queries::NOTIFY_PRESENCE, &[&payload])
                     .await?;

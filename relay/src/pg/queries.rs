@@ -127,8 +127,8 @@ pub(crate) const INSERT_MESSAGES: &str = "INSERT INTO message \
 /// CLU-10: deletion on the recipient's ack (and of what expired while in flight).
 pub(crate) const DELETE_MESSAGES: &str = "DELETE FROM message WHERE id = ANY($1)";
 
-/// CLU-13: the wake-up transaction commits without waiting for its WAL flush, so that it
-/// holds PostgreSQL's server-wide NOTIFY lock for microseconds, not for a flush.
+/// CLU-13, CLU-15: a notifying transaction commits without waiting for its WAL flush, so
+/// that it holds PostgreSQL's server-wide NOTIFY lock for microseconds, not for a flush.
 pub(crate) const WAKE_UP_ASYNC: &str = "SELECT set_config('synchronous_commit', 'off', true)";
 
 /// CLU-13: wakes the nodes serving these recipients (one payload `IDENTITY ID ID ...` each);
@@ -203,8 +203,8 @@ pub(crate) const RENEW_NODE: &str = "UPDATE node SET lease_until = now() + $3::b
 pub(crate) const RENEW_PRESENCE: &str = "UPDATE presence SET lease_until = now() + $2::bigint * \
     interval '1 millisecond' WHERE node_id = $1 RETURNING identity, session";
 
-/// CLU-15: a login takes the identity's presence, whoever held it, and tells the holder in
-/// the same transaction.
+/// CLU-15: a login takes the identity's presence, whoever held it (committed durably; the
+/// holder is told right after, by `NOTIFY_PRESENCE`).
 pub(crate) const CLAIM_PRESENCE: &str = "INSERT INTO presence \
     (identity, node_id, session, lease_until) \
     VALUES ($1, $2, nextval('presence_session'), now() + $3::bigint * interval \
