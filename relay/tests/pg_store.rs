@@ -58,7 +58,9 @@ fn commits_keep_order_delete_on_ack_and_store_a_resend_once() {
     assert_eq!(resent.ids, committed.ids[7..9]);
     assert_eq!(store.stats().messages, 50);
     // CLU-14: the index matches the queue without payloads.
-    let index = store.queue_index(&id("BOBBY123"), 1_000).expect("index");
+    let index = store
+        .queue_index(&id("BOBBY123"), None, 1_000)
+        .expect("index");
     assert_eq!(
         index.iter().map(|r| r.id).collect::<Vec<_>>(),
         committed.ids

@@ -105,6 +105,10 @@ struct ServeArgs {
     /// safety net only, wake-ups come by NOTIFY (CLU-14).
     #[arg(long, default_value_t = 60_000, requires = "store")]
     catch_up_interval_ms: u64,
+    /// Rows a cluster node reads at most per page of a queue it serves; the next page is
+    /// read when fewer than half are left in memory (CLU-14).
+    #[arg(long, default_value_t = saltrelay_relay::pg::DEFAULT_PAGE_ROWS, requires = "store")]
+    page_rows: usize,
     /// How often expired messages and blobs are deleted, in ms (RELAY-18).
     #[arg(long, default_value_t = 60_000)]
     sweep_interval_ms: u64,
@@ -289,6 +293,7 @@ fn serve_relay(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         let mut pg = saltrelay_relay::pg::PgConfig::new(store.clone(), node_id);
         pg.lease_ms = args.lease_ms;
         pg.catch_up_interval_ms = args.catch_up_interval_ms;
+        pg.page_rows = args.page_rows.max(2);
         config.cluster = Some(pg);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -4,28 +4,27 @@
 //!
 //! 1. [`Cluster::start`] registers the node (CLU-16).
 //! 2. Every login passes [`prepare_login`]: watch the identity, claim its presence (which
-//!    closes a login on another node with `replaced`, CLU-15), read its queue (CLU-14).
-//! 3. [`run`] listens on `saltrelay_mailbox` and `saltrelay_presence` (CLU-13), reads a
-//!    queue again when its wake-up comes, catches every watched queue up after (re)connecting,
-//!    and renews the leases (CLU-17).
+//!    closes a login on another node with `replaced`, CLU-15), restart its mirror and read
+//!    the first page of its queue (CLU-14).
+//! 3. [`run`] listens on `saltrelay_mailbox` and `saltrelay_presence` (CLU-13), reads the
+//!    rows each wake-up announces, reads the next page of an incomplete mirror when the hub
+//!    asks, restarts every mirror after (re)connecting, and renews the leases (CLU-17).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use futures_util::StreamExt as _;
 use saltrelay_protocol::identity::Identity;
-use tokio::sync::{Mutex, mpsc, oneshot, watch};
-use tokio_postgres::{AsyncMessage, Client, Notification};
+use tokio::sync::{Mutex, mpsc, watch};
+use tokio_postgres::Client;
 
+use super::wake::{self, PageAsk, WakeUps};
 use super::{PgConfig, connect, db_error, queries};
+use crate::server::cluster_hub::ClusterHooks;
 use crate::server::{ServerError, Shared};
 use crate::store::StoreError;
-
-/// Records read at most by one catch-up of one queue (CLU-14).
-const CATCH_UP_LIMIT: usize = 50_000;
 /// Wait before the listener reconnects after losing its connection.
 const RECONNECT_DELAY: Duration = Duration::from_millis(500);
 
@@ -34,9 +33,10 @@ pub(crate) struct Cluster {
     pub(crate) config: PgConfig,
     instance: i64,
     client: Mutex<Option<Client>>,
-    /// Identities with a wake-up catch-up in flight; `true`: another wake-up came meanwhile,
-    /// so one more read follows (see [`wake`]).
-    waking: std::sync::Mutex<HashMap<Identity, bool>>,
+    /// Where the hub asks for the next page of a mirror (CLU-14), and the receiving end,
+    /// taken by [`run`].
+    asks: mpsc::UnboundedSender<PageAsk>,
+    asked: std::sync::Mutex<Option<mpsc::UnboundedReceiver<PageAsk>>>,
 }
 
 impl core::fmt::Debug for Cluster {
@@ -92,12 +92,33 @@ impl Cluster {
             config.node_id,
             config.lease().as_millis()
         );
+        let (asks, asked) = mpsc::unbounded_channel();
         Ok(Self {
             config,
             instance,
             client: Mutex::new(Some(client)),
-            waking: std::sync::Mutex::new(HashMap::new()),
+            asks,
+            asked: std::sync::Mutex::new(Some(asked)),
         })
+    }
+
+    /// Where page reads are asked for (CLU-14).
+    pub(crate) fn asks(&self) -> mpsc::UnboundedSender<PageAsk> {
+        self.asks.clone()
+    }
+
+    /// The hub's calls out to this node: presence given up at logout (CLU-15), the next
+    /// page of a mirror (CLU-14).
+    pub(crate) fn hooks(self: &Arc<Self>) -> ClusterHooks {
+        let cluster = Arc::clone(self);
+        let asks = self.asks();
+        ClusterHooks {
+            on_logout: Box::new(move |identity, session| cluster.release(identity, session)),
+            want_page: Box::new(move |identity| {
+                let _ = asks.send((identity, Duration::ZERO));
+            }),
+            page_rows: self.config.page_rows,
+        }
     }
 
     /// Runs one statement group on the presence client, reconnecting first if needed.
@@ -118,15 +139,17 @@ impl Cluster {
         result
     }
 
-    /// CLU-15: takes the identity's presence and tells its previous holder, in one
-    /// transaction. Returns the new session.
+    /// CLU-15: takes the identity's presence, then tells its previous holder. Returns the
+    /// new session.
     async fn claim(&self, identity: Identity) -> Result<u64, StoreError> {
         let node = self.config.node_id.clone();
         let lease = lease_ms(&self.config);
         self.with_client(
             async |client| {
-                let transaction = client.transaction().await?;
-                let row = transaction
+                // CLU-15: the claim commits durably on its own; its notification follows
+                // in a transaction that does not wait for its flush (as CLU-13's wake-ups),
+                // so that no login holds PostgreSQL's server-wide NOTIFY lock for a flush.
+                let row = client
                     .query_one(
                         queries::CLAIM_PRESENCE,
                         &[&identity.as_str(), &node, &lease],
@@ -134,6 +157,8 @@ impl Cluster {
                     .await?;
                 let session: i64 = row.get(0);
                 let payload = format!("{identity} {node} {session}");
+                let transaction = client.transaction().await?;
+                transaction.execute(queries::WAKE_UP_ASYNC, &[]).await?;
                 transaction
                     .execute(queries::NOTIFY_PRESENCE, &[&payload])
                     .await?;
@@ -169,8 +194,8 @@ impl Cluster {
 }
 
 /// CLU-14, CLU-15: what a login does on a cluster node before it is accepted: watch the
-/// identity, claim its presence, and read its queue, so the login-ack counts it and
-/// queue-send-complete follows it.
+/// identity, claim its presence, restart its mirror and read the first page of its queue,
+/// so the login-ack counts it and queue-send-complete follows the whole queue.
 pub(crate) async fn prepare_login(
     shared: Arc<Shared>,
     cluster: Arc<Cluster>,
@@ -189,84 +214,19 @@ pub(crate) async fn prepare_login(
         }
     };
     shared.hub.set_session(identity, session);
-    match catch_up(&shared, identity).await {
-        Ok(()) => Ok(()),
+    let read = match shared.hub.restart(identity) {
+        Some(read) => wake::read_page(&shared, &cluster.asks, read),
+        None => return Err(StoreError::Closed.into()), // abandoned meanwhile
+    };
+    // A page read discarded because the mirror restarted meanwhile is covered by the read
+    // of that restart; the login goes on.
+    match read.await.unwrap_or(Err(StoreError::Closed)) {
+        Ok(_) => Ok(()),
         Err(error) => {
             if let Some(session) = shared.hub.abandon(identity) {
                 cluster.release(identity, session);
             }
             Err(error.into())
-        }
-    }
-}
-
-/// CLU-14: reads a watched identity's queue on the committer thread and queues what is new.
-fn catch_up(
-    shared: &Arc<Shared>,
-    identity: Identity,
-) -> impl Future<Output = Result<(), StoreError>> + use<> {
-    let (reply, answer) = oneshot::channel();
-    let hub_owner = Arc::clone(shared);
-    shared.committer.call(
-        move |store| store.queue_index(&identity, CATCH_UP_LIMIT),
-        move |result| {
-            let result = result.and_then(|records| records);
-            let answer = result.map(|records| hub_owner.hub.queue_loaded(identity, records));
-            let _ = reply.send(answer);
-        },
-    );
-    async move { answer.await.map_err(|_| StoreError::Closed)? }
-}
-
-/// CLU-14: a wake-up for a watched queue (a notification, the safety net, a reconnect).
-/// Each catch-up reads the whole queue, so one per notification would cost the committer
-/// thread the backlog's length per message sent to it: a backlog left by a fault (a paused
-/// or killed node) then starves the commits and the logins queued behind those reads, the
-/// recipient cannot log in again and its backlog only grows. So at most one catch-up per
-/// identity is in flight; wake-ups during it are folded into one more read after it, which
-/// starts after they arrived and so sees every commit they announced.
-fn wake(cluster: &Arc<Cluster>, shared: &Arc<Shared>, identity: Identity) {
-    if !coalesce(&cluster.waking, identity) {
-        return;
-    }
-    let (cluster, shared) = (Arc::clone(cluster), Arc::clone(shared));
-    tokio::spawn(async move {
-        loop {
-            if shared.hub.is_watched(identity) {
-                // A failed read is retried by the next wake-up or the safety net.
-                let _ = catch_up(&shared, identity).await;
-            }
-            if !again(&cluster.waking, identity) {
-                return;
-            }
-        }
-    });
-}
-
-/// Marks a wake-up for `identity`; true if no catch-up is in flight (the caller starts one).
-fn coalesce(waking: &std::sync::Mutex<HashMap<Identity, bool>>, identity: Identity) -> bool {
-    let mut waking = waking.lock().expect("no panic under the wake-up lock");
-    if let Some(pending) = waking.get_mut(&identity) {
-        *pending = true;
-        false
-    } else {
-        waking.insert(identity, false);
-        true
-    }
-}
-
-/// A catch-up of `identity` ended: true if a wake-up came meanwhile (read once more), else
-/// the identity has no catch-up in flight any more.
-fn again(waking: &std::sync::Mutex<HashMap<Identity, bool>>, identity: Identity) -> bool {
-    let mut waking = waking.lock().expect("no panic under the wake-up lock");
-    match waking.get_mut(&identity) {
-        Some(pending) if *pending => {
-            *pending = false;
-            true
-        }
-        _ => {
-            waking.remove(&identity);
-            false
         }
     }
 }
@@ -279,10 +239,21 @@ pub(crate) async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     let renewal = tokio::spawn(renew_loop(Arc::clone(&cluster), Arc::clone(&shared)));
+    let asked = cluster
+        .asked
+        .lock()
+        .expect("no panic under the receiver lock")
+        .take();
+    let pager =
+        asked.map(|asked| tokio::spawn(wake::pager(Arc::clone(&shared), cluster.asks(), asked)));
+    let mut wake_ups = WakeUps::new();
     loop {
-        match listen(&cluster, &shared, &mut stop).await {
+        match wake::listen(&cluster, &shared, &mut wake_ups, &mut stop).await {
             Ok(()) => break,
             Err(error) => {
+                // CLU-14: every mirror restarts once the listener is back.
+                shared.hub.pause_mirroring();
+                wake_ups.forget();
                 eprintln!(
                     "saltrelay relay: node {}: listener connection lost ({error}); \
                      reconnecting, then catching up every queue it serves",
@@ -296,6 +267,9 @@ pub(crate) async fn run(
         }
     }
     renewal.abort();
+    if let Some(pager) = pager {
+        pager.abort();
+    }
 }
 
 /// CLU-16: a graceful stop ends the node's lease and gives up its presence, once its
@@ -316,100 +290,6 @@ pub(crate) async fn stop(cluster: &Cluster) {
         .await;
     if let Err(error) = stopped {
         eprintln!("saltrelay relay: node {node}: could not end its lease: {error}");
-    }
-}
-
-/// One listener connection: LISTEN, catch every watched queue up (what was committed while
-/// no listener ran), then act on each notification. `Ok` when the relay stops.
-async fn listen(
-    cluster: &Arc<Cluster>,
-    shared: &Arc<Shared>,
-    stop: &mut watch::Receiver<bool>,
-) -> Result<(), StoreError> {
-    let (client, mut connection) =
-        tokio_postgres::connect(&cluster.config.url, tokio_postgres::NoTls)
-            .await
-            .map_err(|e| db_error("listen", &e))?;
-    let (sender, mut notifications) = mpsc::unbounded_channel();
-    let driver = tokio::spawn(async move {
-        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-        while let Some(message) = messages.next().await {
-            match message {
-                Ok(AsyncMessage::Notification(notification)) => {
-                    if sender.send(notification).is_err() {
-                        return;
-                    }
-                }
-                Ok(_) => {}
-                Err(_) => return,
-            }
-        }
-    });
-    let result = async {
-        client
-            .batch_execute(queries::LISTEN)
-            .await
-            .map_err(|e| db_error("listen", &e))?;
-        // CLU-14: after LISTEN, so that nothing committed from here on is missed.
-        for identity in shared.hub.watched() {
-            wake(cluster, shared, identity);
-        }
-        let period = Duration::from_millis(cluster.config.catch_up_interval_ms.max(1_000));
-        let mut interval = tokio::time::interval_at(
-            tokio::time::Instant::now()
-                .checked_add(period)
-                .unwrap_or_else(tokio::time::Instant::now),
-            period,
-        );
-        loop {
-            tokio::select! {
-                notification = notifications.recv() => match notification {
-                    Some(notification) => on_notification(cluster, shared, &notification),
-                    None => return Err(StoreError::Database {
-                        op: "listen",
-                        reason: "the connection closed".into(),
-                    }),
-                },
-                _ = interval.tick() => {
-                    // CLU-14: a safety net, not the delivery path.
-                    for identity in shared.hub.watched() {
-                        wake(cluster, shared, identity);
-                    }
-                }
-                _ = stop.changed() => return Ok(()),
-            }
-        }
-    }
-    .await;
-    driver.abort();
-    result
-}
-
-/// CLU-13: a wake-up for a queue, or a login elsewhere.
-fn on_notification(cluster: &Arc<Cluster>, shared: &Arc<Shared>, notification: &Notification) {
-    match notification.channel() {
-        "saltrelay_mailbox" => {
-            if let Ok(identity) = notification.payload().parse::<Identity>()
-                && shared.hub.is_watched(identity)
-            {
-                wake(cluster, shared, identity);
-            }
-        }
-        "saltrelay_presence" => {
-            let mut parts = notification.payload().split(' ');
-            let (Some(identity), Some(node), Some(session)) =
-                (parts.next(), parts.next(), parts.next())
-            else {
-                return;
-            };
-            if node == cluster.config.node_id {
-                return; // a login on this node replaced its own connection already
-            }
-            if let (Ok(identity), Ok(session)) = (identity.parse(), session.parse()) {
-                shared.hub.replaced_elsewhere(identity, session);
-            }
-        }
-        _ => {}
     }
 }
 
@@ -483,32 +363,5 @@ async fn renew_loop(cluster: Arc<Cluster>, shared: Arc<Shared>) {
                 cluster.release(held.identity, session);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wake_ups_during_a_catch_up_fold_into_one_more_read() {
-        let waking = std::sync::Mutex::new(HashMap::new());
-        let alice: Identity = "ALICE001".parse().expect("identity");
-        let bob: Identity = "BOB00001".parse().expect("identity");
-        assert!(coalesce(&waking, alice), "the first wake-up starts a read");
-        assert!(coalesce(&waking, bob), "identities are independent");
-        for _ in 0..1_000 {
-            assert!(!coalesce(&waking, alice), "no second read in flight");
-        }
-        assert!(
-            again(&waking, alice),
-            "one more read for the wake-ups that came"
-        );
-        assert!(!again(&waking, alice), "and only one");
-        assert!(!again(&waking, bob), "no wake-up came during bob's read");
-        assert!(
-            coalesce(&waking, alice),
-            "idle again: the next wake-up starts a read"
-        );
     }
 }

@@ -19,6 +19,7 @@
 //!
 //! Every statement is in the `queries` module, verbatim as the spec lists it.
 
+mod batch;
 mod blobs;
 pub(crate) mod cluster;
 mod directory;
@@ -26,6 +27,7 @@ pub mod health;
 mod queries;
 pub mod schema;
 mod store;
+mod wake;
 
 use std::time::Duration;
 
@@ -37,6 +39,9 @@ use crate::store::StoreError;
 
 /// Default lease of a node and of the presence it holds (CLU-17).
 pub const DEFAULT_LEASE_MS: u64 = 10_000;
+
+/// Default rows of one page read of a mirror (CLU-14).
+pub const DEFAULT_PAGE_ROWS: usize = 4_096;
 
 /// How a relay node reaches its PostgreSQL database, and who it is (CLU-3, CLU-16).
 #[derive(Debug, Clone)]
@@ -50,6 +55,9 @@ pub struct PgConfig {
     /// How often the node reloads the queues of its identities without being told to (a
     /// safety net only: wake-ups come by NOTIFY, CLU-14). Default 60 s.
     pub catch_up_interval_ms: u64,
+    /// Rows one page read of a mirror returns at most (CLU-14); the next page is read when
+    /// fewer than half of it are queued in memory. Default [`DEFAULT_PAGE_ROWS`].
+    pub page_rows: usize,
 }
 
 impl PgConfig {
@@ -61,6 +69,7 @@ impl PgConfig {
             node_id: node_id.into(),
             lease_ms: DEFAULT_LEASE_MS,
             catch_up_interval_ms: 60_000,
+            page_rows: DEFAULT_PAGE_ROWS,
         }
     }
 

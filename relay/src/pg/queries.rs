@@ -114,20 +114,25 @@ pub(crate) const CLEAR_NODE_UPLOADS: &str = "DELETE FROM blob WHERE node_id = $1
 /// CLU-29: how many blobs are stored, for the relay's statistics.
 pub(crate) const COUNT_BLOBS: &str = "SELECT count(*) FROM blob WHERE complete";
 
-/// CLU-8: one message into the queue, or the ID of the same message stored before (a
-/// sender's resend after a lost ack is not queued twice).
-pub(crate) const INSERT_MESSAGE: &str = "INSERT INTO message \
+/// CLU-8: a batch of messages into the queue, in batch order, with the ID of each (of the
+/// row stored before, for a sender's resend after a lost ack).
+pub(crate) const INSERT_MESSAGES: &str = "INSERT INTO message \
     (recipient, sender, message_id, flags, deadline_ms, payload) \
-    VALUES ($1, $2, $3, $4, $5, $6) \
+    SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::smallint[], $5::bigint[], \
+    $6::bytea[]) \
     ON CONFLICT (recipient, sender, message_id) \
     DO UPDATE SET deadline_ms = GREATEST(message.deadline_ms, EXCLUDED.deadline_ms) \
-    RETURNING id";
+    RETURNING id, recipient, sender, message_id";
 
 /// CLU-10: deletion on the recipient's ack (and of what expired while in flight).
 pub(crate) const DELETE_MESSAGES: &str = "DELETE FROM message WHERE id = ANY($1)";
 
-/// CLU-13: wakes the nodes serving these recipients; sent in the transaction that commits
-/// their messages, so it is delivered only if and when they are committed.
+/// CLU-13, CLU-15: a notifying transaction commits without waiting for its WAL flush, so
+/// that it holds PostgreSQL's server-wide NOTIFY lock for microseconds, not for a flush.
+pub(crate) const WAKE_UP_ASYNC: &str = "SELECT set_config('synchronous_commit', 'off', true)";
+
+/// CLU-13: wakes the nodes serving these recipients (one payload `IDENTITY ID ID ...` each);
+/// sent in the wake-up transaction, after the data commit returned.
 pub(crate) const NOTIFY_MAILBOXES: &str =
     "SELECT pg_notify('saltrelay_mailbox', r) FROM unnest($1::text[]) AS r";
 
@@ -139,9 +144,13 @@ pub(crate) const QUEUE_PAGE: &str = "SELECT id, recipient, sender, message_id, f
 pub(crate) const RECORDS_BY_ID: &str = "SELECT id, recipient, sender, message_id, flags, \
     deadline_ms, payload FROM message WHERE recipient = $1 AND id = ANY($2) ORDER BY id";
 
-/// CLU-14: one recipient's queue without payloads, oldest first (login and catch-up).
+/// CLU-14: a page of one recipient's queue without payloads, from the mirror's cursor.
 pub(crate) const QUEUE_INDEX: &str = "SELECT id, sender, message_id, flags, deadline_ms, \
-    octet_length(payload) FROM message WHERE recipient = $1 ORDER BY id LIMIT $2";
+    octet_length(payload) FROM message WHERE recipient = $1 AND id > $2 ORDER BY id LIMIT $3";
+
+/// CLU-14: the rows notifications announced, with payloads (the wake-up read).
+pub(crate) const ANNOUNCED_RECORDS: &str = "SELECT id, recipient, sender, message_id, flags, \
+    deadline_ms, payload FROM message WHERE id = ANY($1) ORDER BY id";
 
 /// CLU-11: the expiry sweep. Rows locked by another node's sweep are skipped, not waited
 /// for, and each row is deleted by exactly one statement.
@@ -194,8 +203,8 @@ pub(crate) const RENEW_NODE: &str = "UPDATE node SET lease_until = now() + $3::b
 pub(crate) const RENEW_PRESENCE: &str = "UPDATE presence SET lease_until = now() + $2::bigint * \
     interval '1 millisecond' WHERE node_id = $1 RETURNING identity, session";
 
-/// CLU-15: a login takes the identity's presence, whoever held it, and tells the holder in
-/// the same transaction.
+/// CLU-15: a login takes the identity's presence, whoever held it (committed durably; the
+/// holder is told right after, by `NOTIFY_PRESENCE`).
 pub(crate) const CLAIM_PRESENCE: &str = "INSERT INTO presence \
     (identity, node_id, session, lease_until) \
     VALUES ($1, $2, nextval('presence_session'), now() + $3::bigint * interval \
@@ -253,12 +262,14 @@ mod tests {
         super::SWEEP_ORPHAN_UPLOADS,
         super::CLEAR_NODE_UPLOADS,
         super::COUNT_BLOBS,
-        super::INSERT_MESSAGE,
+        super::INSERT_MESSAGES,
         super::DELETE_MESSAGES,
+        super::WAKE_UP_ASYNC,
         super::NOTIFY_MAILBOXES,
         super::QUEUE_PAGE,
         super::RECORDS_BY_ID,
         super::QUEUE_INDEX,
+        super::ANNOUNCED_RECORDS,
         super::EXPIRE_MESSAGES,
         super::RECIPIENTS,
         super::QUEUE_STATS,

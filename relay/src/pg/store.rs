@@ -1,20 +1,22 @@
 //! The mailbox queue in PostgreSQL: a [`MessageStore`] for the group committer
-//! (spec/09-relay-cluster.md, CLU-6 to CLU-11, CLU-14, CLU-20).
+//! (spec/09-relay-cluster.md, CLU-6 to CLU-11, CLU-13, CLU-14, CLU-20).
 //!
 //! The committer calls a store from its own thread, synchronously; this store keeps a small
 //! single-threaded tokio runtime of its own to drive its client there. One commit of the
-//! committer is one transaction (CLU-7): the appends are pipelined inserts, the deletes one
-//! statement, the wake-ups one `pg_notify` per recipient, then COMMIT. The completion that
-//! acks the senders runs only after COMMIT returned (PostgreSQL's `synchronous_commit`
-//! makes that durable, CLU-7).
+//! committer is two pipelined round trips (CLU-7): `BEGIN`, the batch's one insert (CLU-8)
+//! and its deletions (CLU-10); then `COMMIT` and the wake-up transaction (CLU-13), which
+//! notifies outside the data transaction so that PostgreSQL's server-wide NOTIFY lock is
+//! never held across a WAL flush. The completion that acks the senders runs only after both
+//! commits returned (PostgreSQL's `synchronous_commit` makes the first durable, CLU-7).
 
 use std::sync::Mutex;
 
-use futures_util::future::try_join_all;
+use futures_util::future::{try_join_all, try_join3, try_join5};
 use saltrelay_protocol::identity::Identity;
 use saltrelay_protocol::time::Timestamp;
 use tokio_postgres::{Client, Row, Statement};
 
+use super::batch::{InsertBatch, wake_up_payloads};
 use super::{connect, db_error, queries, schema};
 use crate::store::{
     BufferedMessage, Committed, Expired, Maintenance, MessageStore, QueueStats, QueuedRecord,
@@ -24,10 +26,55 @@ use crate::store::{
 /// Rows one expiry statement deletes at most (CLU-11); the sweep repeats until fewer come.
 const EXPIRE_BATCH: i64 = 10_000;
 
-/// A connected client with its prepared insert.
+/// A connected client with its prepared statements (CLU-7: an unprepared statement costs a
+/// round trip of its own).
 struct Connected {
     client: Client,
     insert: Statement,
+    delete: Statement,
+    wake_up_async: Statement,
+    notify: Statement,
+    records: Statement,
+    index: Statement,
+    announced: Statement,
+}
+
+impl Connected {
+    /// Connects and prepares every statement the queue uses, in one pipelined round trip.
+    async fn open(url: &str) -> Result<Self, StoreError> {
+        let client = connect(url).await?;
+        let texts = [
+            queries::INSERT_MESSAGES,
+            queries::DELETE_MESSAGES,
+            queries::WAKE_UP_ASYNC,
+            queries::NOTIFY_MAILBOXES,
+            queries::RECORDS_BY_ID,
+            queries::QUEUE_INDEX,
+            queries::ANNOUNCED_RECORDS,
+        ];
+        let prepared = try_join_all(texts.iter().map(|text| client.prepare(text)))
+            .await
+            .map_err(|e| db_error("connect", &e))?;
+        let [
+            insert,
+            delete,
+            wake_up_async,
+            notify,
+            records,
+            index,
+            announced,
+        ] = <[Statement; 7]>::try_from(prepared).expect("one statement per text");
+        Ok(Self {
+            client,
+            insert,
+            delete,
+            wake_up_async,
+            notify,
+            records,
+            index,
+            announced,
+        })
+    }
 }
 
 /// The PostgreSQL mailbox queue. Reconnects on the request after a failed one (CLU-7): a
@@ -81,12 +128,7 @@ impl PgStore {
         self.runtime.block_on(async {
             if slot.as_ref().is_none_or(|c| c.client.is_closed()) {
                 *slot = None;
-                let client = connect(&self.url).await?;
-                let insert = client
-                    .prepare(queries::INSERT_MESSAGE)
-                    .await
-                    .map_err(|e| db_error("connect", &e))?;
-                *slot = Some(Connected { client, insert });
+                *slot = Some(Connected::open(&self.url).await?);
             }
             let connected = slot.as_mut().expect("connected above");
             let result = f(connected).await;
@@ -157,62 +199,58 @@ impl MessageStore for PgStore {
     ) -> Result<Committed, StoreError> {
         check_payloads(appends)?;
         let error = |e: tokio_postgres::Error| db_error("commit", &e);
+        let batch = InsertBatch::new(appends);
+        let deletes: Vec<i64> = deletes.iter().map(|id| i64_of(id.0)).collect();
         self.with_client(async |connected| {
-            let transaction = connected.client.transaction().await.map_err(error)?;
-            // CLU-8: the inserts are pipelined on the one connection, in order.
-            let inserts = appends.iter().map(|m| {
-                let flags = i16::from(m.flags);
-                let deadline = i64_of(m.deadline.as_millis());
-                let message_id = m.message_id.to_vec();
-                let transaction = &transaction;
-                let insert = &connected.insert;
-                async move {
-                    transaction
-                        .query_one(
-                            insert,
-                            &[
-                                &m.recipient.as_str(),
-                                &m.sender.as_str(),
-                                &message_id,
-                                &flags,
-                                &deadline,
-                                &m.payload,
-                            ],
-                        )
+            let client = &connected.client;
+            if batch.is_empty() {
+                // Deletions only (CLU-10): one statement, its own transaction, no wake-up.
+                let erased = if deletes.is_empty() {
+                    0
+                } else {
+                    client
+                        .execute(&connected.delete, &[&deletes])
                         .await
-                }
-            });
-            let rows = try_join_all(inserts).await.map_err(error)?;
-            let ids = rows
-                .iter()
-                .map(|row| RecordId(u64_of(row.get(0))))
-                .collect();
-            let erased = if deletes.is_empty() {
-                0
-            } else {
-                // CLU-10.
-                let ids: Vec<i64> = deletes.iter().map(|id| i64_of(id.0)).collect();
-                transaction
-                    .execute(queries::DELETE_MESSAGES, &[&ids])
-                    .await
-                    .map_err(error)?
-            };
-            if !appends.is_empty() {
-                // CLU-13: delivered to the listeners only if this transaction commits.
-                let mut recipients: Vec<&str> =
-                    appends.iter().map(|m| m.recipient.as_str()).collect();
-                recipients.sort_unstable();
-                recipients.dedup();
-                transaction
-                    .execute(queries::NOTIFY_MAILBOXES, &[&recipients])
-                    .await
-                    .map_err(error)?;
+                        .map_err(error)?
+                };
+                return Ok(Committed {
+                    ids: Vec::new(),
+                    deleted: usize::try_from(erased).unwrap_or(usize::MAX),
+                });
             }
-            // CLU-7: the senders are acked by the caller only after this returns.
-            transaction.commit().await.map_err(error)?;
+            // CLU-7 (1): BEGIN, the insert (CLU-8) and the deletion (CLU-10), pipelined.
+            let delete = async {
+                if deletes.is_empty() {
+                    Ok(0)
+                } else {
+                    client.execute(&connected.delete, &[&deletes]).await
+                }
+            };
+            let ((), rows, erased) = try_join3(
+                client.batch_execute("BEGIN"),
+                client.query(&connected.insert, &batch.params()),
+                delete,
+            )
+            .await
+            .map_err(error)?;
+            let ids = batch.ids(&rows)?;
+            let erased = usize::try_from(erased).unwrap_or(usize::MAX);
+            // CLU-7 (2), CLU-13: COMMIT, then the wake-ups in a transaction of their own that
+            // does not wait for its flush, so that PostgreSQL's server-wide NOTIFY lock is
+            // never held across one. The caller acks the senders only after both returned.
+            let payloads = wake_up_payloads(appends, &ids);
+            try_join5(
+                client.batch_execute("COMMIT"),
+                client.batch_execute("BEGIN"),
+                client.execute(&connected.wake_up_async, &[]),
+                client.execute(&connected.notify, &[&payloads]),
+                client.batch_execute("COMMIT"),
+            )
+            .await
+            .map_err(error)?;
             Ok(Committed {
                 ids,
-                deleted: usize::try_from(erased).unwrap_or(usize::MAX),
+                deleted: erased,
             })
         })
     }
@@ -246,7 +284,7 @@ impl MessageStore for PgStore {
             // CLU-9: by ID, since the queue may hold rows this node does not (yet) hold.
             let rows = connected
                 .client
-                .query(queries::RECORDS_BY_ID, &[&recipient.as_str(), &ids])
+                .query(&connected.records, &[&recipient.as_str(), &ids])
                 .await
                 .map_err(|e| db_error("read", &e))?;
             rows.iter().map(stored_message).collect()
@@ -256,13 +294,16 @@ impl MessageStore for PgStore {
     fn queue_index(
         &self,
         recipient: &Identity,
+        after: Option<RecordId>,
         limit: usize,
     ) -> Result<Vec<QueuedRecord>, StoreError> {
+        let after = after.map_or(0, |id| i64_of(id.0));
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.with_client(async |connected| {
+            // CLU-14: the page read of a node's mirror.
             let rows = connected
                 .client
-                .query(queries::QUEUE_INDEX, &[&recipient.as_str(), &limit])
+                .query(&connected.index, &[&recipient.as_str(), &after, &limit])
                 .await
                 .map_err(|e| db_error("read", &e))?;
             rows.iter()
@@ -280,6 +321,22 @@ impl MessageStore for PgStore {
                     })
                 })
                 .collect()
+        })
+    }
+
+    fn load_announced(
+        &self,
+        ids: &[(Identity, RecordId)],
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let ids: Vec<i64> = ids.iter().map(|(_, id)| i64_of(id.0)).collect();
+        self.with_client(async |connected| {
+            // CLU-14: the wake-up read, every announced row in one statement.
+            let rows = connected
+                .client
+                .query(&connected.announced, &[&ids])
+                .await
+                .map_err(|e| db_error("read", &e))?;
+            rows.iter().map(stored_message).collect()
         })
     }
 

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use saltrelay_protocol::identity::Identity;
 use saltrelay_protocol::time::Timestamp;
 use saltrelay_protocol::transport::Payload;
 use tokio::sync::oneshot;
@@ -46,7 +47,7 @@ impl Deliveries {
         &mut self,
         shared: &Shared,
         now: Timestamp,
-        mailbox: MailboxId,
+        (identity, mailbox): (Identity, MailboxId),
         room: usize,
     ) -> Vec<Payload> {
         if self.fetch.is_some() {
@@ -56,7 +57,8 @@ impl Deliveries {
             .hub
             .next_deliveries(now, mailbox, BATCH_MESSAGES, room);
         if batch.is_empty() {
-            if self.queue_complete_sent {
+            if self.queue_complete_sent || !shared.hub.queue_complete(identity) {
+                // CLU-14: a cluster node's mirror still reads pages; it wakes us with them.
                 return Vec::new();
             }
             // RELAY-3: the queue has been transmitted once.

@@ -50,6 +50,12 @@ pub use run::{RelayHandle, RelayStats, STORE_DIR_NAME, StartReport, shutdown_sig
 
 pub(crate) use run::Shared;
 
+/// The hub's side of cluster mode, for the PostgreSQL node (spec/09-relay-cluster.md).
+#[cfg(feature = "postgres")]
+pub(crate) mod cluster_hub {
+    pub(crate) use super::hub::{ClusterHooks, PageOutcome, PageRead};
+}
+
 /// The fields of an outgoing message's header the relay acts on (E2E-23, RELAY-16).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct MessageHeader {

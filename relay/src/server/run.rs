@@ -287,13 +287,10 @@ async fn launch<S: MessageStore + 'static>(
         ..Policy::default()
     };
     #[cfg(feature = "postgres")]
-    let on_logout = cluster.clone().map(|cluster| {
-        Box::new(move |identity, session| cluster.release(identity, session))
-            as super::hub::LogoutHook
-    });
+    let hooks = cluster.as_ref().map(crate::pg::cluster::Cluster::hooks);
     #[cfg(not(feature = "postgres"))]
-    let on_logout = cluster.map(|never| match never {});
-    let hub = Hub::new(policy, committer.handle(), PAYLOAD_CACHE_BYTES, on_logout);
+    let hooks = cluster.map(|never| match never {});
+    let hub = Hub::new(policy, committer.handle(), PAYLOAD_CACHE_BYTES, hooks);
     let recovery = &report.recovery;
     if !recovery.is_clean() || recovery.torn_tail_bytes > 0 {
         // STORE-14: anything beyond a clean start is logged, with offsets.

@@ -180,18 +180,20 @@ pub trait MessageStore: Send {
     }
 
     /// Up to `limit` of one recipient's buffered messages without their payloads, oldest
-    /// first (CLU-14: what a cluster node loads at login and on a wake-up). The default
-    /// reads the queue page by page and drops the payloads.
+    /// first, after record `after` (from the start when `None`): the page read of a cluster
+    /// node's mirror (CLU-14). The default reads the queue page by page and drops the
+    /// payloads.
     ///
     /// # Errors
     /// As [`MessageStore::load_queue_page`].
     fn queue_index(
         &self,
         recipient: &Identity,
+        after: Option<RecordId>,
         limit: usize,
     ) -> Result<Vec<QueuedRecord>, StoreError> {
         let mut out = Vec::new();
-        let mut after = None;
+        let mut after = after;
         while out.len() < limit {
             let page =
                 self.load_queue_page(recipient, after, limit.saturating_sub(out.len()).min(256))?;
@@ -209,6 +211,31 @@ pub trait MessageStore: Send {
                 len: u32::try_from(stored.message.payload.len()).unwrap_or(u32::MAX),
             }));
         }
+        Ok(out)
+    }
+
+    /// The stored messages among `ids`, each of the recipient it is named with, in record
+    /// order; IDs no longer stored are left out: the wake-up read of a cluster node (CLU-14).
+    /// The default reads each record on its own; the PostgreSQL store reads all in one
+    /// statement.
+    ///
+    /// # Errors
+    /// As [`MessageStore::load_queue_page`].
+    fn load_announced(
+        &self,
+        ids: &[(Identity, RecordId)],
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let mut out = Vec::new();
+        for (recipient, id) in ids {
+            let after = id.0.checked_sub(1).map(RecordId);
+            out.extend(
+                self.load_queue_page(recipient, after, 1)?
+                    .into_iter()
+                    .filter(|stored| stored.id == *id),
+            );
+        }
+        out.sort_by_key(|stored| stored.id);
+        out.dedup_by_key(|stored| stored.id);
         Ok(out)
     }
 

@@ -332,7 +332,7 @@ impl Conn {
 
     /// Takes the next batch from the recipient's mailbox while the socket keeps up.
     fn deliver(&mut self) {
-        let Some(mailbox) = self.mailbox else {
+        let (Some(identity), Some(mailbox)) = (self.identity, self.mailbox) else {
             return;
         };
         if self.ending.is_some() || self.wbuf.len() >= WRITE_LOW_WATER {
@@ -340,7 +340,10 @@ impl Conn {
         }
         let room = WRITE_LOW_WATER.saturating_sub(self.wbuf.len());
         let now = self.clock.now();
-        for payload in self.deliveries.next(&self.shared, now, mailbox, room) {
+        for payload in self
+            .deliveries
+            .next(&self.shared, now, (identity, mailbox), room)
+        {
             self.transmit(&payload);
         }
     }

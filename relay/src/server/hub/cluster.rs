@@ -13,8 +13,6 @@ use crate::core::{Flags, MailboxId};
 use crate::server::conn_ref::{ConnEvent, ConnRef};
 use crate::server::entry::{Entry, Stage};
 use crate::server::{ConnectionError, MessageHeader};
-#[cfg(feature = "postgres")]
-use crate::store::QueuedRecord;
 use crate::store::{BufferedMessage, RecordId, StoreError};
 
 /// An identity this node serves or is logging in (CLU-14, CLU-15).
@@ -28,6 +26,9 @@ pub(crate) struct Watch {
         expect(dead_code, reason = "read by the lease renewal of cluster mode")
     )]
     since: Instant,
+    /// Where the mirror of its queue stands (CLU-14).
+    #[cfg(feature = "postgres")]
+    pub(super) mirror: super::mirror::Mirror,
 }
 
 /// What a node holds of one watched identity, for the lease renewal (CLU-17).
@@ -61,6 +62,7 @@ impl Hub {
             Watch {
                 session,
                 since: Instant::now(),
+                mirror: super::mirror::Mirror::unread(),
             },
         );
     }
@@ -177,67 +179,6 @@ impl Hub {
             }
         }
         state.dedupe.retain(|_, entry| entry.strong_count() > 0);
-    }
-
-    /// CLU-14: the store's queue of a watched identity, read on the committer thread (so
-    /// that no deletion queued before the read is missing from `deleting`). Queues what is
-    /// new to this node, in record order, and wakes its connection.
-    #[cfg(feature = "postgres")]
-    pub(crate) fn queue_loaded(&self, identity: Identity, records: Vec<QueuedRecord>) {
-        let deleting = self.deleting.lock().expect("no panic under the set lock");
-        let mut state = self.lock();
-        if !state.watched.contains_key(&identity) {
-            return;
-        }
-        let Ok(mailbox) = state.mailbox(identity) else {
-            return;
-        };
-        for record in records {
-            if deleting.contains(&record.id) {
-                continue;
-            }
-            let key = (
-                mailbox.0,
-                record.sender,
-                u64::from_le_bytes(record.message_id),
-            );
-            if state.dedupe.get(&key).is_some_and(|e| e.strong_count() > 0) {
-                continue;
-            }
-            let flags = Flags::from_byte(record.flags);
-            let lifetime = self.policy.expiry(Timestamp::ZERO, flags).as_millis();
-            let accepted =
-                Timestamp::from_millis(record.deadline.as_millis().saturating_sub(lifetime));
-            let entry = Entry::restored(
-                record.sender,
-                identity,
-                key.2,
-                record.flags,
-                record.len,
-                record.deadline,
-                record.id,
-            );
-            // Acked by the node that stored it: never refused here (as RELAY-27).
-            if state
-                .mailboxes
-                .restore(
-                    accepted,
-                    mailbox,
-                    flags,
-                    crate::server::entry::Item(Arc::clone(&entry)),
-                )
-                .is_ok()
-            {
-                state.dedupe.insert(key, Arc::downgrade(&entry));
-            }
-        }
-        if let Some(owner) = state
-            .owners
-            .get(mailbox.0 as usize)
-            .and_then(Option::as_ref)
-        {
-            owner.wake();
-        }
     }
 
     /// CLU-10: deletes a stored record; until the deletion is committed a catch-up does not

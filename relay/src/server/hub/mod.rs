@@ -19,8 +19,12 @@ use super::entry::{Entry, Item, Stage};
 use super::{ConnectionError, MessageHeader};
 
 mod cluster;
+#[cfg(feature = "postgres")]
+mod mirror;
 use crate::core::{CoreError, Delivery, EntryId, Flags, MailboxId, Mailboxes, Policy, Totals};
 use crate::store::{BufferedMessage, CommitHandle, RecordId, StoreError, StoredMessage};
+#[cfg(feature = "postgres")]
+pub(crate) use mirror::{PageOutcome, PageRead};
 
 /// What became of an outgoing message (RELAY-13, RELAY-16).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +57,13 @@ struct HubState {
     /// Cluster mode only: the identities this node serves or is logging in, whose queues
     /// it mirrors from the shared store (CLU-14).
     watched: HashMap<Identity, cluster::Watch>,
+    /// Cluster mode: the node's listening connection is up, so incomplete mirrors may read
+    /// their next page (CLU-14).
+    #[cfg_attr(
+        not(feature = "postgres"),
+        expect(dead_code, reason = "read by the mirror of cluster mode")
+    )]
+    listening: bool,
 }
 
 impl HubState {
@@ -99,8 +110,23 @@ pub struct HubStats {
     pub cached_bytes: u64,
 }
 
-/// Called when an identity's connection on this node ends: its presence session, if any.
-pub(crate) type LogoutHook = Box<dyn Fn(Identity, u64) + Send + Sync>;
+/// Cluster mode's calls out of the hub (CLU-14, CLU-15).
+pub(crate) struct ClusterHooks {
+    /// An identity's connection on this node ended: give its presence session up.
+    pub(crate) on_logout: Box<dyn Fn(Identity, u64) + Send + Sync>,
+    /// A watched identity's mirror is incomplete and its queue low: read its next page.
+    #[cfg_attr(
+        not(feature = "postgres"),
+        expect(dead_code, reason = "called by the mirror of cluster mode")
+    )]
+    pub(crate) want_page: Box<dyn Fn(Identity) + Send + Sync>,
+    /// Rows of one page read of a mirror (CLU-14, `--page-rows`).
+    #[cfg_attr(
+        not(feature = "postgres"),
+        expect(dead_code, reason = "read by the mirror of cluster mode")
+    )]
+    pub(crate) page_rows: usize,
+}
 
 pub(crate) struct Hub {
     state: Mutex<HubState>,
@@ -110,7 +136,13 @@ pub(crate) struct Hub {
     /// Cluster mode: records whose deletion is queued but not yet committed, so that a
     /// catch-up read in between does not queue them again (CLU-14).
     deleting: Arc<Mutex<HashSet<RecordId>>>,
-    on_logout: Option<LogoutHook>,
+    hooks: Option<ClusterHooks>,
+    /// Cluster mode: numbers the page reads of the mirrors (CLU-14).
+    #[cfg_attr(
+        not(feature = "postgres"),
+        expect(dead_code, reason = "read by the mirror of cluster mode")
+    )]
+    tickets: AtomicU64,
     committer: CommitHandle,
     policy: Policy,
     cache: Arc<Cache>,
@@ -169,7 +201,7 @@ impl Hub {
         policy: Policy,
         committer: CommitHandle,
         cache_limit: u64,
-        on_logout: Option<LogoutHook>,
+        hooks: Option<ClusterHooks>,
     ) -> Self {
         Self {
             state: Mutex::new(HubState {
@@ -179,10 +211,12 @@ impl Hub {
                 dedupe: HashMap::new(),
                 spill: VecDeque::new(),
                 watched: HashMap::new(),
+                listening: false,
             }),
-            cluster: on_logout.is_some(),
+            cluster: hooks.is_some(),
             deleting: Arc::default(),
-            on_logout,
+            hooks,
+            tickets: AtomicU64::new(1),
             committer,
             policy,
             full: Arc::default(),
@@ -284,9 +318,9 @@ impl Hub {
         if self.cluster {
             // CLU-14: what is durable waits in the shared store; the node forgets it.
             if let Some(session) = self.unwatch(&mut state, identity, mailbox)
-                && let Some(hook) = &self.on_logout
+                && let Some(hooks) = &self.hooks
             {
-                hook(identity, session);
+                (hooks.on_logout)(identity, session);
             }
         }
         let pending: Vec<Arc<Entry>> = state
@@ -440,10 +474,26 @@ impl Hub {
         match item {
             Ok(item) => {
                 self.settle(&item.0, Removal::Acked);
+                #[cfg(feature = "postgres")]
+                if self.cluster {
+                    // CLU-14: an incomplete mirror reads on as its queue drains.
+                    self.after_ack(item.0.recipient);
+                }
                 true
             }
             Err(_) => false,
         }
+    }
+
+    /// RELAY-3: whether the identity's whole queue is held, so that queue-send-complete may
+    /// follow once it was sent (CLU-14: a cluster node's mirror may still be reading pages).
+    pub(crate) fn queue_complete(&self, identity: Identity) -> bool {
+        #[cfg(feature = "postgres")]
+        if self.cluster {
+            return self.mirror_complete(identity);
+        }
+        let _ = identity;
+        true
     }
 
     /// Writes every message held in memory longer than `cutoff` allows (RELAY-13).
