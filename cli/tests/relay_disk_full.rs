@@ -128,15 +128,10 @@ fn a_full_disk_refuses_with_storage_full_logs_once_recovers_and_never_redelivers
     assert!(full_lines[0].contains(&store), "{full_lines:?}");
 
     // While full, Bob receives and acks every acked message: the deletions go through. The
-    // refused ones may come too (held in memory, never acked to Alice: RELAY-28). Bob sends
-    // no delivery receipts here: a receipt is a new message, which a full relay refuses
-    // (storage_full) by closing the connection, racing the deletions this step is about.
-    let received = texts(&client(
-        &relay,
-        "receive",
-        &bob,
-        &["--json", "--no-receipts"],
-    ));
+    // refused ones may come too (RELAY-28). No receipts: a full relay refuses a receipt by
+    // closing the connection, which would race the deletions checked here.
+    let args = ["--json", "--no-receipts"];
+    let received = texts(&client(&relay, "receive", &bob, &args));
     assert!(
         received.len() >= acked.len(),
         "{} < {}",
