@@ -202,19 +202,8 @@ fn cargo_bench_store(home: &Path, profile: Profile, run: &Provenance) -> anyhow:
         .env("CRITERION_HOME", home)
         .env(RUN_ID_VAR, &run.run_id)
         .env(COMMAND_VAR, &run.command);
-    let mut shown = "cargo bench -p saltrelay-relay --bench store".to_owned();
-    let args = profile.criterion_args();
-    if !args.is_empty() {
-        command.arg("--").args(args);
-        shown.push_str(" -- ");
-        shown.push_str(&args.join(" "));
-    }
-    eprintln!("saltrelay: running {shown}");
-    let status = command.status().context("starting cargo")?;
-    if !status.success() {
-        bail!("`{shown}` failed ({status})");
-    }
-    Ok(shown)
+    let shown = "cargo bench -p saltrelay-relay --bench store".to_owned();
+    run_criterion(command, shown, profile)
 }
 
 /// The report folder in a checkout.
@@ -322,18 +311,7 @@ fn cargo_bench(
     if target.is_some() {
         shown.push_str(" --bench primitives");
     }
-    let args = profile.criterion_args();
-    if !args.is_empty() {
-        command.arg("--").args(args);
-        shown.push_str(" -- ");
-        shown.push_str(&args.join(" "));
-    }
-    eprintln!("saltrelay: running {shown}");
-    let status = command.status().context("starting cargo")?;
-    if !status.success() {
-        bail!("`{shown}` failed ({status})");
-    }
-    Ok(shown)
+    run_criterion(command, shown, profile)
 }
 
 /// Deletes a results directory of an earlier run, if present.
@@ -352,4 +330,25 @@ fn repository_root() -> anyhow::Result<PathBuf> {
         "bench/Cargo.toml",
         "for `bench report`, give --criterion-dir DIR and --out DIR",
     )?)
+}
+
+/// Runs a prepared `cargo bench` with the profile's criterion arguments; returns the command
+/// line as shown to the user and recorded in the report.
+fn run_criterion(
+    mut command: Command,
+    mut shown: String,
+    profile: Profile,
+) -> anyhow::Result<String> {
+    let args = profile.criterion_args();
+    if !args.is_empty() {
+        command.arg("--").args(args);
+        shown.push_str(" -- ");
+        shown.push_str(&args.join(" "));
+    }
+    eprintln!("saltrelay: running {shown}");
+    let status = command.status().context("starting cargo")?;
+    if !status.success() {
+        bail!("`{shown}` failed ({status})");
+    }
+    Ok(shown)
 }
