@@ -1,10 +1,12 @@
 //! `saltrelay loadtest --compare-cluster`: in one run, on one throw-away PostgreSQL server
 //! (fsync on), the same closed-loop load against one relay node on the embedded store, one
 //! node on PostgreSQL and three nodes on PostgreSQL, `pgbench`'s own insert rate on that
-//! server, and the enqueue-on-A-to-delivery-on-B latency at 70 % of the one-node PostgreSQL
-//! rate (spec/09-relay-cluster.md; issue 17's targets). Writes `<out>/compare/`.
+//! server, the enqueue-on-A-to-delivery-on-B latency of three nodes at 25, 50 and 70 % of
+//! their own closed-loop rate, and at 70 % of the one-node PostgreSQL rate (issue 17's
+//! target; spec/09-measurements.md, MEAS-15). Writes `<out>/compare/`.
 
-use std::fmt::Write as _;
+mod summary;
+
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
@@ -15,16 +17,18 @@ use saltrelay_loadtest::report::write_kill_cycle;
 use saltrelay_loadtest::sizes::SizeDistribution;
 use saltrelay_loadtest::{LoadConfig, Preset, RelayMode, report};
 use saltrelay_pgtest::{Options, PgServer};
-use serde_json::json;
 
 use super::loadtest::Args;
 
+use summary::{CrossNode, Figures};
+
 /// Text body bytes of every message, and of every `pgbench` row.
 const SIZE: usize = 200;
-/// Target: one PostgreSQL node acks at least this share of the embedded store's rate.
-const MIN_PG_SHARE: f64 = 0.5;
-/// Target: cross-node p99 at most this many ms, at 70 % of the one-node PostgreSQL rate.
-const MAX_CROSS_P99_MS: f64 = 20.0;
+/// Shares of the three nodes' own closed-loop rate at which their cross-node latency is
+/// measured (MEAS-15): where the latency stands below the cluster's capacity.
+const CURVE_SHARES: [f64; 3] = [0.25, 0.5, 0.7];
+/// The target's open-loop rate, as a share of the one-node PostgreSQL rate (issue 17).
+const TARGET_SHARE: f64 = 0.7;
 
 /// The run's shape, from the flags.
 struct Shape {
@@ -77,7 +81,23 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     )?;
     say("pgbench inserts");
     let pgbench = pgbench(&server, &shape)?;
-    let rate = pg_one * 0.7;
+    let mut curve = Vec::with_capacity(CURVE_SHARES.len());
+    for share in CURVE_SHARES {
+        let rate = three.acked_per_sec * share;
+        let name = format!("curve-{:.0}", share * 100.0);
+        say(&format!("cross-node latency at {rate:.0} msg/s ({name})"));
+        let url = server.create_database(&format!("relay_{}", name.replace('-', "_")))?;
+        let results = cluster(
+            &binary,
+            &shape,
+            &url,
+            Some(rate),
+            &out.join(&name),
+            &command,
+        )?;
+        curve.push(CrossNode::of(share, rate, &results));
+    }
+    let rate = pg_one * TARGET_SHARE;
     say(&format!("cross-node latency at {rate:.0} msg/s"));
     let url = server.create_database("relay_cross")?;
     let cross = cluster(
@@ -96,16 +116,16 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         embedded,
         pg_one,
         three: three.acked_per_sec,
+        three_lost: three.counts.lost,
         pgbench,
-        cross_rate: rate,
-        cross_p99: cross.cross_node_latency.at(99.0),
-        cross_count: cross.cross_node_latency.count,
-        lost: three.counts.lost + cross.counts.lost,
+        curve,
+        target: CrossNode::of(TARGET_SHARE, rate, &cross),
     };
-    write(
+    summary::write(
         &out,
         &command,
-        &shape,
+        (shape.clients, shape.senders, shape.window),
+        (shape.warmup, shape.duration),
         &figures,
         (&load_start, &load_average()),
     )?;
@@ -114,12 +134,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
          nodes {:.0}, pgbench {pgbench:.0} inserts/s; cross-node p99 {} at {rate:.0} msg/s; \
          report in {}",
         figures.three,
-        figures
-            .cross_p99
-            .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2} ms")),
+        summary::ms(figures.target.p99),
         out.display()
     );
-    Ok(if figures.lost > 0 {
+    Ok(if figures.lost() > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -243,108 +261,4 @@ fn tool(server: &PgServer, name: &str) -> std::path::PathBuf {
         .map(|d| d.join(name))
         .filter(|p| p.is_file())
         .unwrap_or_else(|| name.into())
-}
-
-/// The run's figures.
-struct Figures {
-    version: String,
-    embedded: f64,
-    pg_one: f64,
-    three: f64,
-    pgbench: f64,
-    cross_rate: f64,
-    cross_p99: Option<f64>,
-    cross_count: u64,
-    lost: u64,
-}
-
-fn write(
-    out: &Path,
-    command: &str,
-    shape: &Shape,
-    f: &Figures,
-    load: (&str, &str),
-) -> anyhow::Result<()> {
-    let env = saltrelay_measure::Provenance::record(command, Path::new("."));
-    let pg_share = f.pg_one / f.embedded.max(1e-9);
-    let share_met = pg_share >= MIN_PG_SHARE;
-    let p99_met = f.cross_p99.is_some_and(|p| p <= MAX_CROSS_P99_MS);
-    let json = json!({
-        "schema": "saltrelay_compare_cluster_v1",
-        "provenance": env, "postgresql": f.version,
-        "load_average": [load.0, load.1],
-        "load": { "clients": shape.clients, "senders": shape.senders, "window": shape.window,
-                  "warmup_secs": shape.warmup, "duration_secs": shape.duration, "size": SIZE },
-        "acked_per_sec": { "one_embedded": f.embedded, "one_postgres": f.pg_one,
-                           "three_postgres": f.three },
-        "pgbench_inserts_per_sec": f.pgbench,
-        "cross_node": { "rate": f.cross_rate, "p99_ms": f.cross_p99, "messages": f.cross_count },
-        "targets": {
-            "one_postgres_share_of_embedded": pg_share, "share_target": MIN_PG_SHARE,
-            "share_met": share_met, "cross_p99_target_ms": MAX_CROSS_P99_MS,
-            "cross_p99_met": p99_met,
-        },
-        "lost": f.lost,
-    });
-    std::fs::create_dir_all(out)?;
-    std::fs::write(
-        out.join("results.json"),
-        serde_json::to_string_pretty(&json)? + "\n",
-    )?;
-    let verdict = |met: bool| if met { "met" } else { "**missed**" };
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "# Relay cluster: embedded store, PostgreSQL, three nodes, pgbench\n\n\
-         One run, one throw-away PostgreSQL {} server (fsync on, synchronous commit), the same \
-         closed-loop load in each phase: {} clients, {} sending with {} messages awaiting \
-         their ack each, {SIZE} B texts, {} s warm-up, {} s measured. Every relay is a \
-         `saltrelay relay serve` child process.\n\n\
-         | phase | acked messages/s |\n| --- | ---: |\n\
-         | one node, embedded store (durable: acked after fdatasync) | {:.0} |\n\
-         | one node, PostgreSQL | {:.0} |\n\
-         | three nodes, PostgreSQL | {:.0} |\n\
-         | `pgbench`: one-row {SIZE} B inserts, {} clients, each its own commit | {:.0} |\n\n\
-         Enqueue on one node to delivery on another, open loop at {:.0} messages/s (70 % of \
-         the one-node PostgreSQL rate), three nodes: p99 {} over {} cross-node messages.\n\n\
-         ## Targets\n\n\
-         - one PostgreSQL node acks at least {:.0} % of the embedded store's rate: {:.0} % — {}\n\
-         - cross-node p99 at most {MAX_CROSS_P99_MS} ms: {}\n\n\
-         Acked messages lost in the cluster phases: {}.\n\n\
-         Each phase's own report is in the folder beside this file.\n\n\
-         ## Environment\n\n\
-         - commit `{}`, {}, `{}`\n\
-         - machine: {}\n\
-         - load average (1, 5, 15 min) at the start: {}; at the end: {} (the machine is shared \
-           with other work; see the load)\n\
-         - command: `{command}`",
-        f.version,
-        shape.clients,
-        shape.senders,
-        shape.window,
-        shape.warmup,
-        shape.duration,
-        f.embedded,
-        f.pg_one,
-        f.three,
-        shape.senders,
-        f.pgbench,
-        f.cross_rate,
-        f.cross_p99
-            .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2} ms")),
-        f.cross_count,
-        MIN_PG_SHARE * 100.0,
-        pg_share * 100.0,
-        verdict(share_met),
-        verdict(p99_met),
-        f.lost,
-        env.commit_label(),
-        env.date,
-        env.toolchain.rustc,
-        env.machine.summary(),
-        load.0.trim(),
-        load.1.trim(),
-    );
-    std::fs::write(out.join("summary.md"), s)?;
-    Ok(())
 }
