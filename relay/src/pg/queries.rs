@@ -249,6 +249,7 @@ pub(crate) const HEALTH_QUEUES: &str = "SELECT recipient, count(*), \
 mod tests {
     /// Every statement above, as the spec shows it (CLU-4 to CLU-20: "every query, verbatim").
     const ALL: &[&str] = &[
+        super::PLANNER_SETTINGS,
         super::MIGRATION_LOCK,
         super::CREATE_SCHEMA_VERSION,
         super::APPLIED_VERSIONS,
