@@ -106,7 +106,8 @@ pub(crate) fn db_error(op: &'static str, error: &tokio_postgres::Error) -> Store
 }
 
 /// Connects one client, driving its connection on the current runtime (CLU-3: no TLS; the
-/// database is on the node's machine or a trusted network).
+/// database is on the node's machine or a trusted network), with the planner settings of
+/// CLU-30.
 pub(crate) async fn connect(url: &str) -> Result<tokio_postgres::Client, StoreError> {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
@@ -116,5 +117,9 @@ pub(crate) async fn connect(url: &str) -> Result<tokio_postgres::Client, StoreEr
         // every later call as closed and its owner reconnects.
         let _ = connection.await;
     });
+    client
+        .batch_execute(queries::PLANNER_SETTINGS)
+        .await
+        .map_err(|e| db_error("connect", &e))?;
     Ok(client)
 }

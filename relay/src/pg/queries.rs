@@ -1,6 +1,10 @@
 //! Every SQL statement the relay sends to PostgreSQL, verbatim as spec/09-relay-cluster.md
 //! lists them, each under the CLU- ID that specifies it. No other file holds SQL.
 
+/// CLU-30: sent first on every connection that reads or writes rows: the churning `message`
+/// table looks nearly empty to the planner, whose cached plans then scan every dead row.
+pub(crate) const PLANNER_SETTINGS: &str = "SET enable_seqscan = off";
+
 /// CLU-5: serialises migrations of nodes that start at the same time (the key is
 /// `0x73616c7472656c61`, "saltrela" read as a big-endian i64).
 pub(crate) const MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(8314893517441363041)";
