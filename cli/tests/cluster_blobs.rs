@@ -109,7 +109,14 @@ fn health_json(url: &str, addrs: [&str; 2], blobs: &serde_json::Value) -> serde_
     };
     assert_eq!(
         keys(&health),
-        expect(&["schema_version", "nodes", "queue", "bindings", "blobs", "ok"])
+        expect(&[
+            "schema_version",
+            "nodes",
+            "queue",
+            "bindings",
+            "blobs",
+            "ok"
+        ])
     );
     assert_eq!(
         keys(&health["queue"]),
@@ -117,7 +124,13 @@ fn health_json(url: &str, addrs: [&str; 2], blobs: &serde_json::Value) -> serde_
     );
     assert_eq!(
         keys(&health["blobs"]),
-        expect(&["stored", "stored_bytes", "uploads", "upload_bytes", "orphaned_uploads"])
+        expect(&[
+            "stored",
+            "stored_bytes",
+            "uploads",
+            "upload_bytes",
+            "orphaned_uploads"
+        ])
     );
     let nodes = health["nodes"].as_array().expect("nodes");
     assert_eq!(nodes.len(), 2);
