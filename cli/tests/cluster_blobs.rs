@@ -2,8 +2,8 @@
 //! real `saltrelay relay serve` process on one real PostgreSQL server
 //! (spec/09-relay-cluster.md, CLU-18, CLU-25 to CLU-28; issue 17): byte-identical, neither
 //! node's peak resident memory growing by anything near the blob's size (neither holds it
-//! whole), and nothing left in the tables once it was done. Says plainly when PostgreSQL is
-//! absent; `SALTRELAY_REQUIRE_PG=1` turns that into a failure.
+//! whole), and nothing left in the tables once it was done; `relay health --json` counting
+//! it, field by field as CLU-20 lists them. Says plainly when PostgreSQL is absent; `SALTRELAY_REQUIRE_PG=1` turns that into a failure.
 
 mod relay_process;
 
@@ -78,6 +78,88 @@ fn blob_bytes(len: usize) -> Vec<u8> {
         .collect()
 }
 
+/// `saltrelay relay health --json` (CLU-20), once its blob figures are `blobs`: every key the
+/// spec lists and no other, and the nodes `a` and `b` alive at these addresses.
+fn health_json(url: &str, addrs: [&str; 2], blobs: &serde_json::Value) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let health = loop {
+        let output = saltrelay()
+            .args(["relay", "health", "--json", "--store", url])
+            .output()
+            .expect("relay health runs");
+        assert!(output.status.success(), "exit status {}", output.status);
+        let health: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("one JSON object");
+        // A blob_done's deletion may still be on its way (CLU-28).
+        if &health["blobs"] == blobs || Instant::now() > deadline {
+            break health;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(&health["blobs"], blobs);
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        let mut keys: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    let expect = |names: &[&str]| -> Vec<String> {
+        let mut names: Vec<String> = names.iter().map(|&n| n.to_owned()).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        keys(&health),
+        expect(&[
+            "schema_version",
+            "nodes",
+            "queue",
+            "bindings",
+            "blobs",
+            "ok"
+        ])
+    );
+    assert_eq!(
+        keys(&health["queue"]),
+        expect(&["messages", "bytes", "recipients", "deepest"])
+    );
+    assert_eq!(
+        keys(&health["blobs"]),
+        expect(&[
+            "stored",
+            "stored_bytes",
+            "uploads",
+            "upload_bytes",
+            "orphaned_uploads"
+        ])
+    );
+    let nodes = health["nodes"].as_array().expect("nodes");
+    assert_eq!(nodes.len(), 2);
+    for (node, (id, addr)) in nodes.iter().zip([("a", addrs[0]), ("b", addrs[1])]) {
+        assert_eq!(
+            keys(node),
+            expect(&[
+                "node_id",
+                "listen",
+                "instance",
+                "started_ms",
+                "lease_left_ms",
+                "alive",
+                "draining",
+                "identities"
+            ])
+        );
+        assert_eq!(node["node_id"], id);
+        assert_eq!(node["listen"], addr);
+        assert_eq!(node["alive"], true);
+        assert_eq!(node["draining"], false);
+        let instance = node["instance"].as_str().expect("a string");
+        assert!(instance.len() == 16 && instance.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert!(node["lease_left_ms"].as_i64().expect("an integer") > 0);
+    }
+    assert_eq!(health["ok"], true);
+    health
+}
+
 /// A node `id` in `dir/id` with the cluster's relay key (CLU-2).
 fn start_node(dir: &Path, url: &str, id: &str) -> RelayProcess {
     let data = dir.join(id);
@@ -141,6 +223,14 @@ fn a_50_mb_blob_crosses_nodes_without_either_holding_it() {
         let b1 = peak_rss_kib(b.child.id());
         assert!(got.len() == data.len() && got == data, "not byte-identical");
         drop(got);
+        // CLU-20: the blob counts with its length; no upload runs.
+        let stored = serde_json::json!({
+            "stored": 1, "stored_bytes": BLOB_LEN, "uploads": 0, "upload_bytes": 0,
+            "orphaned_uploads": 0,
+        });
+        let health = health_json(&url, [&a.addr, &b.addr], &stored);
+        assert_eq!(health["nodes"][0]["identities"], 1, "alice on a");
+        assert_eq!(health["nodes"][1]["identities"], 1, "bob on b");
         // CLU-28: done on b deletes it for the cluster.
         downloader.blob_done(id).await.expect("done");
         uploader.close().await;
@@ -174,6 +264,12 @@ fn a_50_mb_blob_crosses_nodes_without_either_holding_it() {
         assert!(Instant::now() < deadline, "left in the tables: {left}");
         std::thread::sleep(Duration::from_millis(100));
     }
+    let none = serde_json::json!({
+        "stored": 0, "stored_bytes": 0, "uploads": 0, "upload_bytes": 0, "orphaned_uploads": 0,
+    });
+    let health = health_json(&url, [&a.addr, &b.addr], &none);
+    assert_eq!(health["queue"]["messages"], 0);
+    assert_eq!(health["bindings"], 2, "alice and bob are bound (CLU-12)");
     assert!(a.stop().success());
     assert!(b.stop().success());
 }

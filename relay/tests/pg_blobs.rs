@@ -1,7 +1,7 @@
 //! Blobs shared by the nodes of a cluster, on a real PostgreSQL server
 //! (spec/09-relay-cluster.md, CLU-18, CLU-25 to CLU-29): uploaded on one node, downloaded on
 //! another, deleted on `blob_done` or at the TTL by any node, cut-off uploads swept, and the
-//! tables empty afterwards. The 50 MB blob with the nodes' memory measured is
+//! tables empty afterwards; what `relay health` counts of them (CLU-20). The 50 MB blob with the nodes' memory measured is
 //! `cli/tests/cluster_blobs.rs`. Each test says plainly when PostgreSQL is absent;
 //! `SALTRELAY_REQUIRE_PG=1` turns that into a failure.
 
@@ -15,11 +15,23 @@ use saltrelay_pgtest::PgServer;
 use saltrelay_protocol::transport::Payload;
 use saltrelay_protocol::transport::payload::{BlobChunk, BlobStatus};
 use saltrelay_relay::client::ClientError;
+use saltrelay_relay::pg::health::{BlobHealth, snapshot};
 use saltrelay_relay::pg::{BLOB_ROW_LEN, PgConfig};
 use saltrelay_relay::server::{RelayHandle, keyfile};
 
 /// A node on `url` in `dir/id`, sweeping every 200 ms with this blob TTL.
 async fn node(url: &str, id: &str, dir: &Path, blob_ttl_ms: u64) -> RelayHandle {
+    node_sweeping(url, id, dir, blob_ttl_ms, 200).await
+}
+
+/// A node on `url` in `dir/id`, sweeping every `sweep_ms` with this blob TTL.
+async fn node_sweeping(
+    url: &str,
+    id: &str,
+    dir: &Path,
+    blob_ttl_ms: u64,
+    sweep_ms: u64,
+) -> RelayHandle {
     let key_dir = dir.join("key");
     keyfile::load_or_create(&key_dir).expect("relay key");
     let data = dir.join(id);
@@ -29,7 +41,7 @@ async fn node(url: &str, id: &str, dir: &Path, blob_ttl_ms: u64) -> RelayHandle 
     let mut pg = PgConfig::new(url, id);
     pg.lease_ms = 3_000;
     config.cluster = Some(pg);
-    config.sweep_interval_ms = 200;
+    config.sweep_interval_ms = sweep_ms;
     config.blob_ttl_ms = blob_ttl_ms;
     relay(config).await
 }
@@ -226,6 +238,92 @@ async fn persist_blobs_outlive_done_and_expire_at_the_ttl_on_any_node() {
         Err(ClientError::Blob(BlobStatus::NotFound)) => {}
         other => panic!("expected not_found, got {other:?}"),
     }
+    alice_client.close().await;
+    for node in [a, b] {
+        node.shutdown().await.expect("clean shutdown");
+    }
+}
+
+/// The blob figures of `relay health` (CLU-20).
+async fn blob_health(url: &str) -> BlobHealth {
+    snapshot(url, 1).await.expect("health").blobs
+}
+
+/// The figures of CLU-20, from these counts.
+fn figures(stored: (i64, i64), uploads: (i64, i64), orphaned_uploads: i64) -> BlobHealth {
+    BlobHealth {
+        stored: stored.0,
+        stored_bytes: stored.1,
+        uploads: uploads.0,
+        upload_bytes: uploads.1,
+        orphaned_uploads,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_counts_stored_blobs_uploads_and_orphans_exactly() {
+    let Some(server) = PgServer::for_test("blob_health") else {
+        return;
+    };
+    let url = server.create_database("blobs_health").expect("a database");
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Node a does not sweep during the test, so nothing it counts goes away by itself.
+    let a = node_sweeping(&url, "node-a", dir.path(), 14 * 24 * 3_600_000, 3_600_000).await;
+    let db = sql(&url).await;
+    assert_eq!(blob_health(&url).await, figures((0, 0), (0, 0), 0));
+
+    // A persist blob of two rows counts with its length.
+    let alice_client = connect(&a, &identity(45)).await;
+    let stored_len = BLOB_ROW_LEN + 1;
+    alice_client
+        .upload_blob(blob_bytes(stored_len), true)
+        .await
+        .expect("uploaded");
+    let stored = (1, i64::try_from(stored_len).expect("small"));
+    assert_eq!(blob_health(&url).await, figures(stored, (0, 0), 0));
+
+    // An upload left unfinished on node a, one full row stored and 8,000 bytes in the node's
+    // memory: the stored row counts, the bytes in memory do not.
+    let cut = connect(&a, &identity(46)).await;
+    cut.send_payload(Payload::BlobUploadRequest {
+        request_id: 3,
+        length: u32::try_from(3 * BLOB_ROW_LEN).expect("small"),
+        persist: true,
+    })
+    .await
+    .expect("request");
+    let part = blob_bytes(BLOB_ROW_LEN + 8_000);
+    for (n, chunk) in part.chunks(8_000).enumerate() {
+        cut.send_payload(Payload::BlobUploadChunk(BlobChunk {
+            request_id: 3,
+            offset: u32::try_from(n * 8_000).expect("small"),
+            data: chunk.to_vec(),
+        }))
+        .await
+        .expect("chunk");
+    }
+    wait_rows(&db, 2, 3).await;
+    let row = i64::try_from(BLOB_ROW_LEN).expect("small");
+    assert_eq!(blob_health(&url).await, figures(stored, (1, row), 0));
+
+    // An upload a node without a live lease left (CLU-28's orphan), three bytes stored.
+    db.batch_execute(
+        "INSERT INTO blob (id, length, persist, node_id) VALUES ('\\x03', 10, false, 'ghost');
+         INSERT INTO blob_chunk (blob_id, seq, data) VALUES ('\\x03', 0, '\\x010203')",
+    )
+    .await
+    .expect("a leftover");
+    assert_eq!(blob_health(&url).await, figures(stored, (2, row + 3), 1));
+
+    // The cut-off upload is dropped with its connection (CLU-26); the orphan stays.
+    cut.close().await;
+    wait_rows(&db, 2, 3).await;
+    assert_eq!(blob_health(&url).await, figures(stored, (1, 3), 1));
+
+    // Node b sweeps with a TTL of 1 s: the persist blob expires and the orphan goes.
+    let b = node(&url, "node-b", dir.path(), 1_000).await;
+    wait_rows(&db, 0, 0).await;
+    assert_eq!(blob_health(&url).await, figures((0, 0), (0, 0), 0));
     alice_client.close().await;
     for node in [a, b] {
         node.shutdown().await.expect("clean shutdown");

@@ -381,6 +381,13 @@ fn cluster_health(args: &HealthArgs) -> anyhow::Result<ExitCode> {
                 })).collect::<Vec<_>>(),
             },
             "bindings": health.bindings,
+            "blobs": {
+                "stored": health.blobs.stored,
+                "stored_bytes": health.blobs.stored_bytes,
+                "uploads": health.blobs.uploads,
+                "upload_bytes": health.blobs.upload_bytes,
+                "orphaned_uploads": health.blobs.orphaned_uploads,
+            },
             "ok": dead == 0,
         });
         println!("{value}");
@@ -412,6 +419,11 @@ fn cluster_health(args: &HealthArgs) -> anyhow::Result<ExitCode> {
                 q.recipient, q.messages, q.bytes
             );
         }
+        let b = &health.blobs;
+        println!(
+            "blobs: {} stored, {} bytes; {} uploads in progress, {} bytes received, {} orphaned",
+            b.stored, b.stored_bytes, b.uploads, b.upload_bytes, b.orphaned_uploads
+        );
     }
     Ok(if dead == 0 {
         ExitCode::SUCCESS

@@ -1,5 +1,5 @@
 //! What `saltrelay relay health` reads from the database: nodes with their leases, the
-//! identities each holds, and the queue depths (spec/09-relay-cluster.md, CLU-20).
+//! identities each holds, the queue depths and the blobs (spec/09-relay-cluster.md, CLU-20).
 
 use super::{connect, db_error, queries, schema};
 use crate::store::StoreError;
@@ -42,6 +42,21 @@ pub struct QueueDepth {
     pub bytes: i64,
 }
 
+/// The blobs of the database (CLU-20, CLU-25), read without reading any blob's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobHealth {
+    /// Complete blobs: those a download finds (CLU-27).
+    pub stored: i64,
+    /// The sum of their lengths.
+    pub stored_bytes: i64,
+    /// Incomplete blobs: uploads running, or cut off and not yet dropped (CLU-26).
+    pub uploads: i64,
+    /// The bytes of the rows those uploads stored so far (not what a node still gathers).
+    pub upload_bytes: i64,
+    /// Uploads whose node has no live lease: the next sweep of any node deletes them (CLU-28).
+    pub orphaned_uploads: i64,
+}
+
 /// A cluster's state (CLU-20).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Health {
@@ -59,6 +74,8 @@ pub struct Health {
     pub bindings: i64,
     /// The deepest queues, deepest first.
     pub deepest: Vec<QueueDepth>,
+    /// Stored blobs and uploads in progress.
+    pub blobs: BlobHealth,
 }
 
 /// Reads the cluster's state; `top` is how many of the deepest queues to list. Changes
@@ -126,6 +143,28 @@ pub async fn snapshot(url: &str, top: i64) -> Result<Health, StoreError> {
         recipients: totals.get(2),
         bindings: bindings.get(0),
         deepest,
+        blobs: blob_health(&client).await?,
+    })
+}
+
+/// CLU-20: the blob figures, from `blob` and the sizes of `blob_chunk` rows of incomplete
+/// blobs only.
+async fn blob_health(client: &tokio_postgres::Client) -> Result<BlobHealth, StoreError> {
+    let error = |e: tokio_postgres::Error| db_error("health", &e);
+    let stored = client
+        .query_one(queries::HEALTH_BLOBS, &[])
+        .await
+        .map_err(error)?;
+    let uploads = client
+        .query_one(queries::HEALTH_UPLOADS, &[])
+        .await
+        .map_err(error)?;
+    Ok(BlobHealth {
+        stored: stored.get(0),
+        stored_bytes: stored.get(1),
+        uploads: uploads.get(0),
+        upload_bytes: uploads.get(1),
+        orphaned_uploads: uploads.get(2),
     })
 }
 

@@ -245,6 +245,19 @@ pub(crate) const HEALTH_QUEUES: &str = "SELECT recipient, count(*), \
     coalesce(sum(octet_length(payload)), 0)::bigint FROM message GROUP BY recipient \
     ORDER BY count(*) DESC, recipient LIMIT $1";
 
+/// CLU-20: the complete blobs and their bytes, from `blob` alone (no chunk is read).
+pub(crate) const HEALTH_BLOBS: &str =
+    "SELECT count(*), coalesce(sum(length), 0)::bigint FROM blob WHERE complete";
+
+/// CLU-20: uploads in progress, the bytes of the rows they stored (`octet_length` reads the
+/// out-of-line value's stored size, not its data), and how many belong to a node without a
+/// live lease (the orphans CLU-28's sweep deletes, by the same condition as
+/// `SWEEP_ORPHAN_UPLOADS`).
+pub(crate) const HEALTH_UPLOADS: &str = "SELECT count(*), coalesce(sum((\
+    SELECT sum(octet_length(c.data)) FROM blob_chunk c WHERE c.blob_id = b.id)), 0)::bigint, \
+    count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM node n WHERE n.node_id = b.node_id \
+    AND n.lease_until > now())) FROM blob b WHERE NOT b.complete";
+
 #[cfg(test)]
 mod tests {
     /// Every statement above, as the spec shows it (CLU-4 to CLU-20: "every query, verbatim").
@@ -295,6 +308,8 @@ mod tests {
         super::DRAIN_NODE,
         super::HEALTH_NODES,
         super::HEALTH_QUEUES,
+        super::HEALTH_BLOBS,
+        super::HEALTH_UPLOADS,
     ];
 
     #[test]
