@@ -10,10 +10,13 @@ if cargo tree -p saltrelay-protocol -e normal --locked | grep -qE '^.*tokio'; th
   exit 1
 fi
 # STYLE.md: the shipped binary carries no test-only power. Nothing `saltrelay` links may enable
-# the protocol crate's `test-support` (fixed RNGs, in-memory pairs, `*_for_testing` copies of
-# secrets); the vector generators keep their own RNGs in saltrelay-vectors (vectors/src/rng.rs).
-if cargo tree -e features -p saltrelay-cli --locked | grep -q 'test-support'; then
+# a `test-support` feature (the protocol crate's fixed RNGs, in-memory pairs, `*_for_testing`
+# copies of secrets; measure's scratch git repositories); the vector generators keep their own
+# RNGs in saltrelay-vectors (vectors/src/rng.rs). Only normal and build edges: the CLI's own
+# dev-dependencies (its tests) may enable it, and without them cargo resolves features as
+# `cargo build` does.
+if cargo tree -e normal,build,features -p saltrelay-cli --locked | grep -q 'test-support'; then
   echo "saltrelay-cli enables test-support; the shipped binary must not:" >&2
-  cargo tree -e features -p saltrelay-cli --locked -i saltrelay-protocol >&2 || true
+  cargo tree -e normal,build,features -p saltrelay-cli --locked -i saltrelay-protocol -i saltrelay-measure >&2 || true
   exit 1
 fi

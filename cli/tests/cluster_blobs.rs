@@ -8,7 +8,6 @@
 mod relay_process;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rand_chacha::ChaCha20Rng;
@@ -37,32 +36,11 @@ fn peak_rss_kib(pid: u32) -> u64 {
 
 /// Runs one SQL query with `psql` against the test's database; its unaligned output.
 fn psql(server: &PgServer, url: &str, query: &str) -> String {
-    let psql = server
-        .bin_dir()
-        .map(|dir| dir.join("psql"))
-        .filter(|path| path.is_file())
-        .unwrap_or_else(|| "psql".into());
-    let output = Command::new(psql)
-        .args([
-            "-X",
-            "-q",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            url,
-            "-c",
-            query,
-        ])
-        .output()
-        .expect("psql runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    server
+        .psql_in(url, &[query])
+        .unwrap_or_else(|e| panic!("{query}: {e}"))
+        .trim()
+        .to_owned()
 }
 
 /// Bytes that do not repeat within a row (a simple xorshift: the test needs no secrecy).

@@ -6,37 +6,17 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use saltrelay_measure::testing::{self, commit_all};
+
 fn saltrelay(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_saltrelay"));
     command.current_dir(dir);
     command
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-    String::from_utf8(out.stdout)
-        .expect("UTF-8")
-        .trim()
-        .to_owned()
-}
-
-/// A repository with one commit and the index files of `reports/`; returns its `HEAD`.
+/// A repository with one commit holding the index file of `reports/`; returns its `HEAD`.
 fn scratch_repository(dir: &Path) -> String {
-    git(dir, &["init", "-q"]);
-    std::fs::create_dir_all(dir.join("reports")).expect("reports/");
-    std::fs::write(dir.join("reports/README.md"), "# Reports\n").expect("index");
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-qm", "start"]);
-    git(dir, &["rev-parse", "HEAD"])
+    testing::scratch_repository(dir, &[("reports/README.md", "# Reports\n")])
 }
 
 fn succeeded(output: &Output) -> String {
@@ -62,8 +42,7 @@ fn accepted_then_refused_after_editing(
     from: &str,
     to: &str,
 ) {
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-qm", "measured"]);
+    commit_all(dir, "measured");
     let output = saltrelay(dir)
         .args(["reports", "check", "--repo", "."])
         .output()
@@ -101,9 +80,7 @@ fn scale_run_writes_a_checked_report() {
         dir.path().join("reports/bench/costs.json"),
     )
     .expect("costs.json");
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "-qm", "costs"]);
-    let head = git(dir.path(), &["rev-parse", "HEAD"]);
+    let head = commit_all(dir.path(), "costs");
     let scenario = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../simulator/scenarios/default.toml"

@@ -9,11 +9,14 @@
 //! - [`plot`]: the one plotting module: every SVG chart of every report (MEAS-9, MEAS-14).
 //! - [`checkout`]: where a tool finds a checkout's files by default: from the working
 //!   directory, never from a path compiled in.
+//! - `testing` (feature `test-support`): scratch git repositories for tests of the check.
 
 pub mod check;
 pub mod checkout;
 pub mod plot;
 pub mod process;
 pub mod provenance;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 
 pub use provenance::{Machine, Provenance, Toolchain};

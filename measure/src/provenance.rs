@@ -3,6 +3,7 @@
 //! layers, load-test runs, simulations, store benches and scale runs all record it here, so a
 //! figure names the code and machine that produced it, not the ones that formatted it.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -164,6 +165,24 @@ impl Provenance {
             self.toolchain.profile,
             self.command
         )
+    }
+
+    /// The two-column table that opens a report written from its record (the scale run's
+    /// `summary.md`, MEAS-10; the store bench's `README.md`, MEAS-11): an empty header row,
+    /// `measured` ([`Self::summary`]) and `load average at start`, then `rows` as
+    /// `| name | value |` (values are markdown as given), then a blank line. Shared so that
+    /// every such report states where its figures come from in the same words.
+    #[must_use]
+    pub fn header_table(&self, rows: &[(&str, String)]) -> String {
+        let mut out = String::from("| | |\n| --- | --- |\n");
+        let load_average = self.load_average.as_deref().unwrap_or("unknown");
+        let _ = writeln!(out, "| measured | {} |", self.summary());
+        let _ = writeln!(out, "| load average at start | {load_average} |");
+        for (name, value) in rows {
+            let _ = writeln!(out, "| {name} | {value} |");
+        }
+        out.push('\n');
+        out
     }
 }
 
@@ -376,5 +395,25 @@ mod tests {
         let back: Provenance =
             serde_json::from_str(&serde_json::to_string(&fixed).unwrap()).unwrap();
         assert_eq!(back, fixed);
+    }
+
+    #[test]
+    fn the_header_table_names_the_run_then_the_given_rows() {
+        let mut provenance = Provenance::fixed("r1", &"a".repeat(40), true);
+        provenance.load_average = Some("0.50 0.40 0.30".to_owned());
+        assert_eq!(
+            provenance.header_table(&[("scenario", "`x.toml`".to_owned())]),
+            "| | |\n| --- | --- |\n\
+             | measured | commit `aaaaaaaaaaaa`, 2025-01-01T00:00:00Z UTC, cpu, 2 logical CPUs, \
+             24 GiB, linux, release build, `saltrelay test` |\n\
+             | load average at start | 0.50 0.40 0.30 |\n\
+             | scenario | `x.toml` |\n\n"
+        );
+        provenance.load_average = None;
+        assert!(
+            provenance
+                .header_table(&[])
+                .ends_with("| load average at start | unknown |\n\n")
+        );
     }
 }

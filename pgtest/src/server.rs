@@ -235,7 +235,18 @@ impl PgServer {
     /// # Errors
     /// [`PgTestError::Command`] when `psql` fails or a statement errors.
     pub fn psql(&self, statements: &[&str]) -> Result<String, PgTestError> {
-        psql_at(self.bin_dir(), &self.url, statements)
+        self.psql_in(&self.url, statements)
+    }
+
+    /// Runs SQL statements with `psql` against `url`, a database of this server (one
+    /// [`Self::create_database`] made); returns its output, unaligned and without headers
+    /// (one row a line, columns split by `|`). The one way tests query their own database,
+    /// here and in the CLI's cluster tests.
+    ///
+    /// # Errors
+    /// [`PgTestError::Command`] when `psql` fails or a statement errors.
+    pub fn psql_in(&self, url: &str, statements: &[&str]) -> Result<String, PgTestError> {
+        psql_at(self.bin_dir(), url, statements)
     }
 
     /// Crashes the server (`pg_ctl stop -m immediate`: no checkpoint, recovery on start) and

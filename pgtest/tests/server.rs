@@ -13,27 +13,9 @@ fn starts_creates_restarts_and_cleans_up() {
         .expect("create database");
     assert!(url.ends_with("/pgtest_self"), "{url}");
     let psql = |sql: &str| {
-        let out = std::process::Command::new(
-            server
-                .bin_dir()
-                .map_or_else(|| "psql".into(), |d| d.join("psql")),
-        )
-        .args([
-            "-X",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            &url,
-            "-c",
-            sql,
-        ])
-        .output()
-        .expect("psql runs");
-        assert!(out.status.success(), "{sql}: {out:?}");
-        String::from_utf8(out.stdout)
-            .expect("utf-8")
+        server
+            .psql_in(&url, &[sql])
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
             .trim()
             .to_owned()
     };

@@ -194,19 +194,16 @@ pub fn markdown(results: &ScaleResults) -> String {
                 .join(" ")
         )
     };
-    let _ = writeln!(out, "| | |\n| --- | --- |");
-    let _ = writeln!(out, "| measured | {} |", p.summary());
-    let _ = writeln!(
-        out,
-        "| load average at start | {} |",
-        p.load_average.as_deref().unwrap_or("unknown")
-    );
-    let _ = writeln!(out, "| scenario | `{}`{sets} |", results.scenario);
-    let _ = writeln!(
-        out,
-        "| costs | `{}` (measured at `{}`) |\n",
-        results.cost_file, results.costs_commit
-    );
+    out.push_str(&p.header_table(&[
+        ("scenario", format!("`{}`{sets}", results.scenario)),
+        (
+            "costs",
+            format!(
+                "`{}` (measured at `{}`)",
+                results.cost_file, results.costs_commit
+            ),
+        ),
+    ]));
     out.push_str(
         "Each row is one child process running the scenario with one seed on one thread, \
          started after the previous one ended (its command is below the table). \"wall s\" is \

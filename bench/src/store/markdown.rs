@@ -30,24 +30,19 @@ pub fn markdown(results: &StoreResults) -> String {
 }
 
 fn header(out: &mut String, results: &StoreResults) {
-    let p = &results.provenance;
-    let _ = writeln!(out, "| | |\n| --- | --- |");
-    let _ = writeln!(out, "| measured | {} |", p.summary());
-    let _ = writeln!(
-        out,
-        "| load average at start | {} |",
-        p.load_average.as_deref().unwrap_or("unknown")
-    );
-    let _ = writeln!(
-        out,
-        "| data directory | `{}` on {} |",
-        results.data_dir, results.filesystem
-    );
-    let _ = writeln!(
-        out,
-        "| profile | {}: each flush case {} s per run, each group-commit cell {} s per run |\n",
-        results.profile, results.flush_seconds, results.cell_seconds
-    );
+    out.push_str(&results.provenance.header_table(&[
+        (
+            "data directory",
+            format!("`{}` on {}", results.data_dir, results.filesystem),
+        ),
+        (
+            "profile",
+            format!(
+                "{}: each flush case {} s per run, each group-commit cell {} s per run",
+                results.profile, results.flush_seconds, results.cell_seconds
+            ),
+        ),
+    ]));
     out.push_str(
         "A flush's latency on a virtual disk changes from minute to minute; compare figures \
          within one report, not across reports. Other work on the machine shows in the load \

@@ -3,23 +3,9 @@
 //! by hand fails (MEAS-13).
 
 use std::path::Path;
-use std::process::Command;
 
 use super::*;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
+use crate::testing::scratch_repository;
 
 fn record(dir: &Path, commit: &str, clean: bool) {
     std::fs::create_dir_all(dir).unwrap();
@@ -31,19 +17,10 @@ fn record(dir: &Path, commit: &str, clean: bool) {
     std::fs::write(dir.join("summary.md"), "# report\n").unwrap();
 }
 
-/// A repository with one commit; returns its hash.
-fn repository(root: &Path) -> String {
-    git(root, &["init", "-q"]);
-    std::fs::write(root.join("file"), "x").unwrap();
-    git(root, &["add", "file"]);
-    git(root, &["commit", "-qm", "one"]);
-    git(root, &["rev-parse", "HEAD"])
-}
-
 #[test]
 fn a_report_naming_a_commit_not_in_history_fails() {
     let dir = tempfile::tempdir().unwrap();
-    let head = repository(dir.path());
+    let head = scratch_repository(dir.path(), &[("file", "x")]);
     record(&dir.path().join("reports/good"), &head, true);
     record(&dir.path().join("reports/foreign"), &"f".repeat(40), true);
     record(&dir.path().join("reports/dirty"), &head, false);
@@ -75,7 +52,7 @@ fn a_report_naming_a_commit_not_in_history_fails() {
 #[test]
 fn pending_reports_warn_and_stale_entries_fail() {
     let dir = tempfile::tempdir().unwrap();
-    let head = repository(dir.path());
+    let head = scratch_repository(dir.path(), &[("file", "x")]);
     record(&dir.path().join("reports/old"), &"f".repeat(40), false);
     record(&dir.path().join("reports/good"), &head, true);
     std::fs::write(
@@ -121,7 +98,7 @@ impl Regenerate for Titled {
 #[test]
 fn a_regenerable_report_must_equal_its_regeneration() {
     let dir = tempfile::tempdir().unwrap();
-    let head = repository(dir.path());
+    let head = scratch_repository(dir.path(), &[("file", "x")]);
     let folder = dir.path().join("reports/titled");
     std::fs::create_dir_all(&folder).unwrap();
     let doc = serde_json::json!({
@@ -167,7 +144,7 @@ fn a_regenerable_report_must_equal_its_regeneration() {
 #[test]
 fn a_validation_record_is_read_through_its_wrapper() {
     let dir = tempfile::tempdir().unwrap();
-    let head = repository(dir.path());
+    let head = scratch_repository(dir.path(), &[("file", "x")]);
     for (name, clean) in [("clean", true), ("dirty", false)] {
         let folder = dir.path().join("reports").join(name);
         std::fs::create_dir_all(&folder).unwrap();
