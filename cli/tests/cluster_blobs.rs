@@ -3,7 +3,8 @@
 //! (spec/09-relay-cluster.md, CLU-18, CLU-25 to CLU-28; issue 17): byte-identical, neither
 //! node's peak resident memory growing by anything near the blob's size (neither holds it
 //! whole), and nothing left in the tables once it was done; `relay health --json` counting
-//! it, field by field as CLU-20 lists them. Says plainly when PostgreSQL is absent; `SALTRELAY_REQUIRE_PG=1` turns that into a failure.
+//! it, field by field as CLU-20 lists them. Says plainly when PostgreSQL is absent;
+//! `SALTRELAY_REQUIRE_PG=1` turns that into a failure.
 
 mod relay_process;
 

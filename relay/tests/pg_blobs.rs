@@ -1,9 +1,9 @@
 //! Blobs shared by the nodes of a cluster, on a real PostgreSQL server
 //! (spec/09-relay-cluster.md, CLU-18, CLU-25 to CLU-29): uploaded on one node, downloaded on
 //! another, deleted on `blob_done` or at the TTL by any node, cut-off uploads swept, and the
-//! tables empty afterwards; what `relay health` counts of them (CLU-20). The 50 MB blob with the nodes' memory measured is
-//! `cli/tests/cluster_blobs.rs`. Each test says plainly when PostgreSQL is absent;
-//! `SALTRELAY_REQUIRE_PG=1` turns that into a failure.
+//! tables empty afterwards; what `relay health` counts of them (CLU-20). The 50 MB blob with
+//! the nodes' memory measured is `cli/tests/cluster_blobs.rs`. Each test says plainly when
+//! PostgreSQL is absent; `SALTRELAY_REQUIRE_PG=1` turns that into a failure.
 
 mod relay_support;
 
@@ -14,7 +14,7 @@ use relay_support::*;
 use saltrelay_pgtest::PgServer;
 use saltrelay_protocol::transport::Payload;
 use saltrelay_protocol::transport::payload::{BlobChunk, BlobStatus};
-use saltrelay_relay::client::ClientError;
+use saltrelay_relay::client::{Client, ClientError};
 use saltrelay_relay::pg::health::{BlobHealth, snapshot};
 use saltrelay_relay::pg::{BLOB_ROW_LEN, PgConfig};
 use saltrelay_relay::server::{RelayHandle, keyfile};
@@ -100,6 +100,30 @@ fn blob_bytes(len: usize) -> Vec<u8> {
         .collect()
 }
 
+/// Starts an upload of three rows and sends one full row and 8,000 bytes of it, then stops
+/// sending: one row reaches the database, the rest stays in the node's memory.
+async fn start_upload(client: &Client, request_id: u32, persist: bool) {
+    client
+        .send_payload(Payload::BlobUploadRequest {
+            request_id,
+            length: u32::try_from(3 * BLOB_ROW_LEN).expect("small"),
+            persist,
+        })
+        .await
+        .expect("request");
+    let part = blob_bytes(BLOB_ROW_LEN + 8_000);
+    for (n, chunk) in part.chunks(8_000).enumerate() {
+        client
+            .send_payload(Payload::BlobUploadChunk(BlobChunk {
+                request_id,
+                offset: u32::try_from(n * 8_000).expect("small"),
+                data: chunk.to_vec(),
+            }))
+            .await
+            .expect("chunk");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blob_uploaded_on_one_node_is_read_on_another_and_gone_once_done() {
     let Some(server) = PgServer::for_test("blob_crosses_nodes") else {
@@ -158,23 +182,7 @@ async fn a_blob_uploaded_on_one_node_is_read_on_another_and_gone_once_done() {
 
     // CLU-26: an upload cut off by its connection's end leaves nothing.
     let cut = connect(&a, &identity(43)).await;
-    cut.send_payload(Payload::BlobUploadRequest {
-        request_id: 9,
-        length: u32::try_from(3 * BLOB_ROW_LEN).expect("small"),
-        persist: false,
-    })
-    .await
-    .expect("request");
-    let part = blob_bytes(BLOB_ROW_LEN + 8_000);
-    for (n, chunk) in part.chunks(8_000).enumerate() {
-        cut.send_payload(Payload::BlobUploadChunk(BlobChunk {
-            request_id: 9,
-            offset: u32::try_from(n * 8_000).expect("small"),
-            data: chunk.to_vec(),
-        }))
-        .await
-        .expect("chunk");
-    }
+    start_upload(&cut, 9, false).await;
     // One full row is in the database while the upload runs; it is not downloadable.
     wait_rows(&db, 1, 1).await;
     cut.close().await;
@@ -285,23 +293,7 @@ async fn health_counts_stored_blobs_uploads_and_orphans_exactly() {
     // An upload left unfinished on node a, one full row stored and 8,000 bytes in the node's
     // memory: the stored row counts, the bytes in memory do not.
     let cut = connect(&a, &identity(46)).await;
-    cut.send_payload(Payload::BlobUploadRequest {
-        request_id: 3,
-        length: u32::try_from(3 * BLOB_ROW_LEN).expect("small"),
-        persist: true,
-    })
-    .await
-    .expect("request");
-    let part = blob_bytes(BLOB_ROW_LEN + 8_000);
-    for (n, chunk) in part.chunks(8_000).enumerate() {
-        cut.send_payload(Payload::BlobUploadChunk(BlobChunk {
-            request_id: 3,
-            offset: u32::try_from(n * 8_000).expect("small"),
-            data: chunk.to_vec(),
-        }))
-        .await
-        .expect("chunk");
-    }
+    start_upload(&cut, 3, true).await;
     wait_rows(&db, 2, 3).await;
     let row = i64::try_from(BLOB_ROW_LEN).expect("small");
     assert_eq!(blob_health(&url).await, figures(stored, (1, row), 0));
